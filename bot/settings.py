@@ -1,0 +1,157 @@
+"""Settings: every configuration variable defined once, read once from the environment and .env."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class ConfigError(Exception):
+    """A missing or malformed variable; its message is one line naming the variable."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _port(value: str) -> int:
+    if not value.strip().isdigit() or not 0 < int(value) < 65536:
+        raise ValueError("must be a port number between 1 and 65535")
+    return int(value)
+
+
+def _url(value: str) -> str:
+    value = value.strip()
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+    return value if value.endswith("/") else value + "/"
+
+
+def _channel(value: str) -> str:
+    value = value.strip()
+    if not re.fullmatch(r"[CGD][A-Z0-9]{2,}", value):
+        raise ValueError("must be a channel ID such as C0123ABCD (not a #name)")
+    return value
+
+
+def _user_ids(value: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in value.split(",") if part.strip())
+    for user_id in ids:
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user_id):
+            raise ValueError(f"{user_id!r} is not a user ID such as U0123ABCD")
+    return ids
+
+
+def _token(prefix: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip()
+        if not value.startswith(prefix):
+            raise ValueError(f"must start with {prefix}")
+        return value
+
+    return parse
+
+
+def _setting(env: str, default: Any, help: str, parse: Callable[[str], Any] = _text) -> Any:
+    return field(default=default, metadata={"env": env, "help": help, "parse": parse})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The bot's configuration. Built by the CLI; everything else only receives it."""
+
+    bot_token: str | None = _setting("SLACK_BOT_TOKEN", None, "bot token (xoxb-…)", _token("xoxb-"))
+    signing_secret: str | None = _setting(
+        "SLACK_SIGNING_SECRET", None, "request signing secret, HTTP mode"
+    )
+    app_token: str | None = _setting(
+        "SLACK_APP_TOKEN",
+        None,
+        "app-level token (xapp-…); when set, `run` uses Socket Mode",
+        _token("xapp-"),
+    )
+    api_url: str = _setting(
+        "SLACK_API_URL", DEFAULT_API_URL, "Web API base URL (GovSlack, or a local stand-in)", _url
+    )
+    channel: str | None = _setting(
+        "STUDYBOT_CHANNEL",
+        None,
+        "channel ID that gets the scheduled posts and whose questions are kept",
+        _channel,
+    )
+    db_path: str = _setting("STUDYBOT_DB", "studybot.db", "SQLite file")
+    roadmap_path: str = _setting("STUDYBOT_ROADMAP", "roadmap.yaml", "roadmap file")
+    admins: tuple[str, ...] = _setting(
+        "STUDYBOT_ADMINS",
+        (),
+        "comma-separated user IDs allowed to run organizer commands "
+        "(workspace admins/owners are allowed too)",
+        _user_ids,
+    )
+    port: int = _setting("PORT", 3000, "HTTP port", _port)
+    question_prefix: str = _setting(
+        "STUDYBOT_QUESTION_PREFIX",
+        "Q:",
+        "a top-level message starting with this (or containing a `?`) is kept as a question",
+    )
+    track: str | None = _setting(
+        "STUDYBOT_TRACK",
+        None,
+        "roadmap track to follow, e.g. `career-switch` (overrides the roadmap's `schedule.track`)",
+    )
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, dotenv: str | Path | None = ".env"
+    ) -> Settings:
+        """Read the environment, then `.env` for variables the environment lacks."""
+        values: dict[str, str] = {}
+        if dotenv is not None and Path(dotenv).is_file():
+            from dotenv import dotenv_values
+
+            values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = values.get(f.metadata["env"])
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                kwargs[f.name] = f.metadata["parse"](raw)
+            except ValueError as exc:
+                raise ConfigError(f.metadata["env"], str(exc)) from None
+        return cls(**kwargs)
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError for the first of these fields that is unset."""
+        for f in fields(self):
+            if f.name in names and getattr(self, f.name) in (None, "", ()):
+                raise ConfigError(f.metadata["env"], f"is required ({f.metadata['help']})")
+
+    def is_admin_id(self, user_id: str) -> bool:
+        return user_id in self.admins
+
+
+def documented() -> list[tuple[str, str, str]]:
+    """(variable, help, default) for every setting, in definition order: the README's table."""
+    rows = []
+    for f in fields(Settings):
+        default = f.default
+        if default in (None, ()):
+            shown = "unset"
+        elif isinstance(default, str) and default == "":
+            shown = "empty"
+        else:
+            shown = f"`{default}`"
+        rows.append((f.metadata["env"], f.metadata["help"], shown))
+    return rows

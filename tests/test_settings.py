@@ -1,0 +1,89 @@
+"""Configuration: read once, one clear line and exit 2 for a missing or malformed variable."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from bot.settings import ConfigError, Settings, documented
+from tests.conftest import ROOT
+
+
+def studybot(
+    *args: str, env: dict[str, str] | None = None, cwd=None, stdin: str = ""
+) -> subprocess.CompletedProcess:
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_", "PORT"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**base, **(env or {})},
+        cwd=cwd or ROOT,
+        capture_output=True,
+        input=stdin,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_run_without_tokens_prints_one_line_and_exits_2(tmp_path):
+    result = studybot("run", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SLACK_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({"SLACK_BOT_TOKEN": "nonsense"}, "SLACK_BOT_TOKEN"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"STUDYBOT_CHANNEL": "#general"}, "STUDYBOT_CHANNEL"),
+        ({"STUDYBOT_ADMINS": "U123,bob"}, "STUDYBOT_ADMINS"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "STUDYBOT_CHANNEL": "C0123ABCD"}, "SLACK_SIGNING_SECRET"),
+    ],
+)
+def test_malformed_or_missing_variable_is_named(tmp_path, env, variable):
+    result = studybot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and variable in result.stderr, result.stderr
+
+
+def test_dotenv_fills_what_the_environment_lacks(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SLACK_BOT_TOKEN=xoxb-from-file\nPORT=4000\nSTUDYBOT_ADMINS=U1AAA, U2BBB\n")
+    settings = Settings.from_env({"PORT": "5000"}, dotenv)
+    assert settings.bot_token == "xoxb-from-file"
+    assert settings.port == 5000  # the environment wins
+    assert settings.admins == ("U1AAA", "U2BBB")
+
+
+def test_settings_are_frozen():
+    settings = Settings()
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]
+
+
+def test_require_names_the_variable():
+    with pytest.raises(ConfigError, match="STUDYBOT_CHANNEL"):
+        Settings(bot_token="xoxb-1").require("bot_token", "channel")
+
+
+def test_readme_documents_every_setting_with_its_default():
+    readme = (ROOT / "README.md").read_text()
+    table = {
+        m.group(1): m.group(3).strip()
+        for m in re.finditer(r"^\| `([A-Z_]+)` \|([^|]*)\|([^|]*)\|$", readme, re.M)
+    }
+    for variable, _help, default in documented():
+        assert variable in table, f"{variable} missing from the README's configuration table"
+        if default not in ("unset", "empty"):
+            assert default in table[variable], (variable, table[variable])
+    assert set(table) == {v for v, _, _ in documented()}
