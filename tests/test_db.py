@@ -1,0 +1,53 @@
+"""The database: WAL, busy timeout, migrations applied once even by two processes at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bot.db import Pool, connect, migrate, migration_steps
+
+
+def test_migrations_are_recorded_and_applied_once(tmp_path):
+    db = connect(tmp_path / "a.db")
+    first = migrate(db)
+    assert first == [name for name, _ in migration_steps()]
+    assert migrate(db) == []
+    applied = [r["name"] for r in db.query("SELECT name FROM migrations ORDER BY name")]
+    assert applied == first
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_two_processes_migrate_the_same_file(tmp_path):
+    path = tmp_path / "shared.db"
+    code = "import sys; from bot.db import Pool; Pool(sys.argv[1]); print('ok')"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    assert [p.communicate(timeout=60)[0].strip() for p in procs] == ["ok"] * 4
+    db = connect(path)
+    names = [r["name"] for r in db.query("SELECT name FROM migrations")]
+    assert len(names) == len(set(names)) == len(migration_steps())
+
+
+def test_each_thread_gets_its_own_connection(tmp_path):
+    import threading
+
+    pool = Pool(tmp_path / "t.db")
+    seen = []
+
+    def work():
+        db = pool.get()
+        db["kv"].insert({"key": threading.current_thread().name, "value": "x"}, replace=True)
+        seen.append(id(db))
+
+    threads = [threading.Thread(target=work, name=f"t{i}") for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 8
+    assert pool.get()["kv"].count == 8
+    pool.close()
