@@ -1,0 +1,111 @@
+"""create_app(): the Bolt app with every listener registered in one place."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.clock import Clock, SystemClock
+from bot.db import Pool
+from bot.deps import Deps
+from bot.listeners import admin, commands, events, home, middleware, qa
+from bot.roadmap import RoadmapStore
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The manifest (manifest.yml) must list exactly these; a test holds the two together.
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "/nexttopic": commands.next_topic,
+    "/resources": commands.resources,
+    "/roadmap": commands.roadmap,
+    "/progress": commands.progress,
+    "/ask": commands.ask,
+    "/qa": qa.qa_command,
+    "/studygroup": admin.studygroup,
+}
+EVENTS: dict[str, Callable[..., Any]] = {
+    "message": qa.on_message,
+    "reaction_added": qa.on_reaction,
+    "reaction_removed": qa.on_reaction,
+    "app_home_opened": home.home_opened,
+    "member_joined_channel": home.member_joined,
+}
+# Events subscribed to only so the archive records them (in middleware, before the ack).
+RECORDED_EVENTS: tuple[str, ...] = ()
+ACTIONS: dict[str | re.Pattern[str], Callable[..., Any]] = {}
+VIEWS: dict[str, Callable[..., Any]] = {}
+# Called inside the event-dedupe transaction with (deps, event): the archive's writes.
+RECORDERS: tuple[Callable[[Deps, dict[str, Any]], None], ...] = (qa.record,)
+
+
+def web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """The Web API client: SLACK_API_URL, and retries on 429 (Retry-After) and lost connections."""
+    client = WebClient(token=token or settings.bot_token, base_url=settings.api_url, timeout=10)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=5))
+    client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def create_app(
+    settings: Settings,
+    *,
+    pool: Pool | None = None,
+    roadmaps: RoadmapStore | None = None,
+    clock: Clock | None = None,
+    client: WebClient | None = None,
+) -> App:
+    """A fresh Bolt app for these settings; tests build one each."""
+    pool = pool or Pool(settings.db_path)
+    roadmaps = roadmaps or RoadmapStore(settings.roadmap_path, settings.track)
+    deps = Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=clock or SystemClock())
+    app = App(
+        client=client or web_client(settings),
+        signing_secret=settings.signing_secret or "",
+        # Socket Mode requests are not signed; HTTP requests always are.
+        request_verification_enabled=bool(settings.signing_secret),
+        token_verification_enabled=False,
+        ignoring_self_events_enabled=True,
+        raise_error_for_unhandled_request=False,
+    )
+    app.deps = deps  # type: ignore[attr-defined]
+
+    def inject(context: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["deps"] = deps
+        context["recorders"] = RECORDERS
+        return next()
+
+    app.middleware(inject)
+    app.middleware(middleware.once_per_event)
+
+    for name, listener in COMMANDS.items():
+        app.command(name)(listener)
+    for event_type, listener in EVENTS.items():
+        app.event(event_type)(listener)
+    for action_id, listener in ACTIONS.items():
+        app.action(action_id)(listener)
+    for callback_id, listener in VIEWS.items():
+        app.view(callback_id)(listener)
+    # Anything else Slack sends still gets a 2xx, or Slack keeps re-delivering it.
+    app.event(re.compile(".*"))(events.ignore)
+    app.error(_log_error)
+    return app
+
+
+def _log_error(error: Exception, body: dict[str, Any]) -> None:
+    kind = body.get("type") or body.get("command") or "request"
+    log.exception("listener failed on %s: %s", kind, error.__class__.__name__, exc_info=error)
+
+
+def subscribed_events() -> set[str]:
+    """Every event type the app subscribes to (for the manifest check)."""
+    return set(EVENTS) | set(RECORDED_EVENTS)

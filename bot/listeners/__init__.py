@@ -1,0 +1,1 @@
+"""Bolt listeners: thin adapters that parse a payload, call the core and render blocks."""

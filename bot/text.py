@@ -1,0 +1,63 @@
+"""Member text as Slack sends it: made safe to re-post, or turned into plain text."""
+
+from __future__ import annotations
+
+import re
+
+# Slack escapes &, < and > in member text; what remains in <...> is a control sequence.
+_CONTROL = re.compile(r"<([^<>]*)>")
+_ENTITY = re.compile(r"&(?!(?:amp|lt|gt);)")
+
+
+def from_plain(raw: str) -> str:
+    """Plain text (a modal input) → Slack's wire format, so one escape() fits all sources."""
+    return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _neutral(token: str) -> str:
+    """A control sequence shown as its readable label, never as a mention."""
+    body, _, label = token.partition("|")
+    if body.startswith("@"):  # <@U123> or <@U123|name>
+        return "@" + (label or body[1:])
+    if body.startswith("!subteam^"):
+        return label if label.startswith("@") else "@" + (label or "group")
+    if body.startswith("!date^"):
+        return label or "a date"
+    if body.startswith("!"):  # <!channel>, <!here>, <!everyone>
+        return "@" + (label.lstrip("@") or body[1:])
+    if body.startswith("#"):  # <#C123|general>
+        return "#" + (label or body[1:])
+    return ""
+
+
+def escape(text: str) -> str:
+    """Member text (Slack wire format) safe to re-post in mrkdwn: shown as written, entities
+    kept (never double-escaped), links kept, mentions of people, groups and channels made inert."""
+    out = []
+    for i, part in enumerate(_CONTROL.split(text)):
+        if i % 2 == 0:  # ordinary text: a stray bracket or bare & (malformed input) is escaped
+            out.append(_ENTITY.sub("&amp;", part).replace("<", "&lt;").replace(">", "&gt;"))
+        elif re.match(r"^(https?://|mailto:)[^\s|]+(\|[^<>]*)?$", part):
+            url, _, label = part.partition("|")
+            out.append(f"<{url}|{escape_label(label)}>" if label else f"<{url}>")
+        else:
+            out.append(from_plain(_neutral(part) or f"<{part}>"))
+    return "".join(out)
+
+
+def escape_label(label: str) -> str:
+    return _ENTITY.sub("&amp;", label)
+
+
+def plain(text: str) -> str:
+    """Member text (Slack wire format) as a reader would see it: for Markdown and plain_text."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(1)
+        if token.startswith(("http://", "https://", "mailto:")):
+            url, _, label = token.partition("|")
+            return f"{label} ({url})" if label and label != url else url
+        return _neutral(token) or f"<{token}>"
+
+    text = _CONTROL.sub(replace, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
