@@ -1,0 +1,15 @@
+"""`studybot console` with piped stdin."""
+
+from __future__ import annotations
+
+from bot.roadmap import load
+from tests.conftest import ROADMAP
+from tests.test_settings import studybot
+
+
+def test_piped_nexttopic_prints_the_current_topic_and_exits_0():
+    result = studybot("console", env={"PYTHONIOENCODING": "utf-8"}, stdin="/nexttopic\n")
+    assert result.returncode == 0, result.stderr
+    titles = [t.title for t in load(ROADMAP).topics]
+    assert any(t.upper() in result.stdout or t in result.stdout for t in titles), result.stdout
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,109 @@
+"""`studybot run` in HTTP mode, as a subprocess, against the Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from bot.roadmap import load
+from bot.signed import SignedClient
+from tests.conftest import ROADMAP
+
+SECRET = "test-signing-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def running_bot(tmp_path, slack):
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))},
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "STUDYBOT_CHANNEL": "C0STUDY01",
+        "STUDYBOT_DB": str(tmp_path / "bot.db"),
+        "STUDYBOT_ROADMAP": str(ROADMAP),
+        "PORT": str(port),
+    }
+    log = (tmp_path / "bot.log").open("w")  # noqa: SIM115 (closed after the process ends)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                raise AssertionError((tmp_path / "bot.log").read_text()) from None
+            time.sleep(0.1)
+    yield base, SignedClient(base + "/slack/events", SECRET, response_url=slack.response_url())
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+def test_signed_nexttopic_answers_within_3s_with_a_topic_title(running_bot):
+    _, client = running_bot
+    titles = [t.title for t in load(ROADMAP).topics]
+    started = time.monotonic()
+    reply = client.command("/nexttopic")
+    assert time.monotonic() - started < 3
+    assert reply.status == 200
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    assert any(title in json.dumps(body) for title in titles)
+
+
+def test_healthz(running_bot):
+    base, _ = running_bot
+    with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+        assert r.status == 200
+        assert json.loads(r.read())["ok"] is True
+
+
+@pytest.mark.parametrize(
+    "opts",
+    [
+        {"sign": False},
+        {"secret": "not-the-secret"},
+        {"timestamp": int(time.time()) - 6 * 60},
+    ],
+    ids=["unsigned", "bad-signature", "stale-timestamp"],
+)
+def test_requests_without_a_valid_signature_get_401(running_bot, opts):
+    _, client = running_bot
+    reply = client.command("/nexttopic", **{"_" + k: v for k, v in opts.items()})
+    assert reply.status == 401
+
+
+def test_malformed_requests_get_4xx_not_500(running_bot):
+    _, client = running_bot
+    for body, ctype in [
+        (b"{not json", "application/json"),
+        (b"payload=%7Bbroken", "application/x-www-form-urlencoded"),
+        (b"", "application/json"),
+        (b"\xff\xfe\x00garbage", "application/octet-stream"),
+    ]:
+        reply = client.post(body, ctype)
+        assert 400 <= reply.status < 500 or reply.status == 200, (body, reply.status)
+    req = urllib.request.Request(running_bot[0] + "/nowhere")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=5)
+    assert err.value.code == 404
