@@ -42,7 +42,11 @@ EVENTS: dict[str, Callable[..., Any]] = {
 }
 # Events subscribed to only so the archive records them (in middleware, before the ack).
 RECORDED_EVENTS: tuple[str, ...] = ()
-ACTIONS: dict[str | re.Pattern[str], Callable[..., Any]] = {}
+ACTIONS: dict[str | re.Pattern[str], Callable[..., Any]] = {
+    "home_done": home.tick_topic,
+    "home_resources": home.show_resources,
+    re.compile(r"^home_admin_(skip|extend|pause|resume)$"): home.organizer_control,
+}
 VIEWS: dict[str, Callable[..., Any]] = {}
 # Called inside the event-dedupe transaction with (deps, event): the archive's writes.
 RECORDERS: tuple[Callable[[Deps, dict[str, Any]], None], ...] = (qa.record,)
@@ -85,6 +89,7 @@ def create_app(
         return next()
 
     app.middleware(inject)
+    app.middleware(middleware.refuse_replays)
     app.middleware(middleware.once_per_event)
 
     for name, listener in COMMANDS.items():

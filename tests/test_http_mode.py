@@ -107,3 +107,12 @@ def test_malformed_requests_get_4xx_not_500(running_bot):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=5)
     assert err.value.code == 404
+
+
+def test_a_replayed_request_is_refused(running_bot):
+    _, client = running_bot
+    ts = int(time.time())
+    first = client.command("/nexttopic", _timestamp=ts, trigger_id="1.1.same")
+    again = client.command("/nexttopic", _timestamp=ts, trigger_id="1.1.same")
+    assert first.status == 200
+    assert again.status == 401

@@ -3,15 +3,47 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
 
 from bot.db import transaction
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
+
+# Slack refuses timestamps older than five minutes; a signature seen within that window again
+# is a replay (a captured request re-sent), so it is refused too.
+REPLAY_WINDOW_SECONDS = 5 * 60
+_seen_signatures: OrderedDict[str, float] = OrderedDict()  # signature prefix -> arrival
+_seen_lock = threading.Lock()
+
+
+def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+    """Runs after Bolt verified the signature: the same signed request twice gets a 401."""
+    signature = (req.headers.get("x-slack-signature") or [""])[0][:35]
+    if not signature:  # Socket Mode: nothing to replay
+        return next()
+    now = time.monotonic()
+    with _seen_lock:
+        _forget_before(now - REPLAY_WINDOW_SECONDS)
+        if signature in _seen_signatures:
+            log.warning("refused a replayed request")
+            return BoltResponse(status=401, body="")
+        _seen_signatures[signature] = now
+    return next()
+
+
+def _forget_before(cutoff: float) -> None:
+    """Drop signatures older than the window (kept in arrival order, so from the front)."""
+    for signature, seen_at in list(_seen_signatures.items()):
+        if seen_at >= cutoff:
+            break
+        del _seen_signatures[signature]
 
 
 def once_per_event(
