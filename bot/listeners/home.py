@@ -2,14 +2,130 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot import blocks as bk
+from bot import calendar, home, progress
+from bot.db import transaction
+from bot.deps import Deps
+from bot.organizers import is_organizer
+
+log = logging.getLogger(__name__)
 
 
-def home_opened(ack: Ack, event: dict[str, Any], context: dict[str, Any]) -> None:
+def _data(deps: Deps, client: WebClient, user: str, organizer: bool | None = None) -> home.HomeData:
+    if organizer is None:
+        organizer = is_organizer(deps.settings, client, user)
+    return home.gather(
+        deps.db, deps.roadmap, deps.calendar(), deps.now(), user, deps.channel, organizer
+    )
+
+
+def publish(deps: Deps, client: WebClient, user: str) -> None:
+    client.views_publish(user_id=user, view=home.home_view(_data(deps, client, user)))
+
+
+def home_opened(
+    ack: Ack, event: dict[str, Any], context: dict[str, Any], client: WebClient
+) -> None:
+    """Built afresh on every open, so roadmap, calendar and archive changes always show."""
     ack()
+    user = event.get("user")
+    if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
+        return
+    publish(context["deps"], client, user)
 
 
-def member_joined(ack: Ack, event: dict[str, Any], context: dict[str, Any]) -> None:
+def member_joined(
+    ack: Ack, event: dict[str, Any], context: dict[str, Any], client: WebClient
+) -> None:
+    """Greet a newcomer to the study channel privately, once per member."""
     ack()
+    deps: Deps = context["deps"]
+    user, channel = event.get("user"), event.get("channel")
+    if not isinstance(user, str) or not user or channel != deps.channel:
+        return
+    db = deps.db
+    with transaction(db) as conn:
+        fresh = conn.execute(
+            "INSERT OR IGNORE INTO welcomed (user, welcomed_at) VALUES (?, ?)",
+            (user, deps.now().isoformat()),
+        ).rowcount
+    if not fresh:
+        return
+    message = home.welcome(_data(deps, client, user, organizer=False))
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, **message)
+    except Exception:
+        # The greeting is best-effort, but a member must not miss it for a hiccup: try again
+        # on their next join.
+        db.execute("DELETE FROM welcomed WHERE user = ?", (user,))
+        raise
+
+
+def _action(body: dict[str, Any]) -> tuple[str, str]:
+    action = (body.get("actions") or [{}])[0]
+    return str(body.get("user", {}).get("id", "")), str(action.get("value", ""))
+
+
+def tick_topic(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+    ack()
+    deps: Deps = context["deps"]
+    user, topic_id = _action(body)
+    if user and deps.roadmap.topic(topic_id):
+        progress.mark_done(deps.db, user, topic_id, deps.now())
+        publish(deps, client, user)
+
+
+def show_resources(
+    ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient
+) -> None:
+    ack()
+    deps: Deps = context["deps"]
+    _, topic_id = _action(body)
+    topic = deps.roadmap.topic(topic_id)
+    if topic is None or not body.get("trigger_id"):
+        return
+    lines = []
+    for r in topic.resources:
+        cost = "free" if r.free else f"${r.cost_usd:,.2f}"
+        extra = " · ".join(
+            x for x in (r.kind, cost, r.section, f"~{r.hours:g} h" if r.hours else None) if x
+        )
+        lines.append(f"• <{r.url}|{bk.escape(r.title)}> — {extra}")
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Resources"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": bk.fit(
+            [bk.header(topic.title), *bk.sections("\n".join(lines))], bk.MAX_VIEW_BLOCKS
+        ),
+    }
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def organizer_control(
+    ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient
+) -> None:
+    """Skip / extend / pause / resume from the Home tab, for organizers only."""
+    ack()
+    deps: Deps = context["deps"]
+    user, _ = _action(body)
+    action_id = (body.get("actions") or [{}])[0].get("action_id", "")
+    # Asked of Slack, never taken from the payload: a crafted payload cannot claim the role.
+    if not is_organizer(deps.settings, client, user):
+        log.warning("refused organizer control %s from %s", action_id, user)
+        return
+    cal, week = deps.this_week()
+    kind = action_id.removeprefix("home_admin_")
+    if kind not in ("skip", "extend", "pause", "resume"):
+        return
+    topic_id = week.topic.id if kind == "extend" and week.topic else None
+    if kind == "extend" and topic_id is None:
+        return
+    calendar.record_change(deps.db, calendar.Change(kind, week.start, topic_id), user, deps.now())
+    publish(deps, client, user)
