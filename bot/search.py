@@ -3,26 +3,218 @@
 CONTRACT (used by /resources and /ask; keep these signatures):
   find_topics(roadmap, query) -> list[Topic]    best match first; [] when nothing matches
   suggest(roadmap, query, n=3) -> list[Topic]   close topics for "did you mean"
+
+How it matches: text is lower-cased, punctuation becomes spaces ("k-means" == "k means") and
+each word is reduced to a crude singular ("forests" == "forest", "matrices" == "matrix"). A
+query matches a field when it starts at a word of that field, also with the spaces squeezed
+out ("kmeans", "crossvalidation") and as a word prefix ("eigen" -> "eigenvectors",
+"backprop" -> "backpropagation"). Ids, titles and aliases weigh most, then key points, then
+the summary and the stage title. When the whole phrase matches nowhere, every meaningful word
+of it must match somewhere in the topic.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+from dataclasses import dataclass
+
 from bot.roadmap import Roadmap, Topic
+
+# Field weights: a hit in the title says far more than one in the summary.
+W_ID = 10.0
+W_TITLE = 10.0
+W_ALIAS = 9.0
+W_KEY_POINT = 4.0
+W_SUMMARY = 2.0
+W_STAGE = 1.0
+
+# Multipliers by how well the query fits the field.
+EXACT = 3.0  # the whole field is the query
+WHOLE_WORDS = 1.5  # the query ends on a word boundary
+PREFIX = 1.0  # the query ends inside a word ("eigen" in "eigenvectors")
+
+# Short prefixes ("a", "de") would match half the roadmap; below this a word must be whole.
+MIN_PREFIX = 3
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "what",
+        "when",
+        "where",
+        "which",
+        "why",
+        "with",
+        "about",
+        "into",
+    ]
+)
+IRREGULAR = {
+    "matrices": "matrix",
+    "vertices": "vertex",
+    "indices": "index",
+    "analyses": "analysis",
+    "hypotheses": "hypothesis",
+    "bases": "basis",
+    "axes": "axis",
+    "derivatives": "derivative",
+    "curves": "curve",
+}
+KEEP = frozenset({"series", "species", "bayes", "news", "lens", "gauss", "pandas", "numpy"})
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def singular(word: str) -> str:
+    """A crude singular: enough to make 'forests', 'probabilities', 'matrices' meet."""
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    if len(word) <= 3 or word in KEEP:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Normalised words of `text`: lower case, punctuation as spaces, singular."""
+    cleaned = _NON_WORD.sub(" ", text.lower().replace("'", ""))
+    return tuple(singular(w) for w in cleaned.split())
+
+
+@dataclass(frozen=True)
+class _Field:
+    weight: float
+    words: tuple[str, ...]
+
+
+def _fields(roadmap: Roadmap, topic: Topic) -> list[_Field]:
+    out = [
+        _Field(W_ID, words(topic.id)),
+        _Field(W_TITLE, words(topic.title)),
+        *(_Field(W_ALIAS, words(a)) for a in topic.aliases),
+        *(_Field(W_KEY_POINT, words(k)) for k in topic.key_points),
+        _Field(W_SUMMARY, words(topic.summary)),
+        _Field(W_STAGE, words(roadmap.stage_title(topic.stage))),
+    ]
+    return [f for f in out if f.words]
+
+
+def _fit(query: tuple[str, ...], field: tuple[str, ...]) -> float:
+    """How well `query` matches inside `field`: EXACT, WHOLE_WORDS, PREFIX or 0."""
+    q = "".join(query)
+    if not q:
+        return 0.0
+    if q == "".join(field):
+        return EXACT
+    best = 0.0
+    for i in range(len(field)):
+        # Squeeze spaces out from word i on, remembering where each word ends.
+        squeezed = ""
+        ends = set()
+        for w in field[i:]:
+            squeezed += w
+            ends.add(len(squeezed))
+            if len(squeezed) >= len(q):
+                break
+        if not squeezed.startswith(q):
+            continue
+        if len(q) in ends:
+            return WHOLE_WORDS
+        if len(q) >= MIN_PREFIX:
+            best = PREFIX
+    return best
+
+
+def _best(query: tuple[str, ...], fields: list[_Field]) -> float:
+    return max((f.weight * _fit(query, f.words) for f in fields), default=0.0)
+
+
+def _score(query: tuple[str, ...], fields: list[_Field]) -> float:
+    whole = _best(query, fields)
+    if whole:
+        return whole
+    # The phrase is nowhere as such: every meaningful word must still be somewhere.
+    meaningful = [w for w in query if w not in STOPWORDS] or list(query)
+    if len(meaningful) < 2 and meaningful == list(query):
+        return 0.0
+    scores = [_best((w,), fields) for w in meaningful]
+    if not all(scores):
+        return 0.0
+    return sum(scores) / len(scores) * 0.5
 
 
 def find_topics(roadmap: Roadmap, query: str) -> list[Topic]:
-    q = query.strip().lower()
+    """Topics matching `query`, best match first (ties in roadmap order); [] when none."""
+    q = words(query)
     if not q:
         return []
-    exact = [t for t in roadmap.topics if t.id == q]
-    if exact:
-        return exact
-    return [t for t in roadmap.topics if q in t.title.lower() or q in " ".join(t.aliases).lower()]
+    scored = []
+    for order, topic in enumerate(roadmap.topics):
+        if topic.id == query.strip().lower():
+            scored.append((-1e9, order, topic))
+            continue
+        score = _score(q, _fields(roadmap, topic))
+        if score > 0:
+            scored.append((-score, order, topic))
+    scored.sort(key=lambda s: (s[0], s[1]))
+    return [topic for _, _, topic in scored]
+
+
+def _similarity(query: str, topic: Topic) -> float:
+    """Closest spelling of `query` to the topic's id, title, aliases or any of their words."""
+    candidates = [topic.id, topic.title, *topic.aliases]
+    texts = [" ".join(words(c)) for c in candidates]
+    texts += [w for t in texts for w in t.split() if len(w) >= MIN_PREFIX]
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(query)
+    best = 0.0
+    for text in texts:
+        matcher.set_seq1(text)
+        if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+            best = max(best, matcher.ratio())
+    return best
 
 
 def suggest(roadmap: Roadmap, query: str, n: int = 3) -> list[Topic]:
-    import difflib
-
-    titles = {t.title.lower(): t for t in roadmap.topics}
-    close = difflib.get_close_matches(query.lower(), list(titles), n=n, cutoff=0.3)
-    return [titles[c] for c in close]
+    """Up to `n` topics whose names are spelled close to `query` ("did you mean"); the best
+    matches first. Typos ("eigenvetors", "baysian") land here when find_topics finds nothing."""
+    found = find_topics(roadmap, query)[:n]
+    q = " ".join(words(query))
+    if len(found) >= n or not q:
+        return found
+    scored = sorted(
+        ((_similarity(q, t), order, t) for order, t in enumerate(roadmap.topics)),
+        key=lambda s: (-s[0], s[1]),
+    )
+    for score, _, topic in scored:
+        if len(found) >= n or score < 0.7:
+            break
+        if topic not in found:
+            found.append(topic)
+    return found
