@@ -10,6 +10,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from slack_sdk.errors import SlackApiError
+
 from bot.db import Pool
 from bot.roadmap import RoadmapError, RoadmapStore
 from bot.settings import ConfigError, Settings
@@ -173,11 +175,16 @@ def _run_http(app: object, settings: Settings, stop: threading.Event) -> None:
 
 def _run_socket_mode(app: object, settings: Settings, stop: threading.Event) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from slack_sdk import WebClient
 
-    handler = SocketModeHandler(app, settings.app_token)  # type: ignore[arg-type]
-    handler.client.web_client = WebClient(token=settings.app_token, base_url=settings.api_url)
-    handler.connect()
+    # app.client already points at SLACK_API_URL; apps.connections.open gets the app token.
+    handler = SocketModeHandler(app, settings.app_token, web_client=app.client)  # type: ignore[arg-type]
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise SystemExit(
+            f"studybot: Socket Mode: Slack refused the connection ({exc.response.get('error')}); "
+            "check SLACK_APP_TOKEN"
+        ) from None
     log.info("Socket Mode: connected")
     stop.wait()
     handler.close()

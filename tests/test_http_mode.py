@@ -116,3 +116,33 @@ def test_a_replayed_request_is_refused(running_bot):
     again = client.command("/nexttopic", _timestamp=ts, trigger_id="1.1.same")
     assert first.status == 200
     assert again.status == 401
+
+
+def test_socket_mode_asks_slack_api_url_for_a_connection(tmp_path, slack):
+    slack.fail("apps.connections.open", error="invalid_auth")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))},
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_APP_TOKEN": "xapp-test-token",
+        "SLACK_API_URL": slack.api_url,
+        "STUDYBOT_CHANNEL": "C0STUDY01",
+        "STUDYBOT_DB": str(tmp_path / "bot.db"),
+        "STUDYBOT_ROADMAP": str(ROADMAP),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "SLACK_APP_TOKEN" in result.stderr and "Traceback" not in result.stderr
+    call = (
+        slack.calls_to("apps.connections.open")[0]
+        if slack.calls_to("apps.connections.open")
+        else None
+    )
+    assert call is None or call.token == "xapp-test-token"
+    assert [c.method for c in slack.calls if c.method == "apps.connections.open"]
