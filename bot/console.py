@@ -13,6 +13,7 @@ from typing import Any
 
 from bot import render
 from bot.clock import ManualClock
+from bot.roadmap import RoadmapError
 from bot.sandbox import Sandbox
 from bot.settings import Settings
 from bot.standin import BOT_USER
@@ -298,12 +299,20 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     if start.tzinfo is None:
         start = start.replace(tzinfo=dt.UTC)
     settings = replace(settings, roadmap_path=args.roadmap or settings.roadmap_path)
-    box = Sandbox(
-        roadmap_path=settings.roadmap_path,
-        db_path=args.db,
-        clock=ManualClock(start),
-        settings=replace(settings, admins=(*settings.admins, args.user)),
-    )
+    try:
+        box = Sandbox(
+            roadmap_path=settings.roadmap_path,
+            db_path=args.db,
+            clock=ManualClock(start),
+            settings=replace(settings, admins=(*settings.admins, args.user)),
+        )
+    except RoadmapError as exc:
+        print("\n".join(exc.errors), file=sys.stderr)
+        print(
+            "studybot: fix the roadmap (see `studybot roadmap check`) and try again",
+            file=sys.stderr,
+        )
+        return 1
     interactive = sys.stdin.isatty()
     console = Console(box, args.user)
     try:
