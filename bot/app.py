@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.kwargs_injection.args import Args
+from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -93,17 +95,49 @@ def create_app(
     app.middleware(middleware.once_per_event)
 
     for name, listener in COMMANDS.items():
-        app.command(name)(listener)
+        app.command(name)(_guarded(listener))
     for event_type, listener in EVENTS.items():
-        app.event(event_type)(listener)
+        app.event(event_type)(_guarded(listener))
     for action_id, listener in ACTIONS.items():
-        app.action(action_id)(listener)
+        app.action(action_id)(_guarded(listener))
     for callback_id, listener in VIEWS.items():
-        app.view(callback_id)(listener)
+        app.view(callback_id)(_guarded(listener))
     # Anything else Slack sends still gets a 2xx, or Slack keeps re-delivering it.
-    app.event(re.compile(".*"))(events.ignore)
+    app.event(re.compile(".*"))(_guarded(events.ignore))
     app.error(_log_error)
     return app
+
+
+SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+
+
+def _guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
+    """The listener, with its failures logged and answered instead of passed on to Bolt.
+
+    Bolt turns a failure before the ack into a 500, and loses an ack made just before a
+    failure (the request then waits 3 s and is answered 404). Here a failure after the ack
+    is only logged; one before it is answered (an apology for a command, a bare ack else)."""
+    wanted = get_arg_names_of_callable(listener)
+
+    def run(args: Args) -> None:
+        kwargs = {
+            name: args if name == "args" else getattr(args, name, args.context.get(name))
+            for name in wanted
+        }
+        try:
+            listener(**kwargs)
+        except Exception as error:
+            _log_error(error, args.body or {})
+            if args.ack.response is None:
+                if args.command:
+                    args.ack(text=SORRY, response_type="ephemeral")
+                else:
+                    args.ack()
+
+    run.__name__ = getattr(listener, "__name__", "listener")
+    run.__qualname__ = getattr(listener, "__qualname__", run.__name__)
+    run.__doc__ = listener.__doc__
+    return run
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:
