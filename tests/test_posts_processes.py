@@ -1,0 +1,164 @@
+"""Exactly once across processes: `studybot post` runs on one database against one Slack stand-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.db import connect
+from bot.posts import EVENT_TYPE
+from bot.standin import SlackStandIn
+from tests.conftest import ROOT
+from tests.test_posts import LA, TZ
+
+CHANNEL = "C0STUDY01"
+
+
+@pytest.fixture
+def env(tmp_path: Path, slack: SlackStandIn) -> dict[str, str]:
+    """The environment of a bot process: the stand-in, a database file, a roadmap whose first
+    week is this week (the processes use the real clock)."""
+    today = dt.datetime.now(TZ).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    roadmap = tmp_path / "roadmap.yaml"
+    roadmap.write_text(LA.read_text().replace("start: 2027-01-04", f"start: {monday.isoformat()}"))
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))}
+    return {
+        **base,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_API_URL": slack.api_url,
+        "STUDYBOT_CHANNEL": CHANNEL,
+        "STUDYBOT_DB": str(tmp_path / "studybot.db"),
+        "STUDYBOT_ROADMAP": str(roadmap),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def start(env: dict[str, str], *args: str, **extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "post", *args],
+        env={**env, **extra},
+        cwd=Path(env["STUDYBOT_DB"]).parent,  # no stray .env
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run(env: dict[str, str], *args: str, **extra: str) -> tuple[int, str]:
+    proc = start(env, *args, **extra)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out + err
+
+
+def channel_posts(slack: SlackStandIn) -> list[dict]:
+    """The bot's scheduled posts as the channel holds them."""
+    with slack.lock:
+        messages = list(slack.messages.get(CHANNEL, {}).values())
+    return [m for m in messages if (m.get("metadata") or {}).get("event_type") == EVENT_TYPE]
+
+
+def ledger(env: dict[str, str]) -> list[dict]:
+    db = connect(env["STUDYBOT_DB"])
+    try:
+        return list(db.query("SELECT kind, attempt, status, ts FROM posts_ledger ORDER BY id"))
+    finally:
+        db.conn.close()
+
+
+def test_post_weekly_twice_sends_one_and_force_sends_another(env, slack):
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert "Sent the weekly post" in out
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert "already went out" in out
+    assert len(channel_posts(slack)) == 1
+    code, out = run(env, "weekly", "--force")
+    assert code == 0, out
+    assert len(channel_posts(slack)) == 2
+    assert [(r["attempt"], r["status"]) for r in ledger(env)] == [(0, "sent"), (1, "sent")]
+
+
+def test_two_processes_on_one_database_send_one_post(env, slack):
+    # Slack answers slowly, so the first process is still sending when the second looks.
+    slack.fail("chat.postMessage", 200, times=2, delay=1.0)
+    procs = [start(env, "weekly") for _ in range(2)]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert len(channel_posts(slack)) == 1
+    said = " ".join(out + err for out, err in outputs)
+    assert "Sent the weekly post" in said
+    assert "being sent by another process" in said or "already went out" in said
+    assert [(r["kind"], r["status"]) for r in ledger(env)] == [("weekly", "sent")]
+
+
+def test_killed_between_claim_and_send_then_restarted_sends_once(env, slack):
+    code, out = run(env, "weekly", STUDYBOT_TEST_CRASH_AFTER="claim")
+    assert code == 86, out
+    assert channel_posts(slack) == []
+    assert [r["status"] for r in ledger(env)] == ["claimed"]
+
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert len(channel_posts(slack)) == 1
+    # Before sending, it looked for its own post (tagged with metadata) in the channel.
+    [history] = slack.calls_to("conversations.history")
+    assert str(history.get("include_all_metadata")).lower() in ("true", "1")
+    assert [r["status"] for r in ledger(env)] == ["sent"]
+
+
+def test_killed_after_slack_took_the_post_then_restarted_finds_it(env, slack):
+    code, out = run(env, "weekly", STUDYBOT_TEST_CRASH_AFTER="send")
+    assert code == 86, out
+    [posted] = channel_posts(slack)
+    assert [(r["status"], r["ts"]) for r in ledger(env)] == [("claimed", None)]
+
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert "already in the channel" in out
+    assert channel_posts(slack) == [posted]
+    assert [(r["status"], r["ts"]) for r in ledger(env)] == [("sent", posted["ts"])]
+
+
+def test_kill_9_while_slack_is_answering_then_restart_ends_with_one_post(env, slack):
+    slack.fail("chat.postMessage", 200, times=1, delay=2.0)
+    proc = start(env, "weekly")
+    deadline = time.time() + 30
+    while slack.faults[0].times > 0:  # the request is at Slack, which is taking its time
+        assert time.time() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    slack.wait_for("chat.postMessage", 1)  # Slack finished handling it after all
+    assert [r["status"] for r in ledger(env)] == ["claimed"]
+
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert len(channel_posts(slack)) == 1
+    assert [r["status"] for r in ledger(env)] == ["sent"]
+
+
+def test_nothing_to_post_in_a_week_without_a_topic_exits_1(env, slack, tmp_path):
+    roadmap = Path(env["STUDYBOT_ROADMAP"])
+    later = dt.datetime.now(TZ).date() + dt.timedelta(days=21)
+    text = roadmap.read_text()
+    start_line = next(line for line in text.splitlines() if line.strip().startswith("start:"))
+    roadmap.write_text(text.replace(start_line, f"  start: {later.isoformat()}"))
+    code, out = run(env, "nudge")
+    assert code == 1
+    assert "Nothing to send" in out
+    assert channel_posts(slack) == []
+
+
+def test_missing_channel_is_a_configuration_error(env, slack):
+    env = {k: v for k, v in env.items() if k != "STUDYBOT_CHANNEL"}
+    code, out = run(env, "weekly")
+    assert code == 2
+    assert "STUDYBOT_CHANNEL" in out and "Traceback" not in out

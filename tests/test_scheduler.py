@@ -1,0 +1,175 @@
+"""The scheduler: catch-up after downtime, roadmap edits, organizer changes, the real BackgroundScheduler."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot import calendar, posts, scheduler
+from bot.calendar import Change
+from bot.clock import ManualClock, SystemClock
+from bot.roadmap import load
+from bot.sandbox import Sandbox
+from bot.scheduler import ManualScheduler
+from tests.conftest import FIXTURES
+from tests.test_posts import LA, ROADMAP, TZ, at, due, sent, week
+
+
+def _kinds(box: Sandbox) -> list[tuple[str, str]]:
+    return [
+        (c["metadata"]["event_payload"]["kind"], c["metadata"]["event_payload"]["week"])
+        for c in box.slack.posts(box.channel)
+        if c.get("metadata")
+    ]
+
+
+def test_after_downtime_only_the_current_weeks_missed_posts_go_out(tmp_path: Path):
+    clock = ManualClock(at(5, 3, 10))  # Thursday of week 5: weeks 1-4 and Mon/Wed were missed
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        manual.run_until(clock.now())  # start-up
+        assert _kinds(box) == [("weekly", week(5).key), ("nudge", week(5).key)]
+        manual.run_until(at(5, 4, 17))
+        assert _kinds(box)[-1] == ("recap", week(5).key)
+        assert len(_kinds(box)) == 3
+
+
+def test_back_after_the_recap_time_the_missed_nudge_is_dropped(tmp_path: Path):
+    clock = ManualClock(at(5, 5, 10))  # Saturday of week 5
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        ManualScheduler(box.deps, box.app.client).run_until(clock.now())
+        assert _kinds(box) == [("weekly", week(5).key), ("recap", week(5).key)]
+
+
+def test_upcoming_lists_the_next_post_of_each_kind_skipping_weeks_without_a_topic(tmp_path):
+    clock = ManualClock(at(3, 4, 17))  # after week 3's recap
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        calendar.record_change(box.deps.db, Change("skip", week(4).start))
+        manual = ManualScheduler(box.deps, box.app.client)
+        assert manual.upcoming(clock.now()) == [
+            ("weekly", due("weekly", 5)),
+            ("nudge", due("nudge", 5)),
+            ("recap", due("recap", 5)),
+        ]
+
+
+def test_an_edited_roadmap_moves_the_posts(tmp_path: Path):
+    path = tmp_path / "roadmap.yaml"
+    original = LA.read_text()
+    path.write_text(original)
+    clock = ManualClock(at(1, 0, 8))
+    with Sandbox(roadmap_path=path, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        manual.run_until(at(2, 6, 12))
+        edited = original.replace(
+            'weekly: {weekday: monday, time: "09:00"}', 'weekly: {weekday: tuesday, time: "10:30"}'
+        ).replace('  nudge: {weekday: wednesday, time: "12:00"}\n', "")
+        assert edited != original
+        path.write_text(edited)
+        manual.run_until(at(4, 6, 12))
+
+        rows = {
+            (r["kind"], r["week"]): dt.datetime.fromisoformat(r["sent_at"]).astimezone(TZ)
+            for r in box.deps.db.query("SELECT kind, week, sent_at FROM posts_ledger")
+        }
+        assert rows[("weekly", week(2).key)] == at(2, 0, 9)
+        assert rows[("weekly", week(3).key)] == at(3, 1, 10, 30)
+        assert rows[("weekly", week(4).key)] == at(4, 1, 10, 30)
+        assert ("nudge", week(2).key) in rows
+        assert ("nudge", week(3).key) not in rows and ("nudge", week(4).key) not in rows
+        assert manual.scheduler.get_job("post-nudge") is None
+        assert manual.scheduler.get_job("post-weekly") is not None
+
+
+def test_an_edit_that_makes_this_weeks_post_due_sends_it_now(tmp_path: Path):
+    path = tmp_path / "roadmap.yaml"
+    original = LA.read_text()
+    path.write_text(original)
+    clock = ManualClock(at(2, 0, 8, 30))
+    with Sandbox(roadmap_path=path, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        manual.run_until(at(2, 0, 8, 40))
+        assert sent(box, "weekly", 2) == []
+        path.write_text(original.replace('time: "09:00"', 'time: "08:00"'))
+        manual.run_until(at(2, 0, 8, 45))
+        assert len(sent(box, "weekly", 2)) == 1
+
+
+def test_organizer_changes_apply_to_the_next_posts(tmp_path: Path):
+    clock = ManualClock(at(1, 0, 8))
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        manual.run_until(at(2, 5, 12))  # Saturday of week 2
+        db = box.deps.db
+        first_topic = week(1).topic
+        calendar.record_change(db, Change("extend", week(2).start, first_topic.id))
+        calendar.record_change(db, Change("skip", week(3).start))
+        calendar.record_change(db, Change("pause", week(6).start))
+        calendar.record_change(db, Change("resume", week(8).start))
+        manual.run_until(at(9, 6, 12))
+
+        cal = box.deps.calendar()
+        expected = [
+            (kind, w.key)
+            for w in cal.weeks[:9]
+            if w.kind == "topic"
+            for kind in ("weekly", "nudge", "recap")
+        ]
+        assert _kinds(box) == expected
+        assert [w.kind for w in cal.weeks[:9]] == [
+            "topic", "topic", "skip", "topic", "topic", "paused", "paused", "topic", "topic",
+        ]  # fmt: skip
+        # The first topic's fifth week lands after the skip and the pause: calendar week 8.
+        [fifth] = sent(box, "weekly", 8)
+        assert fifth["blocks"][0]["text"]["text"].endswith(first_topic.title)
+        assert "part 5 of 5" in str(fifth["blocks"][1])
+
+
+def test_start_runs_a_background_scheduler_with_the_post_jobs(tmp_path: Path):
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
+        running = scheduler.start(box.deps, box.app.client)
+        try:
+            assert running.running
+            ids = {job.id for job in running.get_jobs()}
+            assert {"post-weekly", "post-nudge", "post-recap", "roadmap-sync"} <= ids
+            weekly = running.get_job("post-weekly")
+            fire = weekly.next_run_time.astimezone(TZ)
+            assert (fire.weekday(), fire.time()) == (0, dt.time(9, 0))
+            assert weekly.misfire_grace_time is None and weekly.coalesce
+        finally:
+            running.shutdown(wait=False)
+
+
+def test_the_real_scheduler_catches_up_on_start(tmp_path: Path):
+    """A roadmap that started this week with its posts due already: start() sends them."""
+    today = dt.datetime.now(TZ).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    path = tmp_path / "roadmap.yaml"
+    text = LA.read_text().replace("start: 2027-01-04", f"start: {monday.isoformat()}")
+    path.write_text(
+        text.replace(
+            'weekly: {weekday: monday, time: "09:00"}', 'weekly: {weekday: monday, time: "00:00"}'
+        )
+    )
+    assert load(path).schedule.start == monday
+    with Sandbox(roadmap_path=path, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
+        running = scheduler.start(box.deps, box.app.client)
+        try:
+            call = box.slack.wait_for("chat.postMessage", 1)[0]
+            assert call["metadata"]["event_payload"] == {
+                "kind": "weekly",
+                "week": monday.isoformat(),
+                "attempt": 0,
+            }
+        finally:
+            running.shutdown(wait=True)  # let the catch-up finish before the database closes
+        assert posts.sent_row(box.deps.db, "weekly", monday.isoformat()) is not None
+
+
+def test_fixture_timezones_are_the_three_required():
+    zones = {
+        load(FIXTURES / f"posts_{p}.yaml").schedule.timezone
+        for p in ("los_angeles", "berlin", "sydney")
+    }
+    assert zones == {"America/Los_Angeles", "Europe/Berlin", "Australia/Sydney"}
+    assert ROADMAP.schedule.timezone == "America/Los_Angeles"

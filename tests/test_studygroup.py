@@ -1,0 +1,173 @@
+"""/studygroup over signed HTTP: organizers only; status, skip, extend, pause, resume, post, channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import calendar
+from bot.clock import ManualClock
+from bot.sandbox import Sandbox
+from bot.scheduler import ManualScheduler
+from tests.blockkit import all_text, assert_valid_message
+from tests.test_posts import ADMIN, LA, at, due, ledger, sent, week
+
+MEMBER = "U0MEMBER1"
+WORKSPACE_ADMIN = "U0WSADMIN"
+
+
+@pytest.fixture
+def sbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """Tuesday 10:00 of week 9 (its weekly post is out), one STUDYBOT_ADMINS organizer."""
+    clock = ManualClock(at(9, 0, 8))
+    with Sandbox(
+        roadmap_path=LA, db_path=tmp_path / "studybot.db", clock=clock, admins=(ADMIN,)
+    ) as box:
+        box.slack.add_user(MEMBER)
+        box.slack.add_user(WORKSPACE_ADMIN, is_admin=True)
+        ManualScheduler(box.deps, box.app.client).run_until(at(9, 1, 10))
+        yield box
+
+
+def command(box: Sandbox, text: str, user: str = ADMIN, **form: Any) -> dict[str, Any]:
+    """Run /studygroup and return what it answered (after the ack, through response_url)."""
+    before = len(box.slack.calls_to("response_url"))
+    reply = box.client.command("/studygroup", text, user=user, channel=box.channel, **form)
+    assert reply.status == 200
+    answer = box.slack.wait_for("response_url", before + 1)[before].params
+    payload = {k: v for k, v in answer.items() if not k.startswith("_")}
+    assert_valid_message(payload)
+    assert payload.get("response_type") == "ephemeral"
+    return payload
+
+
+def changes(box: Sandbox) -> list[tuple[str, str, str | None]]:
+    rows = box.deps.db.query("SELECT kind, week_start, topic_id FROM calendar_changes ORDER BY id")
+    return [(r["kind"], r["week_start"], r["topic_id"]) for r in rows]
+
+
+def test_members_get_a_polite_refusal_and_nothing_changes(sbox):
+    for text in ("skip", "pause", "post weekly force", "channel C0ELSEWHERE", "status"):
+        # A crafted payload claiming admin rights changes nothing: users.info decides.
+        answer = command(sbox, text, user=MEMBER, is_admin="true", user_name="admin")
+        assert "organizers" in answer["text"]
+    assert changes(sbox) == []
+    assert len(sent(sbox)) == 1
+    assert sbox.deps.channel == sbox.channel
+
+
+def test_workspace_admins_are_organizers_too(sbox):
+    answer = command(sbox, "status", user=WORKSPACE_ADMIN)
+    assert "organizers" not in answer["text"]
+    assert any(c.get("user") == WORKSPACE_ADMIN for c in sbox.slack.calls_to("users.info"))
+
+
+def test_help_and_unknown_words_get_the_usage_card(sbox):
+    assert "/studygroup" in all_text(command(sbox, "help"))
+    answer = command(sbox, "reboot")
+    assert "don't know `reboot`" in all_text(answer) and "skip" in all_text(answer)
+    assert "not a date" in all_text(command(sbox, "skip next-friday"))
+    assert "which post" in all_text(command(sbox, "post everything"))
+
+
+def test_status_shows_the_calendar_ahead_the_ledger_and_failures(sbox):
+    sbox.slack.fail("chat.postMessage", 500, times=4)
+    ManualScheduler(sbox.deps, sbox.app.client).run_until(due("nudge", 9))
+    answer = command(sbox, "status")
+    text = all_text(answer)
+    assert week(9).topic.title in text and f"<#{sbox.channel}>" in text
+    for n in range(9, 17):
+        assert f"{week(n).start:%b %-d} – {week(n).end:%b %-d}" in text
+    assert ":white_check_mark: weekly · week of " + week(9).key in text
+    assert ":x: nudge · week of " + week(9).key in text
+    assert "Failed, not sent since" in text and "internal_error" in text
+    assert "monday 09:00".lower() in text.lower() or "Mon 09:00" in text
+
+
+def test_skip_defaults_to_the_next_week_not_yet_posted(sbox):
+    answer = command(sbox, "skip")
+    assert changes(sbox) == [("skip", week(10).key, None)]
+    assert f"{week(10).start:%b %-d}" in answer["text"]
+    assert sbox.deps.calendar().week_of(week(10).start).kind == "skip"
+    ManualScheduler(sbox.deps, sbox.app.client).run_until(at(10, 6, 12))
+    assert sent(sbox, n=10) == []
+
+
+def test_skip_a_given_week_and_refuse_past_or_repeated_ones(sbox):
+    target = week(12).start + dt.timedelta(days=3)
+    command(sbox, f"skip {target.isoformat()}")
+    assert changes(sbox) == [("skip", week(12).key, None)]
+    assert "already skipped" in command(sbox, f"skip {week(12).key}")["text"]
+    assert "already over" in all_text(command(sbox, f"skip {week(3).key}"))
+    assert len(changes(sbox)) == 1
+
+
+def test_extend_gives_the_current_topic_another_week(sbox):
+    topic = week(9).topic
+    answer = command(sbox, "extend")
+    assert changes(sbox) == [("extend", week(9).key, topic.id)]
+    assert topic.title in answer["text"] and "5 weeks" in answer["text"]
+    cal = sbox.deps.calendar()
+    assert sum(1 for w in cal.weeks if w.topic and w.topic.id == topic.id) == 5
+
+
+def test_pause_and_resume(sbox):
+    command(sbox, "pause")
+    assert changes(sbox) == [("pause", week(10).key, None)]
+    assert "already paused" in command(sbox, f"pause {week(11).key}")["text"]
+    sbox.clock.set(at(11, 2, 12))
+    answer = command(sbox, "resume")  # Wednesday: week 11's post time has passed
+    assert changes(sbox)[-1] == ("resume", week(12).key, None)
+    assert "Resuming from the week of" in answer["text"]
+    cal = sbox.deps.calendar()
+    assert [cal.week_of(week(n).start).kind for n in (10, 11, 12)] == ["paused", "paused", "topic"]
+    assert "not paused" in command(sbox, f"resume {week(13).key}")["text"]
+
+
+def test_post_sends_once_and_force_sends_again(sbox):
+    answer = command(sbox, "post weekly")
+    assert "already went out" in answer["text"] and "force" in answer["text"]
+    assert len(sent(sbox, "weekly", 9)) == 1
+    answer = command(sbox, "post nudge")
+    assert "Sent the mid-week nudge" in answer["text"]
+    assert len(sent(sbox, "nudge", 9)) == 1
+    command(sbox, "post weekly force")
+    assert len(sent(sbox, "weekly", 9)) == 2
+    assert [(r["kind"], r["attempt"]) for r in ledger(sbox)] == [
+        ("weekly", 0),
+        ("nudge", 0),
+        ("weekly", 1),
+    ]
+    # The scheduler does not send the nudge again at its time.
+    ManualScheduler(sbox.deps, sbox.app.client).run_until(due("nudge", 9))
+    assert len(sent(sbox, "nudge", 9)) == 1
+
+
+def test_channel_sets_where_the_posts_go(sbox):
+    answer = command(sbox, "channel <#C0NEWSTUDY|new-study>")
+    assert "<#C0NEWSTUDY>" in all_text(answer)
+    assert sbox.deps.channel == "C0NEWSTUDY"
+    command(sbox, "post nudge")
+    [nudge] = [
+        c
+        for c in sbox.slack.posts()
+        if (c.get("metadata") or {}).get("event_payload", {}).get("kind") == "nudge"
+    ]
+    assert nudge["channel"] == "C0NEWSTUDY"
+    # Without an argument: the channel the command was typed in.
+    sbox.client.command("/studygroup", "channel", user=ADMIN, channel="C0TYPEDHERE")
+    sbox.slack.wait_for("response_url", 3)
+    assert sbox.deps.channel == "C0TYPEDHERE"
+    assert "couldn't find" in all_text(command(sbox, "channel #no-such-channel"))
+    assert sbox.deps.channel == "C0TYPEDHERE"
+
+
+def test_answers_never_ping_or_echo_markup(sbox):
+    answer = command(sbox, "skip <!channel>")
+    assert "<!channel>" not in json.dumps(answer)
+    assert calendar.load_changes(sbox.deps.db) == []
