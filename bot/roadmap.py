@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+RESOURCE_KINDS = ("course", "book", "video", "article", "docs", "paper", "exercise")
+FULL_TRACK = "full"  # the whole roadmap, always available besides the named tracks
 
 
 class RoadmapError(Exception):
@@ -108,7 +110,7 @@ class Roadmap:
     def followed(self, track: str | None = None) -> tuple[Topic, ...]:
         """The topics the group follows, in order, with the track's pace applied."""
         track_id = track or self.schedule.track
-        if not track_id or track_id == "full":
+        if not track_id or track_id == FULL_TRACK:
             return self.topics
         chosen = self.tracks[track_id]
         out = []
@@ -118,6 +120,23 @@ class Roadmap:
             weeks = chosen.pace.get(topic_id, topic.weeks)
             out.append(topic if weeks == topic.weeks else _with_weeks(topic, weeks))
         return tuple(out)
+
+    def total_weeks(self, track: str | None = None) -> int:
+        return sum(t.weeks for t in self.followed(track))
+
+    def paid_resources(self, track: str | None = None) -> tuple[Resource, ...]:
+        """The paid resources of the followed topics, each URL once (a book bought once serves
+        every topic that cites it)."""
+        seen: dict[str, Resource] = {}
+        for topic in self.followed(track):
+            for r in topic.resources:
+                if not r.free and r.url not in seen:
+                    seen[r.url] = r
+        return tuple(seen.values())
+
+    def cost_usd(self, track: str | None = None) -> float:
+        """What buying every paid resource of the followed topics costs."""
+        return sum(r.cost_usd for r in self.paid_resources(track))
 
 
 def _with_weeks(topic: Topic, weeks: int) -> Topic:

@@ -6,7 +6,7 @@ import pytest
 
 from bot.roadmap import load
 from bot.search import find_topics, singular, suggest, words
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROADMAP
 
 SMALL = load(FIXTURES / "roadmaps" / "small.yaml")
 
@@ -99,3 +99,41 @@ def test_plural_rules() -> None:
     assert singular("series") == "series"
     assert singular("analysis") == "analysis"
     assert words("K-Means, Bayes' theorem") == ("k", "mean", "bayes", "theorem")
+
+
+# issue 3's examples, on the real curriculum.
+REAL = load(ROADMAP)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("eigen", "eigenvectors-svd"),
+        ("SVD", "eigenvectors-svd"),
+        ("backprop", "derivatives-chain-rule"),
+        ("chain rule", "derivatives-chain-rule"),
+        ("bayes", "bayesian-statistics"),
+        ("k-means", "clustering"),
+        ("random forest", "decision-trees-random-forests"),
+        ("cross validation", "evaluation-validation"),
+        ("pandas", "pandas"),
+        ("transformers", "transformers"),
+        ("Eigenvalues", "eigenvectors-svd"),
+        ("BACKPROPAGATION", "derivatives-chain-rule"),
+        ("Bayes' theorem", "bayesian-statistics"),
+        ("kmeans", "clustering"),
+        ("Random Forests", "decision-trees-random-forests"),
+        ("cross-validation", "evaluation-validation"),
+        ("hugging face", "transformers"),
+    ],
+)
+def test_issue_examples_land_on_the_right_topic_of_the_real_roadmap(
+    query: str, expected: str
+) -> None:
+    assert find_topics(REAL, query)[0].id == expected
+
+
+def test_did_you_mean_on_the_real_roadmap() -> None:
+    assert find_topics(REAL, "eigenvetcors") == []
+    assert ids(suggest(REAL, "eigenvetcors"))[0] == "eigenvectors-svd"
+    assert ids(suggest(REAL, "baysian"))[0] == "bayesian-statistics"

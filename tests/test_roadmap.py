@@ -1,0 +1,217 @@
+"""roadmap.yaml itself: it covers every topic the seeds name, completely, and checks clean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.roadmap import load
+from bot.roadmap_cli import notes
+from bot.search import find_topics
+from tests.conftest import FIXTURES, ROADMAP, ROOT
+
+ROADMAP_DATA = load(ROADMAP)
+
+# issue 3, item 1: every stage and topic the seeds name -> the topic of roadmap.yaml it lands on.
+SEED_TOPICS = {
+    # Mathematics: linear algebra
+    "vectors and spaces": "vectors-and-spaces",
+    "matrices and transformations": "matrix-transformations",
+    "eigenvectors": "eigenvectors-svd",
+    "SVD": "eigenvectors-svd",
+    # Mathematics: calculus
+    "derivatives": "derivatives-chain-rule",
+    "chain rule": "derivatives-chain-rule",
+    "backpropagation": "derivatives-chain-rule",
+    "gradients": "gradients",
+    "integrals": "integrals",
+    "applications of integrals": "integral-applications",
+    "differential equations": "differential-equations",
+    "parametric equations": "parametric-polar-vector",
+    "polar coordinates": "parametric-polar-vector",
+    "vector-valued functions": "parametric-polar-vector",
+    "series": "series",
+    # Mathematics: probability and statistics
+    "statistics and probability": "statistics-core",
+    "discrete distributions": "distributions",
+    "continuous distributions": "distributions",
+    "binomial": "distributions",
+    "normal distribution": "distributions",
+    "gaussian": "distributions",
+    "bayesian statistics": "bayesian-statistics",
+    # Python
+    "syntax and data types": "python-syntax",
+    "control flow": "control-flow",
+    "functions and modules": "functions-modules",
+    "data structures": "data-structures",
+    "numpy": "numpy",
+    "pandas": "pandas",
+    "matplotlib": "plotting",
+    "seaborn": "plotting",
+    "pytorch": "pytorch",
+    "object-oriented programming": "oop",
+    # ML concepts
+    "supervised learning": "supervised-learning",
+    "classification": "supervised-learning",
+    "regression": "supervised-learning",
+    "unsupervised learning": "unsupervised-learning",
+    "dimensionality reduction": "feature-engineering",
+    "anomaly detection": "unsupervised-learning",
+    "reinforcement learning": "reinforcement-learning",
+    "linear regression": "linear-regression",
+    "logistic regression": "logistic-regression",
+    "decision trees": "decision-trees-random-forests",
+    "random forests": "decision-trees-random-forests",
+    "support vector machines": "svm",
+    "clustering": "clustering",
+    "neural networks": "neural-networks",
+    "deep learning": "neural-networks",
+    "evaluation and validation": "evaluation-validation",
+    "feature engineering": "feature-engineering",
+    "model selection": "model-selection-tuning",
+    "hyperparameter tuning": "model-selection-tuning",
+    "fine-tuning with transformers": "transformers",
+    "arxiv": "staying-current",
+    "conferences": "staying-current",
+}
+SEED_STAGES = {
+    "linear-algebra",
+    "calculus",
+    "probability-statistics",
+    "python",
+    "python-advanced",
+    "ml",
+    "train-your-own",
+    "stay-current",
+}
+MATH_STAGES = {"linear-algebra", "calculus", "probability-statistics"}
+
+
+@pytest.mark.parametrize(("seed_topic", "topic_id"), sorted(SEED_TOPICS.items()))
+def test_each_seed_topic_maps_to_a_roadmap_topic(seed_topic: str, topic_id: str) -> None:
+    found = find_topics(ROADMAP_DATA, seed_topic)
+    assert found, f"{seed_topic!r} finds nothing"
+    assert found[0].id == topic_id
+
+
+def test_every_seed_stage_is_there_in_order() -> None:
+    assert {s.id for s in ROADMAP_DATA.stages} == SEED_STAGES
+    order = [s.id for s in ROADMAP_DATA.stages]
+    assert order.index("linear-algebra") < order.index("python") < order.index("ml")
+    assert order[-2:] == ["train-your-own", "stay-current"]
+
+
+def test_every_roadmap_topic_is_reached_by_some_seed_topic() -> None:
+    assert {t.id for t in ROADMAP_DATA.topics} == set(SEED_TOPICS.values())
+
+
+def test_every_topic_is_complete() -> None:
+    assert notes(ROADMAP_DATA) == []  # >= 2 resources, >= 2 prompts, 2-3 recall questions
+    for topic in ROADMAP_DATA.topics:
+        assert topic.summary and topic.key_points and topic.aliases, topic.id
+        assert all(r.hours for r in topic.resources), topic.id
+        if topic.stage in MATH_STAGES:
+            assert topic.exercise, f"{topic.id}: math topics learn it through code"
+
+
+def test_the_seed_exercise_is_on_the_chain_rule_topic() -> None:
+    exercise = ROADMAP_DATA.topic("derivatives-chain-rule").exercise or ""
+    assert "ReLU" in exercise and "backward" in exercise and "numerical gradient" in exercise
+
+
+@pytest.mark.parametrize(
+    ("needle", "topic_id"),
+    [
+        ("khanacademy.org/math/linear-algebra/vectors-and-spaces", "vectors-and-spaces"),
+        ("khanacademy.org/math/integral-calculus/ic-diff-eq", "differential-equations"),
+        ("khanacademy.org/math/statistics-probability", "statistics-core"),
+        ("course.fast.ai", "neural-networks"),
+        ("developers.google.com/machine-learning/guides/rules-of-ml", "evaluation-validation"),
+        ("mml-book.github.io", "eigenvectors-svd"),
+        ("mathematics-for-machine-learning-and-data-science", "eigenvectors-svd"),
+        ("oreilly.com/library/view/essential-math-for", "linear-regression"),
+        ("9780321629111", "statistics-core"),  # Walpole, 9th ed.
+        (
+            "jakevdp.github.io/PythonDataScienceHandbook/05.08-random-forests",
+            "decision-trees-random-forests",
+        ),
+        ("developers.google.com/machine-learning/clustering", "clustering"),
+        ("huggingface.co/docs/transformers", "transformers"),
+        ("3blue1brown.com", "vectors-and-spaces"),
+        ("youtube.com/watch?v=7ArmBVF2dCs", "linear-regression"),  # StatQuest
+    ],
+)
+def test_the_seeds_resources_are_where_they_fit(needle: str, topic_id: str) -> None:
+    topic = ROADMAP_DATA.topic(topic_id)
+    assert any(needle in r.url for r in topic.resources), (needle, topic_id)
+
+
+def test_walpole_costs_about_sixty_dollars_everywhere() -> None:
+    prices = {r.cost_usd for t in ROADMAP_DATA.topics for r in t.resources if "Walpole" in r.title}
+    assert prices == {60}
+
+
+def test_schedule_keeps_the_running_calendar_others_rely_on() -> None:
+    s = ROADMAP_DATA.schedule
+    assert (s.timezone, s.start.isoformat(), s.start.weekday()) == (
+        "America/Los_Angeles",
+        "2026-09-07",
+        0,
+    )
+    assert (s.weekly.weekday, s.weekly.time.isoformat("minutes")) == (0, "09:00")
+    assert (s.nudge.weekday, s.nudge.time.isoformat("minutes")) == (2, "12:00")
+    assert (s.recap.weekday, s.recap.time.isoformat("minutes")) == (4, "16:00")
+
+
+def test_career_switch_track_fits_six_months_and_500_dollars() -> None:
+    track = ROADMAP_DATA.tracks["career-switch"]
+    assert track.budget_usd == 500
+    topics = ROADMAP_DATA.followed("career-switch")
+    assert 24 <= sum(t.weeks for t in topics) <= 27  # six months, about 26 weeks
+    assert ROADMAP_DATA.cost_usd("career-switch") <= 500
+    full_order = [t.id for t in ROADMAP_DATA.topics]
+    assert [t.id for t in topics] == sorted(track.topics, key=full_order.index)
+    assert "derivatives-chain-rule" in track.topics and "transformers" in track.topics
+
+
+def run_check(path: Path | str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "roadmap", "check", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_check_roadmap_yaml_exits_0_with_the_summary() -> None:
+    result = run_check("roadmap.yaml")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    r = ROADMAP_DATA
+    every = [res for t in r.topics for res in t.resources]
+    free = sum(1 for res in every if res.free)
+    assert out.startswith(f"roadmap.yaml: ok - {r.title}\n")
+    assert f"{len(r.stages)} stages, {len(r.topics)} topics, {r.total_weeks('full')} weeks" in out
+    assert f"resources: {len(every)} ({free} free, {len(every) - free} paid;" in out
+    for stage in r.stages:
+        assert stage.title in out
+    full_line = next(line for line in out.splitlines() if line.strip().startswith("full "))
+    assert f"cost ${r.cost_usd('full'):,.0f}" in full_line
+    career = next(line for line in out.splitlines() if "career-switch " in line)
+    assert f"cost ${r.cost_usd('career-switch'):,.0f}" in career and "budget $500" in career
+    assert "note:" not in out and result.stderr == ""
+
+
+def test_check_a_broken_roadmap_exits_1_with_every_error() -> None:
+    path = FIXTURES / "roadmaps" / "broken" / "schedule.yaml"
+    result = run_check(path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 7 and lines[-1] == f"{path}: 6 error(s)"
+    assert lines[0].startswith(f"{path}:3: schedule.timezone: unknown IANA timezone")
+    assert result.stdout == ""
