@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.clock import Clock, SystemClock
 from bot.db import Pool
 from bot.deps import Deps
+from bot.listeners import actions as member_actions
 from bot.listeners import admin, commands, events, home, middleware, qa
 from bot.roadmap import RoadmapStore
 from bot.settings import Settings
@@ -48,8 +49,15 @@ ACTIONS: dict[str | re.Pattern[str], Callable[..., Any]] = {
     "home_done": home.tick_topic,
     "home_resources": home.show_resources,
     re.compile(r"^home_admin_(skip|extend|pause|resume)$"): home.organizer_control,
+    re.compile(r"^member_done(:\w+)?$"): member_actions.done,
+    re.compile(r"^member_undo(:\w+)?$"): member_actions.undo,
+    re.compile(r"^member_resources(:\w+)?$"): member_actions.show_resources,
+    re.compile(r"^member_roadmap(:\w+)?$"): member_actions.roadmap_page,
+    "member_share": member_actions.share,
 }
-VIEWS: dict[str, Callable[..., Any]] = {}
+VIEWS: dict[str, Callable[..., Any]] = {
+    "member_ask": member_actions.ask_submitted,
+}
 # Called inside the event-dedupe transaction with (deps, event): the archive's writes.
 RECORDERS: tuple[Callable[[Deps, dict[str, Any]], None], ...] = (qa.record,)
 

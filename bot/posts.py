@@ -298,14 +298,14 @@ def recent(db: sqlite_utils.Database, limit: int = 10) -> list[LedgerRow]:
     return _rows(db, "1 ORDER BY claimed_at DESC, id DESC LIMIT ?", (limit,))
 
 
-def failures(db: sqlite_utils.Database) -> list[LedgerRow]:
-    """Failed posts that have not gone out since, newest first."""
+def failures(db: sqlite_utils.Database, since_week: str = "") -> list[LedgerRow]:
+    """Failed posts that have not gone out since (of weeks from `since_week` on), newest first."""
     return _rows(
         db,
-        "status = 'failed' AND NOT EXISTS (SELECT 1 FROM posts_ledger s WHERE s.kind ="
-        " posts_ledger.kind AND s.week = posts_ledger.week AND s.status = 'sent')"
+        "status = 'failed' AND week >= ? AND NOT EXISTS (SELECT 1 FROM posts_ledger s WHERE"
+        " s.kind = posts_ledger.kind AND s.week = posts_ledger.week AND s.status = 'sent')"
         " ORDER BY claimed_at DESC, id DESC",
-        (),
+        (since_week,),
     )
 
 

@@ -362,3 +362,21 @@ def test_a_post_slack_refuses_is_not_retried_in_a_loop(lbox):
         )
         == 1
     )
+
+
+def test_a_huge_topic_still_fits_one_message(lbox):
+    from dataclasses import replace
+
+    big = replace(
+        week(9).topic,
+        summary="S" * 5000,
+        key_points=tuple(f"point {i} " + "k" * 400 for i in range(60)),
+        prompts=tuple(f"prompt {i} <!here> " + "p" * 300 for i in range(40)),
+        exercise="e" * 4000,
+    )
+    cal = calendar.Calendar((*ROADMAP.topics[:2], big, *ROADMAP.topics[3:]), ROADMAP.schedule.start)
+    ctx = posts.Context(ROADMAP, cal, cal.weeks[8], lbox.deps.db, at(9, 0, 9), lbox.channel)
+    for kind in calendar.POST_KINDS:
+        message = posts.compose(kind, ctx)
+        assert_valid_message(message)
+        assert "<!here>" not in json.dumps(message)

@@ -356,7 +356,8 @@ def status(
     out += bk.sections(
         "*Recent posts*\n" + ("\n".join(_ledger_line(r, tz) for r in rows) or "• none yet")
     )
-    failed = posts.failures(deps.db)
+    # Failures of the last few weeks: older weeks' posts are never sent late anyway.
+    failed = posts.failures(deps.db, (week.start - dt.timedelta(weeks=4)).isoformat())
     if failed:
         out += bk.sections(
             "*:warning: Failed, not sent since*\n"
