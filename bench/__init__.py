@@ -1,0 +1,1 @@
+"""Benchmarks for Study Companion: run `python -m bench` (see BENCHMARKS.md)."""

@@ -1,0 +1,258 @@
+"""Benchmarks 1 and 2: /nexttopic and message-event ingest over HTTP, the bot against bare Bolt.
+
+Both apps run behind bot.server.make_server (cheroot, production thread count) in their own
+processes, with the same signing secret; their Web API calls go to the Slack stand-in, a third
+process. Each repeat measures bare and bot back to back (order alternating), so every ratio
+compares two runs taken under the same machine load."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import tempfile
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import load
+from bench.config import Sizes
+from bench.corpus import Corpus
+from bench.stats import Figure, Target, ratios
+from bench.target import CHANNEL, ROOT, SECRET, Child
+
+TEAM_ID = "T0TEAM001"
+FIRST_TS = 1_732_230_000
+
+Build = Callable[[str, int], list[load.Prepared]]
+
+
+class Traffic:
+    """What Slack sends, with fresh ids, timestamps and event ids on every call."""
+
+    def __init__(self, api_url: str, seed: int = 2) -> None:
+        self.response_url = api_url.replace("/api/", "/response/r1")
+        self.corpus = Corpus(seed=seed)
+        self._serial = itertools.count()
+
+    def commands(self, name: str, text: str, n: int) -> list[load.Prepared]:
+        bodies = []
+        for _ in range(n):
+            k = next(self._serial)
+            user = self.corpus.users[k % len(self.corpus.users)]
+            form = {
+                "token": "deprecated-verification-token",
+                "team_id": TEAM_ID,
+                "team_domain": "study-team",
+                "channel_id": CHANNEL,
+                "channel_name": "study-group",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": name,
+                "text": text,
+                "api_app_id": "A0STUDY01",
+                "is_enterprise_install": "false",
+                "response_url": self.response_url,
+                "trigger_id": f"{k}.{k}.bench-trigger",
+            }
+            bodies.append(urllib.parse.urlencode(form).encode())
+        return load.sign_all(bodies, "application/x-www-form-urlencoded", SECRET)
+
+    def messages(self, n: int) -> list[load.Prepared]:
+        """n new channel messages with fresh event ids: a question, then three answers in the
+        threads of recent questions (the archive's 1:3 mix)."""
+        bodies: list[bytes] = []
+        recent: list[str] = []
+        for i in range(n):
+            k = next(self._serial)
+            ts = f"{FIRST_TS + k}.{k % 1_000_000:06d}"
+            if i % 4 == 0 or not recent:
+                message, thread_ts = self.corpus.question(), None
+                recent = (recent + [ts])[-20:]
+            else:
+                message, thread_ts = self.corpus.answer(), self.corpus.random.choice(recent)
+            event = envelope(message.user, message.text, ts, thread_ts, k)
+            bodies.append(json.dumps(event).encode())
+        return load.sign_all(bodies, "application/json", SECRET)
+
+
+class Env:
+    """The stand-in, the bot and the bare app, started once and shared by benchmarks 1 and 2."""
+
+    def __init__(self, roadmap: Path) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="studybot-bench-")
+        self.db = Path(self._tmp.name) / "studybot.db"
+        self.children: list[Child] = []
+        try:
+            self.standin = self._start("standin")
+            self.api_url: str = self.standin.ready["api_url"]
+            self.bot = self._start(
+                "bot", "--db", str(self.db), "--roadmap", str(roadmap), "--api-url", self.api_url
+            )
+            self.bare = self._start("bare", "--api-url", self.api_url)
+        except BaseException:
+            self.close()
+            raise
+        self.traffic = Traffic(self.api_url)
+
+    def _start(self, kind: str, *args: str) -> Child:
+        child = Child(kind, *args)
+        self.children.append(child)
+        return child
+
+    def url(self, kind: str) -> str:
+        return (self.bot if kind == "bot" else self.bare).ready["url"]
+
+    def close(self) -> None:
+        for child in reversed(self.children):
+            child.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Env:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def envelope(user: str, text: str, ts: str, thread_ts: str | None, k: int) -> dict[str, Any]:
+    """An event_callback as Slack sends it for a member's message (fields from MessagePayload)."""
+    event: dict[str, Any] = {
+        "client_msg_id": f"5b0c{k:08x}-bench-4c1e-9f00-{k:012x}",
+        "type": "message",
+        "text": text,
+        "user": user,
+        "ts": ts,
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": f"b{k % 100000}",
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+                ],
+            }
+        ],
+        "team": TEAM_ID,
+        "channel": CHANNEL,
+        "event_ts": ts,
+        "channel_type": "channel",
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+        event["parent_user_id"] = "U00000001"
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0STUDY01",
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev0BENCH{k:010d}",
+        "event_time": int(float(ts)),
+        "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT0001", "is_bot": True}],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-bench-{k}",
+    }
+
+
+def _answers_with_text(status: int, body: bytes) -> bool:
+    """A slash command's ack carries the message: 200 and a JSON body with a `text` fallback."""
+    if status != 200:
+        return False
+    try:
+        return bool(json.loads(body).get("text"))
+    except ValueError:
+        return False
+
+
+def _paired(
+    env: Env, build: Build, n: int, concurrency: int, sizes: Sizes, check: load.Check
+) -> dict[str, list[load.Run]]:
+    runs: dict[str, list[load.Run]] = {"bot": [], "bare": []}
+    for r in range(sizes.repeats):
+        for kind in ("bare", "bot") if r % 2 == 0 else ("bot", "bare"):
+            url = env.url(kind)
+            load.run(url, build(kind, sizes.warmup), concurrency, check)
+            runs[kind].append(load.run(url, build(kind, n), concurrency, check))
+    return runs
+
+
+def _figures(
+    bench: str,
+    unit: str,
+    runs: dict[str, list[load.Run]],
+    c: int,
+    ratio_target: float,
+    p99_target: float | None,
+) -> list[Figure]:
+    bot, bare = runs["bot"], runs["bare"]
+    bot_rate, bare_rate = [r.per_second for r in bot], [r.per_second for r in bare]
+    lat = Target("<", p99_target, "p99") if p99_target is not None else None
+    return [
+        Figure(bench, f"bot_{unit}_c{c}", f"{unit}/s", bot_rate, higher_is_better=True),
+        Figure(bench, f"bare_{unit}_c{c}", f"{unit}/s", bare_rate, higher_is_better=True),
+        Figure(
+            bench,
+            f"ratio_c{c}",
+            "bot/bare",
+            ratios(bot_rate, bare_rate),
+            higher_is_better=True,
+            target=Target(">=", ratio_target),
+        ),
+        Figure(
+            bench, f"bot_latency_c{c}", "ms", [x for r in bot for x in r.latencies_ms], target=lat
+        ),
+        Figure(bench, f"bare_latency_c{c}", "ms", [x for r in bare for x in r.latencies_ms]),
+    ]
+
+
+def nexttopic(env: Env, sizes: Sizes) -> list[Figure]:
+    """1: /nexttopic through the production server, at each concurrency."""
+
+    def build(kind: str, n: int) -> list[load.Prepared]:
+        return env.traffic.commands("/nexttopic", "", n)
+
+    figures: list[Figure] = []
+    for c in sizes.concurrency:
+        n = sizes.requests_serial if c == 1 else sizes.requests
+        runs = _paired(env, build, n, c, sizes, _answers_with_text)
+        p99 = 100.0 if c == max(sizes.concurrency) else None
+        figures += _figures("nexttopic", "req", runs, c, 0.75, p99)
+    return figures
+
+
+def ingest(env: Env, sizes: Sizes) -> list[Figure]:
+    """2: new questions and answers as message events with fresh event ids."""
+
+    def build(kind: str, n: int) -> list[load.Prepared]:
+        return env.traffic.messages(n)
+
+    figures: list[Figure] = []
+    for c in sizes.concurrency:
+        runs = _paired(env, build, sizes.events, c, sizes, load.ok_200)
+        figures += _figures("ingest", "events", runs, c, 0.6, None)
+    recorded = archive_counts(env.db)
+    calls = env.standin.ask("calls")["calls"]
+    figures[0].extra.update({"bot_database": recorded, "standin_calls": calls})
+    figures[0].note = f"bot recorded {recorded}"
+    return figures
+
+
+def archive_counts(db: Path) -> dict[str, int]:
+    """Rows the bot wrote (read-only): proof the events went through the real archive."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        tables = [
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        counts = {}
+        for name in ("events_seen", "questions", "answers"):
+            if name in tables:
+                counts[name] = conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        return counts
+    finally:
+        conn.close()
+
+
+def default_roadmap() -> Path:
+    return ROOT / "roadmap.yaml"

@@ -1,0 +1,221 @@
+"""The processes under test: the bot, a bare Bolt app and the Slack stand-in, each in its own process.
+
+Each runs on 127.0.0.1, prints one JSON line when ready, then answers commands read from stdin
+("rss", "calls") with one JSON line each, and exits on "quit" or end of input. Separate processes
+keep the load generator's threads from competing with the server for one interpreter lock.
+
+    python -m bench.target standin
+    python -m bench.target bot --db FILE --roadmap FILE --api-url URL [--scheduler]
+    python -m bench.target bare --api-url URL
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-signing-secret"
+CHANNEL = "C0STUDY01"
+BOT_TOKEN = "xoxb-bench-token"
+# What the bare app acks to every command: a constant, so the comparison measures the bot's work.
+BARE_REPLY = {"response_type": "ephemeral", "text": "Week 3 of 12: Eigenvectors and eigenvalues"}
+
+
+def rss_kb() -> int:
+    """This process's resident set (VmRSS) in KiB, from /proc/self/status."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def study_clock(roadmap_path: str | Path) -> dt.datetime:
+    """Monday 10:00 of the roadmap's week 3, as the tests use: a week with a topic on."""
+    from bot.roadmap import load
+
+    schedule = load(roadmap_path).schedule
+    monday = schedule.start + dt.timedelta(weeks=2)
+    return dt.datetime.combine(monday, dt.time(10, 0), schedule.tz)
+
+
+def _serve(app: Any, threads: int | None) -> tuple[Any, str]:
+    from bot.server import make_server
+
+    server = (
+        make_server(app, "127.0.0.1", 0)
+        if threads is None
+        else (make_server(app, "127.0.0.1", 0, threads=threads))
+    )
+    server.prepare()
+    threading.Thread(target=server.serve, name="bench-http", daemon=True).start()
+    host, port = server.bind_addr[:2]
+    return server, f"http://{host}:{port}/slack/events"
+
+
+def bot_app(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
+    """The real app exactly as `studybot run` builds it, but with a fixed clock and the stand-in."""
+    from bot.app import create_app
+    from bot.clock import ManualClock, SystemClock
+    from bot.db import Pool
+    from bot.roadmap import RoadmapStore
+    from bot.settings import Settings
+
+    settings = replace(
+        Settings(),
+        bot_token=BOT_TOKEN,
+        signing_secret=SECRET,
+        api_url=args.api_url,
+        channel=CHANNEL,
+        db_path=args.db,
+        roadmap_path=args.roadmap,
+    )
+    pool = Pool(settings.db_path)
+    roadmaps = RoadmapStore(settings.roadmap_path, settings.track)
+    clock = SystemClock() if args.system_clock else ManualClock(study_clock(args.roadmap))
+    app = create_app(settings, pool=pool, roadmaps=roadmaps, clock=clock)
+    scheduler = None
+    if args.scheduler:
+        from bot import cli
+
+        # The same start-up as `studybot run`, so the resident set counts what production loads.
+        scheduler = cli._start_scheduler(app)
+
+    def close() -> None:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        pool.close()
+
+    return app, close
+
+
+def bare_app(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
+    """A bare Bolt app configured like create_app's, whose handlers only ack a constant."""
+    from slack_bolt import Ack, App
+    from slack_sdk import WebClient
+
+    app = App(
+        client=WebClient(token=BOT_TOKEN, base_url=args.api_url, timeout=10),
+        signing_secret=SECRET,
+        request_verification_enabled=True,
+        token_verification_enabled=False,
+        ignoring_self_events_enabled=True,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.command(re.compile(".*"))
+    def command(ack: Ack) -> None:
+        ack(**BARE_REPLY)
+
+    @app.event(re.compile(".*"))
+    def event(ack: Ack) -> None:
+        ack()
+
+    return app, lambda: None
+
+
+def _loop(answer: Callable[[str], dict[str, Any]]) -> None:
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "quit":
+            return
+        print(json.dumps(answer(command)), flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.target")
+    parser.add_argument("kind", choices=["standin", "bot", "bare"])
+    parser.add_argument("--api-url", default="")
+    parser.add_argument("--db", default="")
+    parser.add_argument("--roadmap", default=str(ROOT / "roadmap.yaml"))
+    parser.add_argument("--threads", type=int, default=None, help="server threads (default: prod)")
+    parser.add_argument("--scheduler", action="store_true", help="also start the scheduler")
+    parser.add_argument("--system-clock", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.kind == "standin":
+        from bot.standin import SlackStandIn
+
+        slack = SlackStandIn().start()
+        print(json.dumps({"api_url": slack.api_url, "rss_kb": rss_kb()}), flush=True)
+
+        def calls(command: str) -> dict[str, Any]:
+            with slack.lock:
+                counts = Counter(f"{c.method}:{c.status}" for c in slack.calls)
+            return {"calls": dict(counts), "rss_kb": rss_kb()}
+
+        _loop(calls)
+        slack.stop()
+        return 0
+
+    app, close = bot_app(args) if args.kind == "bot" else bare_app(args)
+    server, url = _serve(app, args.threads)
+    print(json.dumps({"url": url, "rss_kb": rss_kb()}), flush=True)
+    _loop(lambda command: {"rss_kb": rss_kb()})
+    server.stop()
+    close()
+    return 0
+
+
+class Child:
+    """A target process driven over its stdin/stdout; `with Child("bot", ...) as bot:`."""
+
+    def __init__(self, kind: str, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.target", kind, *args],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.ready = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        while line := self.proc.stdout.readline():
+            if line.startswith("{"):  # anything else is a wrapper's chatter (e.g. a profiler)
+                return json.loads(line)
+        code = self.proc.wait(timeout=10)
+        raise RuntimeError(f"bench target {self.proc.args} exited with {code} before answering")
+
+    def ask(self, command: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def __enter__(self) -> Child:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
