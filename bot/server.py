@@ -53,6 +53,10 @@ def wsgi_app(
             return _reply(start_response, "400 Bad Request", b"bad Content-Length\n")
         if length > MAX_BODY_BYTES:
             return _reply(start_response, "413 Payload Too Large", b"request too large\n")
+        if not _plausible_timestamp(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")):
+            # Bolt would int() it and answer 500; a forged header is the caller's problem.
+            log.warning("refused a request with a malformed X-Slack-Request-Timestamp")
+            return _reply(start_response, "401 Unauthorized", b"invalid request\n")
         try:
             return handler(environ, start_response)
         except Exception as exc:  # a body Bolt cannot parse must be the caller's problem, not a 500
@@ -60,6 +64,11 @@ def wsgi_app(
             return _reply(start_response, "400 Bad Request", b"malformed request\n")
 
     return application
+
+
+def _plausible_timestamp(value: str | None) -> bool:
+    """Absent (Bolt refuses it as unsigned) or a plain number of seconds, as Slack sends."""
+    return value is None or (value.isascii() and value.strip().isdigit() and len(value) < 16)
 
 
 def make_server(app: App, host: str, port: int, threads: int = 16, **kwargs: Any) -> wsgi.Server:

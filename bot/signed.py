@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -68,7 +69,10 @@ class SignedClient:
             all_headers["X-Slack-Signature"] = signature(secret or self.secret, ts, body)
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
-            conn.request("POST", self.path, body=body, headers=all_headers)
+            # The server may answer (e.g. 413) and close before reading the whole body; its
+            # answer is still waiting to be read.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                conn.request("POST", self.path, body=body, headers=all_headers)
             response = conn.getresponse()
             return Reply(response.status, dict(response.getheaders()), response.read())
         finally:
