@@ -1,0 +1,606 @@
+"""/nexttopic, /resources, /roadmap, /progress over signed HTTP into the real app and the stand-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import calendar, progress
+from bot.clock import ManualClock
+from bot.roadmap import Roadmap, load
+from bot.sandbox import Sandbox
+from bot.signed import Reply
+from tests.blockkit import all_text, assert_valid_message
+from tests.conftest import FIXTURES, ROADMAP
+
+SMALL = FIXTURES / "roadmap_commands.yaml"
+MEMBER = "U0MEMBER1"
+
+
+# --- helpers (also used by test_commands_ask.py) ----------------------------------------
+
+
+def monday(path: Path, week: int, hour: int = 10) -> dt.datetime:
+    """10:00 local on the Monday of slot `week` (1-based; 0 or less is before the start)."""
+    schedule = load(path).schedule
+    day = schedule.start + dt.timedelta(weeks=week - 1)
+    return dt.datetime.combine(day, dt.time(hour, 0), schedule.tz)
+
+
+def action_ids(payload: dict[str, Any]) -> list[str]:
+    out = []
+    for block in payload.get("blocks") or []:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            out.append(element["action_id"])
+        if block.get("accessory", {}).get("action_id"):
+            out.append(block["accessory"]["action_id"])
+    return out
+
+
+def buttons(payload: dict[str, Any]) -> dict[str, str]:
+    """action_id -> value of every button."""
+    found = {}
+    for block in payload.get("blocks") or []:
+        if block.get("type") == "actions":
+            for element in block["elements"]:
+                found[element["action_id"]] = element.get("value", "")
+    return found
+
+
+def valid(payload: dict[str, Any]) -> dict[str, Any]:
+    """A message Slack would take: Block Kit, limits, fallback text, distinct action ids."""
+    assert_valid_message(payload)
+    ids = action_ids(payload)
+    assert len(ids) == len(set(ids)), f"duplicate action ids {ids}"
+    return payload
+
+
+def answer(reply: Reply) -> dict[str, Any]:
+    """The ack body of a slash command: an ephemeral, valid message."""
+    assert reply.status == 200, reply.text
+    body = reply.json()
+    valid(body)
+    assert body.get("response_type") == "ephemeral", body
+    return body
+
+
+def responses(box: Sandbox, count: int) -> list[dict[str, Any]]:
+    """What the app sent to response_url (after an ack), each checked."""
+    calls = box.slack.wait_for("response_url", count)
+    out = []
+    for call in calls:
+        params = {k: v for k, v in call.params.items() if k != "_key"}
+        valid(params)
+        out.append(params)
+    return out
+
+
+def shown(payload: dict[str, Any]) -> str:
+    return all_text(payload)
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[Sandbox]:
+    """The app on the small fixture roadmap, Monday of its week 2 (eigen, part 1 of 2)."""
+    clock = ManualClock(monday(SMALL, 2))
+    with Sandbox(roadmap_path=SMALL, db_path=tmp_path / "s.db", clock=clock) as sandbox:
+        yield sandbox
+
+
+def real() -> tuple[Roadmap, calendar.Calendar]:
+    roadmap = load(ROADMAP)
+    return roadmap, calendar.Calendar(roadmap.followed(), roadmap.schedule.start)
+
+
+def add_ledger_row(box: Sandbox, **row: Any) -> None:
+    """A weekly post as bot/posts.py records it; columns it requires get placeholders."""
+    db = box.deps.db
+    if not db["posts_ledger"].exists():
+        pytest.skip("the posts ledger (bot/posts.py) has not landed")
+    for column in db.execute("PRAGMA table_info(posts_ledger)").fetchall():
+        name, notnull, default, pk = column[1], column[3], column[4], column[5]
+        if notnull and default is None and not pk and name not in row:
+            row[name] = 0 if column[2].upper() == "INTEGER" else "x"
+    db["posts_ledger"].insert(row)
+
+
+# --- /nexttopic -------------------------------------------------------------------------
+
+
+def test_nexttopic_on_the_real_roadmap_shows_this_weeks_topic(box: Sandbox):
+    roadmap, cal = real()
+    week = cal.week_of(box.clock.now().astimezone(roadmap.schedule.tz).date())
+    assert week.kind == "topic" and week.topic
+    body = answer(box.client.command("/nexttopic"))
+    text = shown(body)
+    assert f"Week {week.study_week} of {cal.total_study_weeks}" in body["text"]
+    assert week.topic.title in text
+    for point in week.topic.key_points[:2]:
+        assert point.split()[0] in text
+    first = week.topic.resources[0]
+    assert first.url in text
+    nxt = cal.next_topic_week(week)
+    if nxt and nxt.topic:
+        assert nxt.topic.title in text and f"{nxt.start:%b %-d}" in text
+    assert set(buttons(body)) == {"member_done", "member_resources", "member_share"}
+    assert box.slack.posts() == []  # ephemeral: nothing went to the channel
+
+
+def test_nexttopic_card_has_dates_key_points_best_resources_next_and_standing(small: Sandbox):
+    body = answer(small.client.command("/nexttopic"))
+    text = shown(body)
+    assert body["text"].startswith("Week 2 of 5: Eigenvectors and eigenvalues")
+    assert "Sep 14 – Sep 20" in text and "part 1 of 2" in text
+    assert "Eigenvectors keep their direction" in text
+    assert "Strang's lectures" in text and "$60" in text and "~2 h" in text
+    assert "continues for 1 more week" in text
+    assert "Gradient descent" in text and "Mon Sep 28" in text
+    # The member has ticked nothing: behind on vectors, which eigen also builds on.
+    assert "0/4" in text and "Behind the group on *Vectors and spaces*" in text
+    assert "Builds on *Vectors and spaces*" in text
+    assert buttons(body) == {
+        "member_done": "eigen",
+        "member_resources": "eigen",
+        "member_share": "eigen",
+    }
+
+
+def test_nexttopic_best_resources_keep_a_free_one_and_point_to_the_rest(small: Sandbox):
+    small.clock.set(monday(SMALL, 1))
+    text = shown(answer(small.client.command("/nexttopic")))
+    roadmap = load(SMALL)
+    vectors = roadmap.topics[0]
+    assert vectors.resources[0].title in text and vectors.resources[2].title in text
+    assert vectors.resources[3].title not in text  # only the best three
+    assert "…and 2 more: `/resources vectors`" in text
+
+
+def test_nexttopic_standing_in_step_and_ahead(small: Sandbox):
+    db = small.deps.db
+    now = small.clock.now()
+    progress.mark_done(db, MEMBER, "vectors", now)
+    text = shown(answer(small.client.command("/nexttopic")))
+    assert "In step with the group" in text and "Builds on" not in text
+    progress.mark_done(db, MEMBER, "eigen", now)
+    progress.mark_done(db, MEMBER, "pca", now)
+    body = answer(small.client.command("/nexttopic"))
+    assert "1 topic ahead of the group" in shown(body) and "3/4" in shown(body)
+    assert "member_undo" in buttons(body) and "member_done" not in buttons(body)
+
+
+def test_nexttopic_links_this_weeks_discussion_thread_once_the_post_went_out(small: Sandbox):
+    week_key = monday(SMALL, 2).date().isoformat()  # Week.key: the week's start date
+    body = answer(small.client.command("/nexttopic"))
+    assert "discussion thread" not in shown(body)
+    add_ledger_row(
+        small, kind="weekly", channel=small.channel, week=week_key, status="claimed", ts=None
+    )
+    assert "discussion thread" not in shown(answer(small.client.command("/nexttopic")))
+    add_ledger_row(
+        small,
+        kind="weekly",
+        channel=small.channel,
+        week=week_key,
+        status="sent",
+        ts="1789000000.000200",
+        attempt=1,
+    )
+    text = shown(answer(small.client.command("/nexttopic")))
+    link = f"https://study-team.slack.com/archives/{small.channel}/p1789000000000200"
+    assert f"<{link}|This week's discussion thread>" in text
+
+
+def test_nexttopic_before_the_start_shows_the_first_topic_and_the_date(small: Sandbox):
+    small.clock.set(monday(SMALL, 0) - dt.timedelta(days=10))
+    body = answer(small.client.command("/nexttopic"))
+    text = shown(body)
+    assert "starts on Mon Sep 7, 2026 with Vectors and spaces" in body["text"]
+    assert "Week 1 of 5" in text and "A basis is a minimal spanning set" in text
+    assert "Eigenvectors and eigenvalues" in text  # what comes after it
+    assert "not started yet" in text
+    assert "member_done" in buttons(body)
+
+
+def test_nexttopic_before_the_start_of_the_real_roadmap(box: Sandbox):
+    roadmap, cal = real()
+    box.clock.set(monday(ROADMAP, 0) - dt.timedelta(days=3))
+    body = answer(box.client.command("/nexttopic"))
+    assert f"{roadmap.schedule.start:%b %-d, %Y}" in body["text"]
+    assert cal.weeks[0].topic and cal.weeks[0].topic.title in shown(body)
+
+
+def test_nexttopic_after_the_end_says_complete_and_what_to_do(small: Sandbox):
+    small.clock.set(monday(SMALL, 9))
+    progress.mark_done(small.deps.db, MEMBER, "vectors", small.clock.now())
+    body = answer(small.client.command("/nexttopic"))
+    text = shown(body)
+    assert "The roadmap is complete" in body["text"]
+    assert "Sep 7, 2026 – Sun Oct 11, 2026" in text and "5 study weeks" in text
+    assert "1/4" in text and "Behind the group on" in text
+    assert "/qa" in text and "/roadmap" in text and "/progress" in text
+    assert "member_done" not in buttons(body)
+
+
+def test_nexttopic_after_the_end_of_the_real_roadmap(box: Sandbox):
+    _, cal = real()
+    box.clock.set(dt.datetime.combine(cal.end + dt.timedelta(days=30), dt.time(12), dt.UTC))
+    assert "The roadmap is complete" in answer(box.client.command("/nexttopic"))["text"]
+
+
+def test_nexttopic_in_a_skipped_week_shows_the_break_and_what_is_next(small: Sandbox):
+    skip = monday(SMALL, 2).date()
+    calendar.record_change(small.deps.db, calendar.Change("skip", skip), "U0ADMIN", None)
+    body = answer(small.client.command("/nexttopic"))
+    text = shown(body)
+    assert body["text"].startswith("No session this week")
+    assert "is a break" in text and "Eigenvectors and eigenvalues" in text
+    assert "Mon Sep 21" in text
+
+
+def test_nexttopic_while_paused(small: Sandbox):
+    calendar.record_change(
+        small.deps.db, calendar.Change("pause", monday(SMALL, 2).date()), "U0ADMIN", None
+    )
+    body = answer(small.client.command("/nexttopic"))
+    assert "paused" in body["text"] and "/studygroup resume" in shown(body)
+
+
+def test_nexttopic_help_and_bad_arguments_give_the_usage_card(small: Sandbox):
+    help_card = answer(small.client.command("/nexttopic", "help"))
+    assert "How to use `/nexttopic`" in shown(help_card) and ":warning:" not in shown(help_card)
+    bad = answer(small.client.command("/nexttopic", "<!channel> tomorrow"))
+    assert ":warning:" in shown(bad) and "<!channel>" not in json.dumps(bad)
+
+
+def test_nexttopic_for_an_unknown_user_on_an_empty_database(small: Sandbox):
+    body = answer(small.client.command("/nexttopic", user="U0NEVERSEEN"))
+    assert "0/4" in shown(body)
+    assert small.deps.db.execute("SELECT COUNT(*) FROM progress").fetchone()[0] == 0
+
+
+# --- its buttons ------------------------------------------------------------------------
+
+
+def test_mark_done_button_ticks_and_undo_unticks(small: Sandbox):
+    small.client.action("member_done", "eigen")
+    (first,) = responses(small, 1)
+    assert "Ticked *Eigenvectors and eigenvalues*" in shown(first)
+    assert "1/4" in shown(first) and "builds on *Vectors and spaces*" in shown(first)
+    assert first["response_type"] == "ephemeral" and first["replace_original"] is False
+    assert progress.done_topics(small.deps.db, MEMBER) == {"eigen"}
+
+    small.client.action("member_done", "eigen")
+    assert "already ticked" in shown(responses(small, 2)[-1])
+
+    small.client.action("member_undo", "eigen")
+    assert "Unticked" in shown(responses(small, 3)[-1])
+    assert progress.done_topics(small.deps.db, MEMBER) == set()
+
+
+def test_buttons_for_a_topic_gone_from_the_roadmap_say_so(small: Sandbox):
+    small.client.action("member_done", "no-such-topic")
+    assert "no longer on the roadmap" in shown(responses(small, 1)[0])
+    assert progress.done_topics(small.deps.db, MEMBER) == set()
+
+
+def test_more_resources_button_lists_them_all(small: Sandbox):
+    small.client.action("member_resources", "vectors")
+    text = shown(responses(small, 1)[0])
+    for resource in load(SMALL).topics[0].resources:
+        assert resource.title in text
+
+
+def test_share_posts_the_card_without_anything_personal(small: Sandbox):
+    progress.mark_done(small.deps.db, MEMBER, "pca", small.clock.now())
+    small.client.action("member_share", "eigen", channel="C0OTHER01")
+    (post,) = small.slack.wait_for("chat.postMessage", 1)
+    valid(post.params)
+    assert post["channel"] == "C0OTHER01"
+    assert "response_type" not in post.params
+    text = shown(post.params)
+    assert "Week 2 of 5: Eigenvectors and eigenvalues" in text
+    assert f"Shared by <@{MEMBER}>" in text
+    assert "ahead" not in text and "Behind" not in text and "/4" not in text
+    blocks = json.loads(post["blocks"]) if isinstance(post["blocks"], str) else post["blocks"]
+    assert set(buttons({"blocks": blocks})) == {"member_resources"}
+    assert "Shared" in shown(responses(small, 1)[0])
+
+
+def test_share_failure_is_told_to_the_member_only(small: Sandbox):
+    small.slack.fail("chat.postMessage", status=200, error="not_in_channel")
+    small.client.action("member_share", "eigen")
+    assert "could not post" in shown(responses(small, 1)[0])
+    assert not small.slack.messages.get(small.channel)
+
+
+# --- /resources -------------------------------------------------------------------------
+
+
+def test_resources_without_argument_is_this_weeks_topic_grouped_by_kind(small: Sandbox):
+    small.clock.set(monday(SMALL, 1))
+    body = answer(small.client.command("/resources"))
+    text = shown(body)
+    assert body["text"].startswith("Resources: Vectors and spaces")
+    assert text.index("*Courses*") < text.index("*Books*") < text.index("*Videos*")
+    assert "*Articles*" in text
+    assert "Linear Algebra Done Right" in text and "$45 · Ch. 2 · ~12 h" in text
+    assert "5 resources, 4 free" in text and "$45 to buy the rest" in text
+
+
+def test_resources_free_keeps_only_free_ones(small: Sandbox):
+    small.clock.set(monday(SMALL, 1))
+    text = shown(answer(small.client.command("/resources", "free")))
+    assert "Linear Algebra Done Right" not in text
+    assert "Mathematics for Machine Learning" in text and "Showing free only" in text
+
+
+def test_resources_by_keyword_topic_id_and_kind(small: Sandbox):
+    text = shown(answer(small.client.command("/resources", "gradient-descent")))
+    assert "Gradient descent explained" in text and "$12.50" in text
+    text = shown(answer(small.client.command("/resources", "Vectors books")))
+    assert "Linear Algebra Done Right" in text and "Essence of linear algebra" not in text
+    assert "Showing books only" in text
+    text = shown(answer(small.client.command("/resources", "free book vectors")))
+    assert "Mathematics for Machine Learning" in text and "Done Right" not in text
+    text = shown(answer(small.client.command("/resources", "svd")))  # an alias
+    assert "Strang's lectures" in text
+
+
+def test_resources_filter_that_leaves_nothing_says_what_there_is(small: Sandbox):
+    body = answer(small.client.command("/resources", "gradient-descent free"))
+    assert "No free resources for" in shown(body) and "1 video" in shown(body)
+    assert buttons(body) == {"member_resources": "gradient-descent"}
+
+
+def test_resources_no_match_gives_did_you_mean_with_buttons(small: Sandbox):
+    body = answer(small.client.command("/resources", "eigenvetors"))
+    assert "Did you mean" in shown(body) and "Eigenvectors and eigenvalues" in shown(body)
+    assert "eigen" in buttons(body).values()
+    small.client.action(next(iter(buttons(body))), "eigen")
+    assert "Strang's lectures" in shown(responses(small, 1)[0])
+
+
+def test_resources_nothing_close_points_to_the_roadmap(small: Sandbox):
+    body = answer(small.client.command("/resources", "<@U0OTHER> qqqzzz"))
+    assert "No topic matches" in shown(body) and "/roadmap" in shown(body)
+    assert "<@U0OTHER>" not in json.dumps(body)
+
+
+def test_resources_help_and_two_kinds(small: Sandbox):
+    assert "How to use `/resources`" in shown(answer(small.client.command("/resources", "help")))
+    bad = answer(small.client.command("/resources", "books videos"))
+    assert "one kind" in shown(bad)
+
+
+def test_resources_before_the_start_and_after_the_end(small: Sandbox):
+    small.clock.set(monday(SMALL, -1))
+    assert "Vectors and spaces" in answer(small.client.command("/resources"))["text"]
+    small.clock.set(monday(SMALL, 12))
+    body = answer(small.client.command("/resources"))
+    assert "ended on" in shown(body) and "How to use `/resources`" in shown(body)
+    assert "Strang" in shown(answer(small.client.command("/resources", "eigen")))
+
+
+def test_resources_on_the_real_roadmap_for_every_topic(box: Sandbox):
+    roadmap, _ = real()
+    for topic in roadmap.topics:
+        text = shown(answer(box.client.command("/resources", topic.id)))
+        assert topic.title in text
+        for resource in topic.resources:
+            assert resource.url in text
+
+
+# --- /roadmap ---------------------------------------------------------------------------
+
+
+def test_roadmap_lists_stages_and_topics_marks_this_week_and_ticks(small: Sandbox):
+    progress.mark_done(small.deps.db, MEMBER, "vectors", small.clock.now())
+    body = answer(small.client.command("/roadmap"))
+    text = shown(body)
+    for topic in load(SMALL).topics:
+        assert topic.title in text
+    assert "*Mathematics*" in text and "*Machine learning*" in text
+    assert ":white_check_mark: *Vectors and spaces*" in text
+    assert ":point_right: *Eigenvectors and eigenvalues*" in text and "this week" in text
+    assert "1/4" in text
+    assert buttons(body) == {}
+
+
+def test_roadmap_on_the_real_roadmap_lists_every_followed_topic(box: Sandbox):
+    roadmap, cal = real()
+    pages = -(-len(cal.topics) // 25)
+    seen = ""
+    for page in range(1, pages + 1):
+        seen += shown(answer(box.client.command("/roadmap", f"page {page}")))
+    for topic in cal.topics:
+        assert topic.title in seen
+
+
+def test_roadmap_one_stage(small: Sandbox):
+    body = answer(small.client.command("/roadmap", "machine"))
+    text = shown(body)
+    assert "Gradient descent" in text and "Vectors and spaces" not in text
+    assert buttons(body) == {"member_roadmap:all": ":"}
+    assert "Gradient descent" in shown(answer(small.client.command("/roadmap", "ML")))
+
+
+def test_roadmap_bad_arguments_and_help(small: Sandbox):
+    assert "How to use `/roadmap`" in shown(answer(small.client.command("/roadmap", "help")))
+    assert "only 1 page" in shown(answer(small.client.command("/roadmap", "page 2")))
+    assert "needs a number" in shown(answer(small.client.command("/roadmap", "page two")))
+    unknown = answer(small.client.command("/roadmap", "<!here> astrology"))
+    assert "No stage" in shown(unknown) and "math (Mathematics)" in shown(unknown)
+    assert "<!here>" not in json.dumps(unknown)
+
+
+def write_long_roadmap(path: Path, topics: int, stages: int = 4, title_len: int = 140) -> Path:
+    """A roadmap far longer than one message, with very long titles."""
+    lines = [
+        "title: A very long roadmap",
+        "schedule:",
+        "  timezone: UTC",
+        "  start: 2026-09-07",
+        '  weekly: {weekday: monday, time: "09:00"}',
+        "stages:",
+    ]
+    per_stage = -(-topics // stages)
+    n = 0
+    for s in range(stages):
+        lines += [f"  - id: stage{s}", f"    title: Stage {s} {'x' * 60}", "    topics:"]
+        for _ in range(per_stage):
+            if n >= topics:
+                break
+            name = f"Topic {n} " + "word " * (title_len // 5)
+            lines += [
+                f"      - id: t{n}",
+                f"        title: {name.strip()}",
+                "        weeks: 1",
+                f"        summary: {'Long summary. ' * 40}",
+                f"        key_points: [{', '.join(['A point ' * 20] * 8)}]",
+                "        resources:",
+                *(
+                    f"          - {{title: Resource {r} {'r' * 120}, url: "
+                    f'"https://example.com/{n}/{r}", kind: book, cost: {r}, hours: 2}}'
+                    for r in range(30)
+                ),
+                '        prompts: ["Why?"]',
+            ]
+            if n:
+                lines.append(f"        prerequisites: [t{n - 1}]")
+            n += 1
+    path.write_text("\n".join(lines) + "\n")
+    load(path)
+    return path
+
+
+@pytest.fixture
+def long_box(tmp_path: Path) -> Iterator[Sandbox]:
+    path = write_long_roadmap(tmp_path / "long.yaml", 130)
+    clock = ManualClock(monday(path, 60))
+    with Sandbox(roadmap_path=path, db_path=tmp_path / "l.db", clock=clock) as sandbox:
+        yield sandbox
+
+
+def test_a_long_roadmap_is_paginated_within_slacks_limits(long_box: Sandbox):
+    box = long_box
+    for n in range(0, 130, 7):
+        progress.mark_done(box.deps.db, MEMBER, f"t{n}", box.clock.now())
+    body = answer(box.client.command("/roadmap"))
+    assert "(page 3 of 6)" in body["text"]  # the page holding week 60's topic, t59
+    assert "t59" in shown(body) and "this week" in shown(body)
+    nav = buttons(body)
+    assert nav == {"member_roadmap:prev": ":2", "member_roadmap:next": ":4"}
+    box.client.action("member_roadmap:next", nav["member_roadmap:next"])
+    (page4,) = responses(box, 1)
+    assert "(page 4 of 6)" in page4["text"] and page4["replace_original"] is True
+    last = answer(box.client.command("/roadmap", "page 6"))
+    assert "t129" in shown(last) and "member_roadmap:next" not in buttons(last)
+    stage = answer(box.client.command("/roadmap", "stage1"))
+    assert "(page 2 of 2)" in stage["text"]  # t59 is in stage 1 (t33..t65)
+
+
+def test_long_topics_still_fit_every_command(long_box: Sandbox):
+    box = long_box
+    for command, text in [
+        ("/nexttopic", ""),
+        ("/resources", ""),
+        ("/resources", "t5 free"),
+        ("/progress", ""),
+        ("/progress", "done t70"),
+        ("/roadmap", "stage3"),
+    ]:
+        answer(box.client.command(command, text))
+    box.client.action("member_resources", "t3")
+    box.client.action("member_done", "t100")
+    responses(box, 2)
+
+
+# --- /progress --------------------------------------------------------------------------
+
+
+def test_progress_overview_on_an_empty_database(small: Sandbox):
+    body = answer(small.client.command("/progress", user="U0NEWBIE1"))
+    text = shown(body)
+    assert "0/4 (0%)" in text and "*Mathematics* 0/2" in text
+    assert "Up next for you:* *Eigenvectors and eigenvalues*" in text
+    assert "builds on *Vectors and spaces*" in text
+    assert buttons(body)["member_done"] == "eigen"
+
+
+def test_progress_done_and_undo_this_weeks_topic_or_a_named_one(small: Sandbox):
+    body = answer(small.client.command("/progress", "done"))
+    assert "Ticked *Eigenvectors and eigenvalues*" in shown(body)
+    assert "builds on *Vectors and spaces*" in shown(body)
+    body = answer(small.client.command("/progress", "done Vectors and spaces"))
+    assert "Ticked *Vectors and spaces*" in shown(body) and "2/4" in shown(body)
+    assert "builds on" not in shown(body)
+    assert progress.done_topics(small.deps.db, MEMBER) == {"eigen", "vectors"}
+    assert "already ticked" in shown(answer(small.client.command("/progress", "done eigen")))
+    assert "Unticked" in shown(answer(small.client.command("/progress", "undo vectors")))
+    assert "was not ticked" in shown(answer(small.client.command("/progress", "undo vectors")))
+    text = shown(answer(small.client.command("/progress")))
+    assert "1/4" in text and "Behind the group on *Vectors and spaces*" in text
+
+
+def test_progress_done_points_out_missing_prerequisites_transitively(small: Sandbox):
+    text = shown(answer(small.client.command("/progress", "done pca")))
+    for title in ("Vectors and spaces", "Eigenvectors and eigenvalues", "Gradient descent"):
+        assert title in text
+
+
+def test_progress_done_ambiguous_asks_which(small: Sandbox):
+    body = answer(small.client.command("/progress", "done eigenvectors"))
+    # "eigenvectors" names eigen's title and is a key point of pca
+    if "Several topics match" in shown(body):
+        assert "eigen" in buttons(body).values()
+    else:
+        assert "Ticked *Eigenvectors and eigenvalues*" in shown(body)
+
+
+def test_progress_done_unknown_topic_did_you_mean(small: Sandbox):
+    body = answer(small.client.command("/progress", "done gradiant descnt"))
+    assert "Did you mean" in shown(body) and "gradient-descent" in buttons(body).values()
+    assert progress.done_topics(small.deps.db, MEMBER) == set()
+    small.client.action(next(iter(buttons(body))), "gradient-descent")
+    assert "Ticked *Gradient descent*" in shown(responses(small, 1)[0])
+
+
+def test_progress_help_and_bad_subcommand(small: Sandbox):
+    assert "How to use `/progress`" in shown(answer(small.client.command("/progress", "help")))
+    bad = answer(small.client.command("/progress", "<!everyone> finish"))
+    assert "I don't know" in shown(bad) and "<!everyone>" not in json.dumps(bad)
+
+
+def test_progress_done_with_no_topic_this_week(small: Sandbox):
+    small.clock.set(monday(SMALL, -2))
+    assert "starts on" in shown(answer(small.client.command("/progress", "done")))
+    small.clock.set(monday(SMALL, 20))
+    body = answer(small.client.command("/progress", "done"))
+    assert "ended on" in shown(body)
+    assert "Ticked" in shown(answer(small.client.command("/progress", "done pca")))
+    text = shown(answer(small.client.command("/progress")))
+    assert "1/4" in text and "Behind the group" in text
+
+
+def test_progress_on_the_real_roadmap(box: Sandbox):
+    roadmap, cal = real()
+    week = cal.week_of(box.clock.now().astimezone(roadmap.schedule.tz).date())
+    assert week.topic is not None
+    body = answer(box.client.command("/progress", "done"))
+    assert week.topic.title in shown(body) and f"1/{len(cal.topics)}" in shown(body)
+    assert progress.done_topics(box.deps.db, MEMBER) == {week.topic.id}
+
+
+# --- all of them ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["/nexttopic", "/resources", "/roadmap", "/progress", "/ask"])
+def test_every_member_command_has_help(small: Sandbox, command: str):
+    body = answer(small.client.command(command, "help"))
+    assert f"How to use `{command}`" in shown(body)
+    assert small.slack.posts() == []

@@ -1,0 +1,180 @@
+"""/ask: with text it posts for the member; without, a form that can ask anonymously."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import qa
+from bot.clock import ManualClock
+from bot.sandbox import Sandbox
+from tests.blockkit import all_text, assert_valid_view
+from tests.test_commands import MEMBER, SMALL, answer, monday, responses, valid
+
+SUBMIT = "member_ask"
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[Sandbox]:
+    clock = ManualClock(monday(SMALL, 2))  # eigen, week of 2026-09-14
+    with Sandbox(roadmap_path=SMALL, db_path=tmp_path / "a.db", clock=clock) as sandbox:
+        yield sandbox
+
+
+def archived(box: Sandbox, ts: str) -> qa.Question:
+    found = [q for q in qa.open_questions(box.deps.db) if q.ts == ts]
+    assert len(found) == 1, f"question {ts} not archived once: {found}"
+    return found[0]
+
+
+def form(
+    question: str | None, topic: str | None = None, anonymous: bool = False
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """view.state.values as Slack sends them for the /ask form."""
+    return {
+        "question": {"question": {"type": "plain_text_input", "value": question}},
+        "topic": {
+            "topic": {
+                "type": "static_select",
+                "selected_option": {"text": {"type": "plain_text", "text": topic}, "value": topic}
+                if topic
+                else None,
+            }
+        },
+        "anonymous": {
+            "anonymous": {
+                "type": "checkboxes",
+                "selected_options": [{"value": "anonymous"}] if anonymous else [],
+            }
+        },
+    }
+
+
+def test_ask_with_text_posts_for_the_member_and_archives_it(small: Sandbox):
+    reply = small.client.command("/ask", "Why is <!channel> & eigen *so* hard?", channel="C0DM")
+    assert reply.status == 200
+    (post,) = small.slack.wait_for("chat.postMessage", 1)
+    valid(post.params)
+    assert post["channel"] == small.channel  # the study channel, wherever /ask was typed
+    assert post["text"].startswith(f"<@{MEMBER}> asks: Why is @channel &amp; eigen")
+    assert "<!channel>" not in json.dumps(post.params)
+    assert "Eigenvectors and eigenvalues" in all_text(post.params)
+    (confirm,) = responses(small, 1)
+    assert confirm["response_type"] == "ephemeral"
+    ts = small.slack.posts()[0].params.get("ts") or max(small.slack.messages[small.channel])
+    assert f"/archives/{small.channel}/p{ts.replace('.', '')}" in all_text(confirm)
+    question = archived(small, ts)
+    assert question.user == MEMBER and question.source == "ask" and not question.anonymous
+    assert question.topic_id == "eigen" and question.week == "2026-09-14"
+    assert question.text == "Why is <!channel> & eigen *so* hard?"  # wire format, as sent
+
+
+def test_ask_with_text_when_slack_refuses_tells_the_member_and_keeps_nothing(small: Sandbox):
+    small.slack.fail("chat.postMessage", status=200, error="channel_not_found")
+    small.client.command("/ask", "Is a basis unique?")
+    (reply,) = responses(small, 1)
+    assert "could not post" in all_text(reply) and "channel_not_found" in all_text(reply)
+    assert qa.open_questions(small.deps.db) == []
+
+
+def test_ask_before_the_start_posts_without_a_topic(small: Sandbox):
+    small.clock.set(monday(SMALL, -1))
+    small.client.command("/ask", "What should I read first?", user="U0NEWBIE1")
+    small.slack.wait_for("chat.postMessage", 1)
+    responses(small, 1)
+    ts = max(small.slack.messages[small.channel])
+    question = archived(small, ts)
+    assert question.topic_id is None and question.week is None and question.user == "U0NEWBIE1"
+
+
+def test_ask_without_text_opens_the_form_with_this_weeks_topic(small: Sandbox):
+    reply = small.client.command("/ask")
+    assert reply.status == 200 and not reply.body  # nothing to show: the form opens
+    (call,) = small.slack.wait_for("views.open", 1)
+    assert call["trigger_id"].endswith(".trigger")
+    view = assert_valid_view(call["view"])
+    assert view["callback_id"] == SUBMIT
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    select = blocks["topic"]["element"]
+    assert select["initial_option"]["value"] == "eigen"
+    assert [o["value"] for o in select["options"]] == [
+        "vectors",
+        "eigen",
+        "gradient-descent",
+        "pca",
+    ]
+    assert "Ask anonymously" in all_text(blocks["anonymous"])
+    assert blocks["question"]["element"]["type"] == "plain_text_input"
+
+
+def test_ask_form_after_the_end_has_no_default_topic(small: Sandbox):
+    small.clock.set(monday(SMALL, 30))
+    small.client.command("/ask")
+    view = assert_valid_view(small.slack.wait_for("views.open", 1)[0]["view"])
+    select = next(b for b in view["blocks"] if b.get("block_id") == "topic")["element"]
+    assert "initial_option" not in select
+
+
+def test_form_submission_posts_and_archives_with_the_chosen_topic(small: Sandbox):
+    reply = small.client.view_submission(SUBMIT, form("How do I pick <k> & why?", "pca"))
+    assert reply.status == 200 and not reply.body
+    (post,) = small.slack.wait_for("chat.postMessage", 1)
+    valid(post.params)
+    assert post["text"] == f"<@{MEMBER}> asks: How do I pick &lt;k&gt; &amp; why?"
+    assert "Principal component analysis" in all_text(post.params)
+    (note,) = small.slack.wait_for("chat.postEphemeral", 1)
+    valid(note.params)
+    assert note["user"] == MEMBER and note["channel"] == small.channel
+    ts = max(small.slack.messages[small.channel])
+    question = archived(small, ts)
+    assert question.topic_id == "pca" and question.source == "ask" and question.user == MEMBER
+    assert question.week == "2026-09-14"
+
+
+def test_anonymous_question_shows_no_name_anywhere_and_stores_no_user(small: Sandbox):
+    small.slack.add_user(MEMBER, "alice", real_name="Alice Liddell")
+    small.client.view_submission(SUBMIT, form("Is it OK that I'm lost?", "eigen", anonymous=True))
+    (post,) = small.slack.wait_for("chat.postMessage", 1)
+    valid(post.params)
+    raw = json.dumps(post.params)
+    for trace in (MEMBER, "alice", "Alice", "u0member1"):
+        assert trace not in raw
+    assert "anonymously" in post["text"]
+    small.slack.wait_for("chat.postEphemeral", 1)
+    ts = max(small.slack.messages[small.channel])
+    question = archived(small, ts)
+    assert question.user is None and question.anonymous
+    row = small.deps.db.execute("SELECT * FROM qa_questions WHERE ts = ?", (ts,)).fetchone()
+    assert MEMBER not in [str(v) for v in row]
+    # Every later Slack call (e.g. the asker's private confirmation) is to the asker only.
+    public = [c for c in small.slack.calls if c.method == "chat.postMessage"]
+    assert len(public) == 1
+
+
+def test_empty_question_is_refused_in_the_form(small: Sandbox):
+    reply = small.client.view_submission(SUBMIT, form("   "))
+    assert reply.status == 200
+    assert reply.json() == {
+        "response_action": "errors",
+        "errors": {"question": "Write your question first."},
+    }
+    assert small.slack.posts() == []
+
+
+def test_form_submission_when_the_member_is_not_in_the_channel_gets_a_dm(small: Sandbox):
+    small.slack.fail("chat.postEphemeral", status=200, error="user_not_in_channel")
+    small.client.view_submission(SUBMIT, form("Where are the notes?"))
+    posts = small.slack.wait_for("chat.postMessage", 2)
+    assert {p["channel"] for p in posts} == {small.channel, MEMBER}
+    for p in posts:
+        valid(p.params)
+
+
+def test_ask_help_is_the_usage_card(small: Sandbox):
+    body = answer(small.client.command("/ask", "help"))
+    assert "How to use `/ask`" in all_text(body)
+    assert small.slack.posts() == [] and small.slack.calls_to("views.open") == []

@@ -1,0 +1,214 @@
+"""bot.views: every message and view stays within Block Kit's rules and Slack's limits,
+however long the roadmap and whatever its text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import blocks as bk
+from bot import views
+from bot.calendar import Calendar, Change
+from bot.roadmap import PostTime, Resource, Roadmap, Schedule, Stage, Topic
+from tests.blockkit import all_text, assert_valid_message, assert_valid_view
+
+START = dt.date(2026, 9, 7)
+NASTY = "ab <>&|*_`~:!@#<!channel> <@U1> &amp; é 🙂"
+text = st.text(alphabet=NASTY, min_size=1, max_size=400)
+
+
+def build(
+    n_topics: int,
+    n_stages: int = 3,
+    title: str = "Topic",
+    resources: int = 3,
+    weeks: int = 1,
+) -> Roadmap:
+    stages = tuple(Stage(f"s{i}", f"{title} stage {i}") for i in range(n_stages))
+    topics = tuple(
+        Topic(
+            id=f"t{i}",
+            title=f"{title} {i}",
+            stage=stages[i * n_stages // max(n_topics, 1)].id,
+            weeks=weeks,
+            summary=f"{title} summary " * 5,
+            key_points=(title, f"{title} again"),
+            resources=tuple(
+                Resource(f"{title} r{r}", f"https://example.com/{i}/{r}", kind, cost, title, 1.5)
+                for r, (kind, cost) in enumerate(
+                    [("book", 30.0), ("video", 0.0), ("paper", 9.99)] * resources
+                )
+            )[:resources],
+            prompts=("Why?",),
+            prerequisites=(f"t{i - 1}",) if i else (),
+        )
+        for i in range(n_topics)
+    )
+    schedule = Schedule("UTC", START, PostTime(0, dt.time(9)), PostTime(2, dt.time(12)))
+    return Roadmap(f"{title} roadmap", schedule, stages, topics)
+
+
+def every_message(roadmap: Roadmap, done: set[str], link: str | None = None) -> list[dict]:
+    """Every member-command message for this roadmap, in every kind of week."""
+    cal = Calendar(roadmap.topics, START, [Change("skip", START + dt.timedelta(weeks=1))])
+    weeks = [cal.week_of(START - dt.timedelta(days=3)), cal.week_of(cal.end + dt.timedelta(1))]
+    weeks += list(cal.weeks[:3]) + list(cal.weeks[-2:])
+    out = []
+    for week in weeks:
+        for shared_by in (None, "U0SHARER"):
+            card = views.TopicCard(
+                roadmap,
+                cal,
+                week,
+                None if shared_by else frozenset(done),
+                link,
+                shared_by,
+            )
+            out.append(views.next_topic(card))
+        out.append(views.progress_overview(roadmap, cal, week, done))
+        pages = views.roadmap_pages(cal)
+        for page in {1, pages, None}:
+            out.append(views.roadmap(roadmap, cal, week, done, views.RoadmapPage(None, page)))
+        out.append(views.roadmap(roadmap, cal, week, done, views.RoadmapPage("s0", None)))
+        out.append(views.no_topic_now("/resources", week, cal))
+    for topic in roadmap.topics[:3]:
+        out.append(views.resources(roadmap, topic, also=roadmap.topics[:8], query=NASTY))
+        out.append(views.resources(roadmap, topic, free_only=True, kind="exercise"))
+        for ticked, changed in ((True, True), (True, False), (False, True), (False, False)):
+            out.append(
+                views.progress_changed(roadmap, cal, topic, done, ticked=ticked, changed=changed)
+            )
+    out.append(views.no_match("/resources", NASTY, roadmap.topics[:3], views.RESOURCES, "Show"))
+    out.append(views.no_match("/progress", NASTY, (), views.DONE, "Tick"))
+    out.append(views.which_topic(NASTY, roadmap.topics[:9], views.DONE, "Tick"))
+    out.append(views.stage_not_found(roadmap, NASTY))
+    out += [views.usage(c, bk.escape(NASTY)) for c in views.USAGE]
+    return out
+
+
+def check(message: dict) -> None:
+    assert_valid_message(message)
+    ids = [
+        e["action_id"]
+        for b in message.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert len(ids) == len(set(ids)), ids
+    for shown in mrkdwn(message):  # plain_text (headers, buttons) never pings
+        for ping in ("<!channel>", "<@U1>", "<!here"):
+            assert ping not in shown, f"{ping} in {shown[:500]}"
+
+
+def mrkdwn(node: object) -> list[str]:
+    """The fallback text and every mrkdwn text object: what Slack parses for mentions."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn" or ("blocks" in node and "text" in node):
+            found.append(str(node.get("text")))
+        for value in node.values():
+            found += mrkdwn(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += mrkdwn(item)
+    return found
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n_topics=st.integers(1, 260),
+    n_stages=st.integers(1, 130),
+    title=text,
+    resources=st.integers(0, 40),
+    weeks=st.integers(1, 3),
+)
+def test_every_message_fits_slack_for_any_roadmap(n_topics, n_stages, title, resources, weeks):
+    roadmap = build(n_topics, min(n_stages, n_topics), title, resources, weeks)
+    done = {t.id for t in roadmap.topics[::3]}
+    for message in every_message(roadmap, done, "https://x.slack.com/archives/C1/p1"):
+        check(message)
+
+
+@settings(max_examples=15, deadline=None)
+@given(n_topics=st.integers(0, 400), n_stages=st.integers(1, 150), title=text)
+def test_the_ask_form_fits_slack_for_any_roadmap(n_topics, n_stages, title):
+    roadmap = build(n_topics, min(n_stages, max(n_topics, 1)), title)
+    default = roadmap.topics[-1] if roadmap.topics else None
+    view = assert_valid_view(views.ask_modal(roadmap, roadmap.topics, default, "C0STUDY01"))
+    select = next((b["element"] for b in view["blocks"] if b.get("block_id") == "topic"), None)
+    if n_topics == 0:
+        assert select is None
+        return
+    assert select is not None
+    if "options" in select:
+        values = [o["value"] for o in select["options"]]
+    else:
+        assert len(select["option_groups"]) <= 100
+        values = [o["value"] for g in select["option_groups"] for o in g["options"]]
+        assert all(len(g["options"]) <= 100 for g in select["option_groups"])
+    assert len(values) == len(set(values))
+    if "initial_option" in select:
+        assert select["initial_option"]["value"] in values
+
+
+@given(question=st.text(min_size=1, max_size=6000))
+def test_a_question_reposted_never_pings_and_fits(question):
+    for user in ("U0ASKER1", None):
+        message = views.ask_post(question, user, build(1).topics[0])
+        assert_valid_message(message)
+        rest = message["text"].replace("<@U0ASKER1>", "", 1)
+        assert "<!" not in rest and "<@" not in rest and "<#" not in rest
+        if user is None:
+            assert "U0ASKER1" not in json.dumps(message)
+
+
+def test_best_resources_keep_one_free_and_follow_the_roadmaps_order():
+    topic = build(1, resources=6).topics[0]
+    paid_first = Topic(
+        "p",
+        "Paid",
+        "s0",
+        1,
+        "",
+        (),
+        (
+            Resource("A", "https://a", "book", 10),
+            Resource("B", "https://b", "book", 20),
+            Resource("C", "https://c", "book", 30),
+            Resource("D", "https://d", "video", 0),
+        ),
+        (),
+    )
+    assert [r.title for r in views.best_resources(paid_first)] == ["A", "B", "D"]
+    assert views.best_resources(topic) == list(topic.resources[:3])
+
+
+def test_resource_line_shows_kind_cost_section_and_hours():
+    line = views.resource_line(
+        Resource("Strang & co", "https://x.org/a b", "book", 45.5, "Ch 2", 3)
+    )
+    assert line == "• <https://x.org/a%20b|Strang &amp; co> — book · $45.50 · Ch 2 · ~3 h"
+
+
+def test_roadmap_page_values_round_trip():
+    for page in (views.RoadmapPage(None, 3), views.RoadmapPage("math-1", 2)):
+        assert views.RoadmapPage.parse(page.value(page.page or 1)) == page
+    assert views.RoadmapPage.parse(":") == views.RoadmapPage(None, None)
+
+
+def test_kind_words():
+    assert views.kind_of("Books") == "book" and views.kind_of("videos") == "video"
+    assert views.kind_of("docs") == "docs" and views.kind_of("eigen") is None
+
+
+def test_standing_lines():
+    roadmap = build(4)
+    cal = Calendar(roadmap.topics, START)
+    week3 = cal.weeks[2]
+    text = all_text(views.progress_overview(roadmap, cal, week3, {"t0", "t3"}))
+    assert "Behind the group on *Topic 1*" in text and "1 topic ahead" in text
+    text = all_text(views.progress_overview(roadmap, cal, week3, {"t0", "t1"}))
+    assert "In step with the group" in text
