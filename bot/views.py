@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +37,10 @@ KIND_PLURAL = {
     "exercise": "Exercises",
 }
 BEST_RESOURCES = 3
-ROADMAP_PAGE = 25  # topics on one /roadmap page: a few thousand characters, < 30 blocks
+ROADMAP_PAGE = 40  # at most this many topics on one /roadmap page…
+PAGE_BLOCKS = 44  # …in at most this many blocks (header, context and 2 nav blocks make 48)
+THIS_WEEK = "  ← *this week*"
+ROW_MARGIN = len(THIS_WEEK) + 10  # a row's longest form: this week's mark, and a wider date
 TITLE_CHARS = 100  # a topic title inside a line; headers and buttons have their own limits
 MODAL_TOPICS = 100  # Slack's cap on options in a select (and on option groups)
 OPTION_TEXT = 75
@@ -405,7 +406,7 @@ def resources(
     if hours:
         facts.append(f"{_hours(hours)} in all")
     if paid:
-        facts.append(f"{cost(paid)} to buy the rest")
+        facts.append(f"{cost(paid)} for the paid ones")
     blocks.append(bk.context(" · ".join(facts)))
     if not topic.resources:
         blocks.append(bk.section(f"{_topic_ref(topic)} lists no resources yet."))
@@ -518,13 +519,48 @@ class RoadmapPage:
         return RoadmapPage(stage or None, int(page) if page.isdigit() else None)
 
 
-def roadmap_pages(cal: Calendar, stage: str | None = None) -> int:
+def _segments(roadmap: Roadmap, topics: Sequence[Topic], rows: dict[str, str]) -> list[Block]:
+    """Consecutive topics of one stage under its title, split into sections as needed."""
+    runs: list[tuple[str, list[str]]] = []
+    for topic in topics:
+        if not runs or runs[-1][0] != topic.stage:
+            runs.append((topic.stage, []))
+        runs[-1][1].append(rows[topic.id])
+    out: list[Block] = []
+    for stage_id, lines in runs:
+        out += bk.sections(f"*{_name(roadmap.stage_title(stage_id))}*\n" + "\n".join(lines))
+    return out
+
+
+def roadmap_page_topics(
+    roadmap: Roadmap, cal: Calendar, stage: str | None = None
+) -> list[list[Topic]]:
+    """The roadmap cut into pages: at most ROADMAP_PAGE topics, and never more blocks than a
+    message holds. Cut on the longest form of each row, so pages are the same for everyone."""
     topics = [t for t in cal.topics if stage is None or t.stage == stage]
-    return max(1, math.ceil(len(topics) / ROADMAP_PAGE))
+    widest = {t.id: _topic_row(t, cal, None, ()) + " " * ROW_MARGIN for t in topics}
+    pages: list[list[Topic]] = [[]]
+    for topic in topics:
+        trial = [*pages[-1], topic]
+        full = len(trial) > ROADMAP_PAGE or len(_segments(roadmap, trial, widest)) > PAGE_BLOCKS
+        if full and pages[-1]:
+            pages.append([topic])
+        else:
+            pages[-1] = trial
+    return pages
 
 
-def _topic_row(topic: Topic, cal: Calendar, week: Week, done: Collection[str]) -> str:
-    current = week.kind == "topic" and week.topic is not None and week.topic.id == topic.id
+def roadmap_pages(roadmap: Roadmap, cal: Calendar, stage: str | None = None) -> int:
+    return len(roadmap_page_topics(roadmap, cal, stage))
+
+
+def _topic_row(topic: Topic, cal: Calendar, week: Week | None, done: Collection[str]) -> str:
+    current = (
+        week is not None
+        and week.kind == "topic"
+        and week.topic is not None
+        and week.topic.id == topic.id
+    )
     mark = (
         ":white_check_mark:"
         if topic.id in done
@@ -534,21 +570,21 @@ def _topic_row(topic: Topic, cal: Calendar, week: Week, done: Collection[str]) -
     when = f"{first.start:%b %-d}" if first else "not scheduled"
     weeks = sum(1 for w in cal.weeks if w.topic is not None and w.topic.id == topic.id)
     line = f"{mark} *{_name(topic.title)}* `{_name(topic.id, 60)}` — {when}, {_plural(weeks, 'wk')}"
-    return line + ("  ← *this week*" if current else "")
+    return line + (THIS_WEEK if current else "")
 
 
 def roadmap(
     roadmap: Roadmap, cal: Calendar, week: Week, done: Collection[str], page: RoadmapPage
 ) -> Message:
     """Stages and topics with this week and the caller's ticks; one page of a long roadmap."""
-    topics = [t for t in cal.topics if page.stage is None or t.stage == page.stage]
-    pages = roadmap_pages(cal, page.stage)
+    paged = roadmap_page_topics(roadmap, cal, page.stage)
+    pages = len(paged)
     number = page.page
     if number is None:
-        here = next((i for i, t in enumerate(topics) if week.topic and t.id == week.topic.id), 0)
-        number = here // ROADMAP_PAGE + 1
+        here = week.topic.id if week.kind == "topic" and week.topic else None
+        number = next((i + 1 for i, p in enumerate(paged) if any(t.id == here for t in p)), 1)
     number = min(max(number, 1), pages)
-    shown = topics[(number - 1) * ROADMAP_PAGE : number * ROADMAP_PAGE]
+    shown = paged[number - 1]
     title = roadmap.title
     if page.stage is not None:
         title += f" — {roadmap.stage_title(page.stage)}"
@@ -562,20 +598,10 @@ def roadmap(
     facts.append(f"you: `{bk.progress_bar(ticked, len(cal.topics), width=10)}`")
     blocks.append(bk.context(" · ".join(facts)))
     if not shown:
-        empty = (
-            "No topic of this stage is on the group's track."
-            if page.stage
-            else ("This roadmap has no topics yet.")
-        )
-        blocks.append(bk.section(empty))
-    segments: list[tuple[str, list[str]]] = []
-    for topic in shown:
-        if not segments or segments[-1][0] != topic.stage:
-            segments.append((topic.stage, []))
-        segments[-1][1].append(_topic_row(topic, cal, week, done))
-    for stage_id, rows in segments:
-        stage_title = _name(roadmap.stage_title(stage_id))
-        blocks += bk.sections(f"*{stage_title}*\n" + "\n".join(rows))
+        empty = "No topic of this stage is on the group's track." if page.stage else None
+        blocks.append(bk.section(empty or "This roadmap has no topics yet."))
+    rows = {t.id: _topic_row(t, cal, week, done) for t in shown}
+    blocks += _segments(roadmap, shown, rows)
     tail = _roadmap_nav(roadmap, page, number, pages)
     blocks = bk.fit(blocks, bk.MAX_MESSAGE_BLOCKS - len(tail)) + tail
     text = f"{_name(title, 200)}: " + ", ".join(
@@ -803,7 +829,6 @@ def ask_modal(
         "title": {"type": "plain_text", "text": "Ask the study group"},
         "submit": {"type": "plain_text", "text": "Ask"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"channel": channel or ""}),
         "blocks": blocks,
     }
 

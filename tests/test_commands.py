@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot import calendar, progress
+from bot import calendar, progress, views
 from bot.clock import ManualClock
 from bot.roadmap import Roadmap, load
 from bot.sandbox import Sandbox
@@ -329,7 +329,7 @@ def test_resources_without_argument_is_this_weeks_topic_grouped_by_kind(small: S
     assert text.index("*Courses*") < text.index("*Books*") < text.index("*Videos*")
     assert "*Articles*" in text
     assert "Linear Algebra Done Right" in text and "$45 · Ch. 2 · ~12 h" in text
-    assert "5 resources, 4 free" in text and "$45 to buy the rest" in text
+    assert "5 resources, 4 free" in text and "$45 for the paid ones" in text
 
 
 def test_resources_free_keeps_only_free_ones(small: Sandbox):
@@ -413,7 +413,7 @@ def test_roadmap_lists_stages_and_topics_marks_this_week_and_ticks(small: Sandbo
 
 def test_roadmap_on_the_real_roadmap_lists_every_followed_topic(box: Sandbox):
     roadmap, cal = real()
-    pages = -(-len(cal.topics) // 25)
+    pages = views.roadmap_pages(roadmap, cal)
     seen = ""
     for page in range(1, pages + 1):
         seen += shown(answer(box.client.command("/roadmap", f"page {page}")))
@@ -490,18 +490,29 @@ def test_a_long_roadmap_is_paginated_within_slacks_limits(long_box: Sandbox):
     box = long_box
     for n in range(0, 130, 7):
         progress.mark_done(box.deps.db, MEMBER, f"t{n}", box.clock.now())
-    body = answer(box.client.command("/roadmap"))
-    assert "(page 3 of 6)" in body["text"]  # the page holding week 60's topic, t59
+    roadmap = box.deps.roadmap
+    cal = calendar.Calendar(roadmap.topics, roadmap.schedule.start)
+    paged = views.roadmap_page_topics(roadmap, cal)
+    n = len(paged)
+    assert n >= 3 and sum(len(p) for p in paged) == 130
+    here = next(i + 1 for i, p in enumerate(paged) if any(t.id == "t59" for t in p))
+    assert 1 < here < n
+    body = answer(box.client.command("/roadmap"))  # week 60: t59, on page `here`
+    assert f"(page {here} of {n})" in body["text"]
     assert "t59" in shown(body) and "this week" in shown(body)
     nav = buttons(body)
-    assert nav == {"member_roadmap:prev": ":2", "member_roadmap:next": ":4"}
+    assert nav == {"member_roadmap:prev": f":{here - 1}", "member_roadmap:next": f":{here + 1}"}
     box.client.action("member_roadmap:next", nav["member_roadmap:next"])
-    (page4,) = responses(box, 1)
-    assert "(page 4 of 6)" in page4["text"] and page4["replace_original"] is True
-    last = answer(box.client.command("/roadmap", "page 6"))
+    (after,) = responses(box, 1)
+    assert f"(page {here + 1} of {n})" in after["text"] and after["replace_original"] is True
+    last = answer(box.client.command("/roadmap", f"page {n}"))
     assert "t129" in shown(last) and "member_roadmap:next" not in buttons(last)
-    stage = answer(box.client.command("/roadmap", "stage1"))
-    assert "(page 2 of 2)" in stage["text"]  # t59 is in stage 1 (t33..t65)
+    seen = "".join(
+        shown(answer(box.client.command("/roadmap", f"page {i}"))) for i in range(1, n + 1)
+    )
+    assert all(f"`t{i}`" in seen for i in range(130))
+    stage = answer(box.client.command("/roadmap", "stage1"))  # t33..t65
+    assert "Stage 1" in stage["text"] and "t59" in shown(stage) and "t32`" not in shown(stage)
 
 
 def test_long_topics_still_fit_every_command(long_box: Sandbox):

@@ -69,7 +69,7 @@ def every_message(roadmap: Roadmap, done: set[str], link: str | None = None) -> 
             )
             out.append(views.next_topic(card))
         out.append(views.progress_overview(roadmap, cal, week, done))
-        pages = views.roadmap_pages(cal)
+        pages = views.roadmap_pages(roadmap, cal)
         for page in {1, pages, None}:
             out.append(views.roadmap(roadmap, cal, week, done, views.RoadmapPage(None, page)))
         out.append(views.roadmap(roadmap, cal, week, done, views.RoadmapPage("s0", None)))
@@ -212,3 +212,27 @@ def test_standing_lines():
     assert "Behind the group on *Topic 1*" in text and "1 topic ahead" in text
     text = all_text(views.progress_overview(roadmap, cal, week3, {"t0", "t1"}))
     assert "In step with the group" in text
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n_topics=st.integers(1, 300),
+    n_stages=st.integers(1, 300),
+    title=text,
+    stage_filter=st.booleans(),
+)
+def test_roadmap_pages_show_every_topic_exactly_once(n_topics, n_stages, title, stage_filter):
+    roadmap = build(n_topics, min(n_stages, n_topics), title)
+    cal = Calendar(roadmap.topics, START)
+    stage = roadmap.topics[-1].stage if stage_filter else None
+    expected = [t.id for t in roadmap.topics if stage is None or t.stage == stage]
+    pages = views.roadmap_page_topics(roadmap, cal, stage)
+    assert [t.id for p in pages for t in p] == expected
+    week = cal.weeks[len(cal.weeks) // 2]
+    for number in range(1, len(pages) + 1):
+        message = views.roadmap(roadmap, cal, week, set(), views.RoadmapPage(stage, number))
+        check(message)
+        text = all_text(message)
+        assert "not shown here" not in text  # nothing cut by bk.fit
+        for topic in pages[number - 1]:
+            assert f"`{bk.escape(topic.id)}`" in text

@@ -250,7 +250,7 @@ def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
         if stage is None:
             ack(views.stage_not_found(road, " ".join(args)))
             return
-    pages = views.roadmap_pages(cal, stage)
+    pages = views.roadmap_pages(road, cal, stage)
     if page is not None and not 1 <= page <= pages:
         ack(
             views.usage(
