@@ -24,7 +24,7 @@ import re
 import socket
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -694,14 +694,20 @@ def due_now(
     return sorted(((kind, week, at) for kind, at in due.items()), key=lambda item: item[2])
 
 
-def run_due(deps: Deps, poster: Poster, now: dt.datetime | None = None) -> list[Outcome]:
-    """Send every post of the current week that is due and not yet out (what each tick does)."""
+def run_due(
+    deps: Deps,
+    poster: Poster,
+    now: dt.datetime | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> list[Outcome]:
+    """Send every post of the current week that is due and not yet out (what each tick does);
+    `stop` says the bot is shutting down: start no further post."""
     now = now or deps.now()
     roadmap = deps.roadmap
     cal = deps.calendar()
     outcomes = []
     for kind, week, _ in due_now(roadmap, cal, now):
-        if sent_row(deps.db, kind, week.key):
+        if stop() or sent_row(deps.db, kind, week.key):
             continue
         outcomes.append(deliver(deps, poster, kind, now=now, cal=cal, week=week))
     return outcomes

@@ -42,6 +42,7 @@ CATCH_UP_ID = "post-catchup"
 RETRY_ID = "post-retry"
 SYNC_ID = "roadmap-sync"
 SYNC_SECONDS = 60
+SHUTDOWN_GRACE = 20.0  # seconds a post being sent may take to finish when the bot stops
 RETRY_DELAYS = tuple(dt.timedelta(minutes=m) for m in (5, 10, 20, 40, 60))
 # run_due decides what is still worth sending (only the current week), so a late run is always
 # allowed (misfire_grace_time None) and a backlog runs once (coalesce).
@@ -59,6 +60,7 @@ class PostJobs:
         self.poster = poster or SlackPoster(client)
         self._lock = threading.RLock()
         self._installed: dict[str, Any] = {}
+        self._stopping = threading.Event()
 
     def install(self, now: dt.datetime) -> None:
         self.sync(now)
@@ -108,7 +110,9 @@ class PostJobs:
     def tick(self) -> list[posts.Outcome]:
         """Send what is due; after a failure, come back later."""
         with self._lock:
-            outcomes = posts.run_due(self.deps, self.poster)
+            if self._stopping.is_set():
+                return []
+            outcomes = posts.run_due(self.deps, self.poster, stop=self._stopping.is_set)
             failed = [o for o in outcomes if o.status == "failed"]
             if failed:
                 tries = min(o.tries for o in failed)
@@ -117,6 +121,15 @@ class PostJobs:
                 self._once(RETRY_ID, at)
                 log.warning("%d post(s) failed; retrying at %s", len(failed), at)
         return outcomes
+
+    def stop(self, timeout: float) -> None:
+        """Start no more posts; give the one being sent up to `timeout` seconds to finish (a post
+        cut off mid-send is recovered on the next start, but finishing it is cleaner)."""
+        self._stopping.set()
+        if self._lock.acquire(timeout=timeout):
+            self._lock.release()
+        else:
+            log.warning("a post is still being sent; stopping anyway (it resumes on restart)")
 
     def _once(self, job_id: str, at: dt.datetime) -> None:
         self.scheduler.add_job(
@@ -130,11 +143,24 @@ class PostJobs:
         )
 
 
-def start(deps: Deps, client: Any) -> BackgroundScheduler:
+class PostScheduler(BackgroundScheduler):
+    """The BackgroundScheduler of `studybot run`, whose shutdown first lets a post being sent
+    finish (bounded): the CLI closes the database right after."""
+
+    post_jobs: PostJobs | None = None
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self.post_jobs is not None:
+            self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
+        super().shutdown(wait)
+
+
+def start(deps: Deps, client: Any) -> PostScheduler:
     """Start the posts' scheduler for `studybot run`; stop it with .shutdown(wait=False)."""
-    scheduler = BackgroundScheduler(timezone=dt.UTC, job_defaults=JOB_DEFAULTS, daemon=True)
+    scheduler = PostScheduler(timezone=dt.UTC, job_defaults=JOB_DEFAULTS, daemon=True)
     scheduler.start()
     jobs = PostJobs(deps, client, scheduler)
+    scheduler.post_jobs = jobs
     jobs.install(deps.now())
     scheduler.add_job(
         jobs.resync,
@@ -143,7 +169,6 @@ def start(deps: Deps, client: Any) -> BackgroundScheduler:
         name=SYNC_ID,
         replace_existing=True,
     )
-    scheduler.post_jobs = jobs  # type: ignore[attr-defined]
     return scheduler
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 from bot import calendar, posts, scheduler
@@ -173,3 +174,23 @@ def test_fixture_timezones_are_the_three_required():
     }
     assert zones == {"America/Los_Angeles", "Europe/Berlin", "Australia/Sydney"}
     assert ROADMAP.schedule.timezone == "America/Los_Angeles"
+
+
+def test_stopping_the_bot_lets_the_post_being_sent_finish(tmp_path: Path):
+    today = dt.datetime.now(TZ).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    path = tmp_path / "roadmap.yaml"
+    text = LA.read_text().replace("start: 2027-01-04", f"start: {monday.isoformat()}")
+    path.write_text(text.replace('time: "09:00"', 'time: "00:00"'))
+    with Sandbox(roadmap_path=path, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
+        box.slack.fail("chat.postMessage", 200, times=1, delay=1.0)
+        running = scheduler.start(box.deps, box.app.client)
+        while box.slack.faults[0].times:  # the weekly post is at Slack, which is slow
+            time.sleep(0.01)
+        running.shutdown(wait=False)
+        # Stopped: the post in flight finished and was recorded; nothing further was started.
+        assert [
+            (r["kind"], r["status"])
+            for r in box.deps.db.query("SELECT kind, status FROM posts_ledger")
+        ] == [("weekly", "sent")]
+        assert len(box.slack.posts()) == 1
