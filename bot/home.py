@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlite_utils
 
 from bot import blocks as bk
-from bot import calendar, progress, qa
+from bot import calendar, posts, progress, qa
 from bot.calendar import Calendar, Week
 from bot.roadmap import Roadmap, Topic
 
 MAX_LISTED = 8  # questions per list: the Home tab stays well inside 100 blocks
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    kind: str
-    week: str
-    status: str
-    at: str | None
 
 
 @dataclass(frozen=True)
@@ -37,43 +29,13 @@ class HomeData:
     upcoming: tuple[tuple[str, dt.datetime], ...]
     thread_link: str | None = None
     organizer: bool = False
-    ledger: tuple[LedgerRow, ...] = ()
-    paused: bool = False
-    permalinks: dict[int, str] = field(default_factory=dict)
+    ledger: tuple[posts.LedgerRow, ...] = ()
+    notice: str | None = None
 
 
-def _table_exists(db: sqlite_utils.Database, name: str) -> bool:
-    return db[name].exists()
-
-
-def weekly_post(db: sqlite_utils.Database, channel: str | None, week: Week) -> str | None:
-    """The ts of this week's weekly post in the channel, if it went out."""
-    if not channel or not _table_exists(db, "posts_ledger"):
-        return None
-    row = db.execute(
-        "SELECT ts FROM posts_ledger WHERE kind = 'weekly' AND channel = ? AND week = ? "
-        "AND ts IS NOT NULL ORDER BY rowid DESC LIMIT 1",
-        (channel, week.key),
-    ).fetchone()
-    return row[0] if row else None
-
-
-def permalink(channel: str, ts: str, thread_ts: str | None = None) -> str:
+def permalink(channel: str, ts: str) -> str:
     """A message link built without an API call (Slack redirects it to the workspace)."""
-    link = f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
-    return f"{link}?thread_ts={thread_ts}&cid={channel}" if thread_ts else link
-
-
-def recent_ledger(db: sqlite_utils.Database, limit: int = 6) -> tuple[LedgerRow, ...]:
-    if not _table_exists(db, "posts_ledger"):
-        return ()
-    columns = set(db["posts_ledger"].columns_dict)
-    at = "sent_at" if "sent_at" in columns else "NULL"
-    rows = db.execute(
-        f"SELECT kind, week, status, {at} FROM posts_ledger ORDER BY week DESC, rowid DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return tuple(LedgerRow(*row) for row in rows)
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
 def upcoming_posts(
@@ -97,7 +59,7 @@ def gather(
     organizer: bool = False,
 ) -> HomeData:
     week = cal.week_of(calendar.local_today(roadmap.schedule, now))
-    ts = weekly_post(db, channel, week)
+    ts = posts.weekly_ts(db, channel, week.key) if channel else None
     return HomeData(
         roadmap=roadmap,
         calendar=cal,
@@ -108,8 +70,7 @@ def gather(
         upcoming=upcoming_posts(roadmap, cal, now),
         thread_link=permalink(channel, ts) if channel and ts else None,
         organizer=organizer,
-        ledger=recent_ledger(db) if organizer else (),
-        paused=week.kind == "paused",
+        ledger=tuple(posts.recent(db, limit=6)) if organizer else (),
     )
 
 
@@ -214,13 +175,15 @@ def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
     lines = []
     for row in data.ledger:
         mark = {"sent": "✅", "failed": "⚠️", "claimed": "⏳"}.get(row.status, "•")
-        lines.append(f"{mark} {row.kind} · week of {row.week} · {row.status}")
+        error = f" — {bk.escape(row.error)}" if row.status == "failed" and row.error else ""
+        lines.append(f"{mark} {row.kind} · week of {row.week} · {row.status}{error}")
+    paused = data.week.kind == "paused"
     controls = [
-        bk.button("Skip this week", "home_admin_skip", data.week.key),
-        bk.button("Extend topic a week", "home_admin_extend", data.week.key),
+        bk.button("Skip a week", "home_admin_skip", data.week.key),
+        bk.button("Extend this topic", "home_admin_extend", data.week.key),
         bk.button(
-            "Resume" if data.paused else "Pause",
-            "home_admin_resume" if data.paused else "home_admin_pause",
+            "Resume" if paused else "Pause",
+            "home_admin_resume" if paused else "home_admin_pause",
             data.week.key,
         ),
     ]
@@ -232,9 +195,14 @@ def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
     ]
 
 
+def with_notice(data: HomeData, notice: str | None) -> HomeData:
+    return replace(data, notice=notice)
+
+
 def home_view(data: HomeData) -> dict[str, Any]:
     """The Home tab (a `home` view), within 100 blocks however large the roadmap and archive."""
     items = [
+        *([bk.context(data.notice)] if data.notice else []),
         *this_week_blocks(data),
         bk.divider(),
         *progress_blocks(data),

@@ -9,9 +9,10 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot import blocks as bk
-from bot import calendar, home, progress
+from bot import home, progress
 from bot.db import transaction
 from bot.deps import Deps
+from bot.listeners import admin
 from bot.organizers import is_organizer
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,9 @@ def _data(deps: Deps, client: WebClient, user: str, organizer: bool | None = Non
     )
 
 
-def publish(deps: Deps, client: WebClient, user: str) -> None:
-    client.views_publish(user_id=user, view=home.home_view(_data(deps, client, user)))
+def publish(deps: Deps, client: WebClient, user: str, notice: str | None = None) -> None:
+    data = home.with_notice(_data(deps, client, user), notice)
+    client.views_publish(user_id=user, view=home.home_view(data))
 
 
 def home_opened(
@@ -111,21 +113,18 @@ def show_resources(
 def organizer_control(
     ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient
 ) -> None:
-    """Skip / extend / pause / resume from the Home tab, for organizers only."""
+    """Skip / extend / pause / resume from the Home tab: the same actions as /studygroup."""
     ack()
     deps: Deps = context["deps"]
     user, _ = _action(body)
     action_id = (body.get("actions") or [{}])[0].get("action_id", "")
+    handler = admin.HANDLERS.get(action_id.removeprefix("home_admin_"))
     # Asked of Slack, never taken from the payload: a crafted payload cannot claim the role.
-    if not is_organizer(deps.settings, client, user):
+    if handler is None or not is_organizer(deps.settings, client, user):
         log.warning("refused organizer control %s from %s", action_id, user)
         return
-    cal, week = deps.this_week()
-    kind = action_id.removeprefix("home_admin_")
-    if kind not in ("skip", "extend", "pause", "resume"):
-        return
-    topic_id = week.topic.id if kind == "extend" and week.topic else None
-    if kind == "extend" and topic_id is None:
-        return
-    calendar.record_change(deps.db, calendar.Change(kind, week.start, topic_id), user, deps.now())
-    publish(deps, client, user)
+    try:
+        reply = handler(deps, client, user, [], {})
+    except admin.Usage as exc:
+        reply = {"text": str(exc)}
+    publish(deps, client, user, notice=reply.get("text"))

@@ -1,0 +1,206 @@
+"""App Home and onboarding, through signed events and the Slack stand-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from bot import calendar, progress, qa
+from bot.roadmap import load
+from bot.sandbox import Sandbox
+from tests.blockkit import all_text, assert_valid_message, assert_valid_view
+from tests.conftest import ROADMAP
+
+ADMIN = "U0ADMIN01"
+MEMBER = "U0MEMBER1"
+
+
+@pytest.fixture
+def home_box(tmp_path, clock):
+    with Sandbox(
+        roadmap_path=ROADMAP, db_path=tmp_path / "home.db", clock=clock, admins=(ADMIN,)
+    ) as box:
+        box.slack.add_user(MEMBER)
+        box.slack.add_user(ADMIN)
+        yield box
+
+
+def open_home(box: Sandbox, user: str = MEMBER) -> dict:
+    before = len(box.slack.calls_to("views.publish"))
+    reply = box.client.event(
+        {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D0HOME",
+            "tab": "home",
+            "event_ts": "1.1",
+        }
+    )
+    assert reply.status == 200
+    call = box.slack.wait_for("views.publish", before + 1)[-1]
+    assert call["user_id"] == user
+    view = json.loads(call["view"]) if isinstance(call["view"], str) else call["view"]
+    return assert_valid_view(view)
+
+
+def this_week(box: Sandbox):
+    return box.deps.this_week()[1]
+
+
+def test_home_shows_this_week_progress_and_next_posts(home_box):
+    view = open_home(home_box)
+    text = all_text(view)
+    week = this_week(home_box)
+    assert week.topic.title in text
+    assert f"Week {week.study_week} of" in text
+    total = len(load(ROADMAP).followed())
+    assert f"0/{total}" in text
+    assert "weekly post" in text
+    assert "Organizer" not in text
+
+
+def test_ticking_the_topic_from_home_updates_progress(home_box):
+    week = this_week(home_box)
+    reply = home_box.client.action(
+        "home_done", week.topic.id, user=MEMBER, channel=None, view={"id": "V1"}
+    )
+    assert reply.status == 200
+    call = home_box.slack.wait_for("views.publish", 1)[-1]
+    assert week.topic.id in progress.done_topics(home_box.pool.get(), MEMBER)
+    assert "1/" in all_text(call["view"])
+
+
+def test_open_questions_mine_and_to_help(home_box):
+    db = home_box.pool.get()
+    now = home_box.clock.now()
+    qa.add_question(
+        db,
+        channel=home_box.channel,
+        ts="1800000000.000100",
+        user=MEMBER,
+        text="Why is &lt;SVD&gt; unique? <!channel>",
+        asked_at=now,
+    )
+    qa.add_question(
+        db,
+        channel=home_box.channel,
+        ts="1800000000.000200",
+        user="U0OTHER01",
+        text="How do eigenvalues relate to PCA?",
+        asked_at=now,
+    )
+    text = all_text(open_home(home_box))
+    mine, _, help_part = text.partition("Questions you could help with")
+    assert "Why is &lt;SVD&gt; unique?" in mine
+    assert "<!channel>" not in text  # re-posted member text never pings
+    assert "eigenvalues relate to PCA" in help_part
+
+
+def test_home_stays_within_limits_with_a_large_archive(home_box):
+    db = home_box.pool.get()
+    now = home_box.clock.now()
+    for i in range(300):
+        qa.add_question(
+            db,
+            channel=home_box.channel,
+            ts=f"1800000000.{i:06d}",
+            user=MEMBER if i % 2 else "U0X",
+            text=("A long question about gradients? " * 40) + str(i),
+            asked_at=now,
+        )
+    view = open_home(home_box)
+    assert len(view["blocks"]) <= 100
+
+
+def test_organizer_sees_ledger_and_controls_and_can_skip(home_box):
+    text = all_text(open_home(home_box, ADMIN))
+    assert "Organizer" in text
+    week = this_week(home_box)
+    reply = home_box.client.action(
+        "home_admin_skip", week.key, user=ADMIN, channel=None, view={"id": "V1"}
+    )
+    assert reply.status == 200
+    published = home_box.slack.wait_for("views.publish", 2)[-1]
+    changes = calendar.load_changes(home_box.pool.get())
+    assert [c.kind for c in changes] == ["skip"]
+    skipped = home_box.deps.calendar().week_of(changes[0].week_start)
+    assert skipped.kind == "skip"
+    assert f"{skipped.start:%b %-d}" in all_text(published["view"])  # the notice says which week
+    # a member opening Home in the skipped week sees the break
+    home_box.clock.set(home_box.clock.now() + (skipped.start - week.start))
+    assert "break week" in all_text(open_home(home_box, MEMBER))
+
+
+def test_non_organizer_cannot_use_controls_even_with_a_crafted_payload(home_box):
+    week = this_week(home_box)
+    payload_user = {"id": MEMBER, "is_admin": True, "is_owner": True}
+    reply = home_box.client.interaction(
+        {
+            "type": "block_actions",
+            "user": payload_user,
+            "trigger_id": "1.1",
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": "home_admin_pause",
+                    "block_id": "home_admin",
+                    "value": week.key,
+                }
+            ],
+            "container": {"type": "view", "view_id": "V1"},
+            "view": {"id": "V1"},
+        }
+    )
+    assert reply.status == 200
+    home_box.slack.wait_for("users.info", 1)
+    assert calendar.load_changes(home_box.pool.get()) == []
+
+
+def test_workspace_admin_is_an_organizer(home_box):
+    home_box.slack.add_user("U0BOSS001", is_admin=True)
+    assert "Organizer" in all_text(open_home(home_box, "U0BOSS001"))
+
+
+def test_newcomer_is_greeted_once_with_a_catch_up_path(home_box):
+    roadmap = load(ROADMAP)
+    week = this_week(home_box)
+    event = {
+        "type": "member_joined_channel",
+        "user": "U0NEWBIE1",
+        "channel": home_box.channel,
+        "channel_type": "C",
+        "team": "T0TEAM001",
+        "event_ts": "1.2",
+    }
+    assert home_box.client.event(event).status == 200
+    call = home_box.slack.wait_for("chat.postEphemeral", 1)[0]
+    assert call["user"] == "U0NEWBIE1" and call["channel"] == home_box.channel
+    assert_valid_message({"text": call["text"], "blocks": call.get("blocks")})
+    text = all_text(call.params)
+    assert week.topic.title in text
+    for prereq in week.topic.prerequisites:
+        assert roadmap.topic(prereq).title in text
+    # joining again (or Slack re-delivering under a new event id) greets no more
+    assert home_box.client.event(dict(event, event_ts="1.3")).status == 200
+    home_box.client.event(
+        {"type": "member_joined_channel", "user": "U0NEWBIE2", "channel": "C0OTHER01"}
+    )
+    home_box.slack.wait_for("chat.postEphemeral", 1)
+    assert len(home_box.slack.calls_to("chat.postEphemeral")) == 1
+
+
+def test_home_before_the_start_and_after_the_end(home_box):
+    roadmap = load(ROADMAP)
+    start = roadmap.schedule.start
+    home_box.clock.set(
+        dt.datetime.combine(start - dt.timedelta(days=10), dt.time(9), roadmap.schedule.tz)
+    )
+    text = all_text(open_home(home_box))
+    assert "starts on" in text and roadmap.followed()[0].title in text
+    end = home_box.deps.calendar().end
+    home_box.clock.set(
+        dt.datetime.combine(end + dt.timedelta(days=30), dt.time(9), roadmap.schedule.tz)
+    )
+    assert "complete" in all_text(open_home(home_box))
