@@ -48,6 +48,7 @@ RECORDED_EVENTS: tuple[str, ...] = ()
 ACTIONS: dict[str | re.Pattern[str], Callable[..., Any]] = {
     "home_done": home.tick_topic,
     "home_resources": home.show_resources,
+    "home_ask": home.ask,
     re.compile(r"^home_admin_(skip|extend|pause|resume)$"): home.organizer_control,
     re.compile(r"^member_done(:\w+)?$"): member_actions.done,
     re.compile(r"^member_undo(:\w+)?$"): member_actions.undo,

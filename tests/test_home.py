@@ -204,3 +204,16 @@ def test_home_before_the_start_and_after_the_end(home_box):
         dt.datetime.combine(end + dt.timedelta(days=30), dt.time(9), roadmap.schedule.tz)
     )
     assert "complete" in all_text(open_home(home_box))
+
+
+def test_home_buttons_open_resources_and_the_ask_form(home_box):
+    week = this_week(home_box)
+    for action_id in ("home_resources", "home_ask"):
+        reply = home_box.client.action(
+            action_id, week.topic.id, user=MEMBER, channel=None, view={"id": "V1"}
+        )
+        assert reply.status == 200
+    opened = home_box.slack.wait_for("views.open", 2)
+    resources, form = (assert_valid_view(c["view"]) for c in opened)
+    assert week.topic.resources[0].url in json.dumps(resources)
+    assert form["type"] == "modal" and week.topic.title in json.dumps(form)

@@ -13,6 +13,7 @@ from bot import home, progress
 from bot.db import transaction
 from bot.deps import Deps
 from bot.listeners import admin
+from bot.listeners.commands import open_ask_modal
 from bot.organizers import is_organizer
 
 log = logging.getLogger(__name__)
@@ -128,3 +129,12 @@ def organizer_control(
     except admin.Usage as exc:
         reply = {"text": str(exc)}
     publish(deps, client, user, notice=reply.get("text"))
+
+
+def ask(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+    """ "Ask a question" on the Home tab opens the /ask form on this topic."""
+    ack()
+    deps: Deps = context["deps"]
+    _, topic_id = _action(body)
+    if body.get("trigger_id"):
+        open_ask_modal(deps, client, body["trigger_id"], deps.roadmap.topic(topic_id))
