@@ -14,7 +14,8 @@ from bot.roadmap import PostTime, Roadmap, Schedule, Topic
 ChangeKind = Literal["skip", "extend", "pause", "resume"]
 PostKind = Literal["weekly", "nudge", "recap"]
 POST_KINDS: tuple[PostKind, ...] = ("weekly", "nudge", "recap")
-# A calendar that is paused without a resume still needs an end for listings.
+# A safety bound on the calendar's length (ten years of weeks); a pause with no resume ends
+# the calendar at its first paused week instead (week_of answers "paused" beyond it).
 MAX_WEEKS = 520
 
 
@@ -61,39 +62,10 @@ class Calendar:
         return self.start + dt.timedelta(weeks=index - 1)
 
     def _slot_index(self, day: dt.date) -> int:
-        return (day - self.start).days // 7 + 1
+        return _slot(self.start, day)
 
     def _build(self) -> Iterable[Week]:
-        extra: dict[str, int] = {}
-        for change in self.changes:
-            if change.kind == "extend" and change.topic_id:
-                extra[change.topic_id] = extra.get(change.topic_id, 0) + 1
-        skipped = {self._slot_index(c.week_start) for c in self.changes if c.kind == "skip"}
-        pauses = sorted(
-            (self._slot_index(c.week_start), c.kind)
-            for c in self.changes
-            if c.kind in ("pause", "resume")
-        )
-        sequence = [
-            (topic, i, topic.weeks + extra.get(topic.id, 0))
-            for topic in self.topics
-            for i in range(1, topic.weeks + extra.get(topic.id, 0) + 1)
-        ]
-        position = 0
-        study_week = 0
-        index = 0
-        while position < len(sequence) and index < MAX_WEEKS:
-            index += 1
-            start = self._slot_start(index)
-            if _paused_at(pauses, index):
-                yield Week(index, start, "paused")
-            elif index in skipped:
-                yield Week(index, start, "skip")
-            else:
-                topic, i, n = sequence[position]
-                position += 1
-                study_week += 1
-                yield Week(index, start, "topic", topic, i, n, study_week)
+        return _weeks(self.topics, self.start, _effective(self.topics, self.start, self.changes))
 
     def week_of(self, day: dt.date) -> Week:
         """The week containing `day` (kind 'before'/'after' outside the calendar)."""
@@ -132,6 +104,72 @@ class Calendar:
     @property
     def end(self) -> dt.date:
         return self.weeks[-1].end if self.weeks else self.start
+
+
+def _slot(start: dt.date, day: dt.date) -> int:
+    """1-based slot of the week containing `day`, counted from `start` (<= 0 before it)."""
+    return (day - start).days // 7 + 1
+
+
+def _effective(
+    topics: Sequence[Topic], start: dt.date, changes: Sequence[Change]
+) -> tuple[Change, ...]:
+    """The changes that take effect, in the order they were recorded.
+
+    An extension only counts if its topic was still on (or still to come) in the week it was
+    asked for, judged by the changes recorded before it: extending a topic that is already
+    over would move every week after it, rewriting weeks that were already posted.
+    """
+    kept: list[Change] = []
+    known = {t.id for t in topics}
+    for change in changes:
+        if change.kind == "extend":
+            if change.topic_id not in known:
+                continue
+            last = None
+            for week in _weeks(topics, start, kept):
+                if week.topic is not None and week.topic.id == change.topic_id:
+                    last = week.index
+            if last is not None and last < _slot(start, change.week_start):
+                continue
+        kept.append(change)
+    return tuple(kept)
+
+
+def _weeks(topics: Sequence[Topic], start: dt.date, changes: Sequence[Change]) -> Iterable[Week]:
+    extra: dict[str, int] = {}
+    for change in changes:
+        if change.kind == "extend" and change.topic_id:
+            extra[change.topic_id] = extra.get(change.topic_id, 0) + 1
+    skipped = {_slot(start, c.week_start) for c in changes if c.kind == "skip"}
+    # Sorted by week only: a stable sort keeps the recorded order of a pause and a resume for
+    # the same week, so the later one wins (sorting on the kind too let "resume" always win).
+    pauses = sorted(
+        ((_slot(start, c.week_start), c.kind) for c in changes if c.kind in ("pause", "resume")),
+        key=lambda p: p[0],
+    )
+    sequence = [
+        (topic, i, topic.weeks + extra.get(topic.id, 0))
+        for topic in topics
+        for i in range(1, topic.weeks + extra.get(topic.id, 0) + 1)
+    ]
+    position = 0
+    study_week = 0
+    index = 0
+    while position < len(sequence) and index < MAX_WEEKS:
+        index += 1
+        week_start = start + dt.timedelta(weeks=index - 1)
+        if _paused_at(pauses, index):
+            yield Week(index, week_start, "paused")
+            if not any(at > index for at, _ in pauses):
+                return  # paused with no resume to come: one paused week stands for the rest
+        elif index in skipped:
+            yield Week(index, week_start, "skip")
+        else:
+            topic, i, n = sequence[position]
+            position += 1
+            study_week += 1
+            yield Week(index, week_start, "topic", topic, i, n, study_week)
 
 
 def _paused_at(pauses: list[tuple[int, str]], index: int) -> bool:
