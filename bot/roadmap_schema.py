@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -32,6 +33,8 @@ from bot.roadmap import (
 # The C loader keeps line marks and is ~10x faster on the full roadmap.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+PLAIN_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -111,14 +114,30 @@ def _yaml_error(path: str, exc: yaml.YAMLError) -> str:
 
 
 def _q(value: object) -> str:
-    """A value quoted for a message: strings in double quotes, numbers as they are."""
-    return f'"{value}"' if isinstance(value, str) else str(value)
+    """A value quoted for a message: strings in double quotes (escaped, so a newline in the
+    value never splits the error line), numbers as they are."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+
+
+def _raw(text: str) -> str:
+    """Text as written, escaped like _q but without the quotes."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
 def _join(base: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{base}[{key}]"
     return f"{base}.{key}" if base else key
+
+
+def _controls(text: str) -> str:
+    """Control characters (newlines above all) escaped; everything else as it is."""
+    return CONTROL_RE.sub(lambda m: _raw(m[0]), text)
+
+
+def _plain(key: str) -> bool:
+    """Whether a key can stand in a field path as is (odd keys are named in the message)."""
+    return bool(PLAIN_KEY_RE.match(key))
 
 
 def _described(node: Node) -> str:
@@ -169,7 +188,9 @@ class _Checker:
             line, column = node or 1, 0
         else:
             line, column = node.start_mark.line + 1, node.start_mark.column
-        text = f"{self.path}:{line}: {where}: {message}"
+        # One error, one line: whatever a value holds, it cannot break the PATH:LINE: format.
+        where = _raw(where) if any(c in where for c in "\r\n ") else where
+        text = f"{self.path}:{line}: {where}: {_controls(message)}"
         self.errors.append((line, column, len(self.errors), text))
 
     def lines(self) -> list[str]:
@@ -187,7 +208,16 @@ class _Checker:
             self.error(node, where or "(root)", f"must be a mapping of fields, not {shown}")
             return None
         written = {id(k) for k, _ in node.value}
-        self.constructor.flatten_mapping(node)  # YAML merge keys (<<: *defaults)
+        merges = [v for k, v in node.value if k.tag == _TAG + "merge"]
+        if any(v is node or (isinstance(v, SequenceNode) and node in v.value) for v in merges):
+            self.error(node, where or "(root)", "cannot merge with <<: it merges itself")
+            return None
+        try:
+            self.constructor.flatten_mapping(node)  # YAML merge keys (<<: *defaults)
+        except (yaml.YAMLError, RecursionError) as exc:
+            problem = getattr(exc, "problem", None) or "it merges itself"
+            self.error(node, where or "(root)", f"cannot merge with <<: {problem}")
+            return None
         out: dict[str, Node] = {}
         first: dict[str, int] = {}
         merged: set[str] = set()  # keys that came from a merge; a written key overrides them
@@ -196,7 +226,8 @@ class _Checker:
                 self.error(key_node, where or "(root)", "field names must be plain words")
                 continue
             key = key_node.value
-            sub = _join(where, key)
+            sub = _join(where, key) if _plain(key) else where or "(root)"
+            named = "" if _plain(key) else f" {_q(key)}"
             if key in merged and id(key_node) in written:
                 merged.discard(key)
                 first[key] = key_node.start_mark.line + 1
@@ -205,13 +236,13 @@ class _Checker:
             if id(key_node) not in written:
                 merged.add(key)
             if key in first:
-                self.error(key_node, sub, f"duplicate field (first at line {first[key]})")
+                self.error(key_node, sub, f"duplicate field{named} (first at line {first[key]})")
                 continue
             first[key] = key_node.start_mark.line + 1
             if key not in fields:
                 allowed = ", ".join(fields)
                 hint = _did_you_mean(key, fields)
-                self.error(key_node, sub, f"unknown field{hint}; allowed: {allowed}")
+                self.error(key_node, sub, f"unknown field{named}{hint}; allowed: {allowed}")
                 continue
             out[key] = value_node
         for key, required in fields.items():
@@ -256,7 +287,7 @@ class _Checker:
     def whole(self, node: Node, where: str, low: int, high: int, unit: str) -> int | None:
         value = self.number(node, where)
         if value is None or value != int(value) or not low <= value <= high:
-            shown = node.value if isinstance(node, ScalarNode) else _described(node)
+            shown = _raw(node.value) if isinstance(node, ScalarNode) else _described(node)
             self.error(node, where, f"must be a whole number of {unit} from {low} to {high}, "
                        f"not {shown}")  # fmt: skip
             return None
@@ -342,7 +373,7 @@ class _Checker:
     def date(self, node: Node, where: str) -> dt.date | None:
         raw = node.value.strip() if isinstance(node, ScalarNode) else None
         if raw is None or not DATE_RE.match(raw):
-            shown = raw if raw is not None else _described(node)
+            shown = _raw(raw) if raw is not None else _described(node)
             self.error(node, where, f"must be a date YYYY-MM-DD like 2026-09-07, not {shown}")
             return None
         try:
@@ -377,7 +408,7 @@ class _Checker:
         m = TIME_RE.match(raw)
         if m and int(m[1]) <= 23 and int(m[2]) <= 59:
             return dt.time(int(m[1]), int(m[2]))
-        shown = raw or _described(node)
+        shown = _raw(raw) if raw else _described(node)
         self.error(node, where, f'must be a 24-hour time "HH:MM" like "09:00", not {shown}')
         return None
 
@@ -575,8 +606,12 @@ class _Checker:
         value = self.text(node, where)
         if value is None:
             return None
-        parts = urlsplit(value)
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(value)
+            host = (parts.hostname or "").lower()
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            parts, host = urlsplit(""), ""
         if (
             parts.scheme not in ("http", "https")
             or not HOST_RE.match(host)
@@ -635,7 +670,7 @@ class _Checker:
         by_id = {t.id: t for t in topics}
         for key_node, value_node in node.value:
             name = key_node.value if isinstance(key_node, ScalarNode) else "?"
-            where = _join("tracks", name)
+            where = _join("tracks", name) if _plain(name) else "tracks"
             track_id = self.identifier(key_node, where)
             if track_id is None:
                 continue
@@ -703,7 +738,7 @@ class _Checker:
         out: dict[str, int] = {}
         for key_node, value_node in node.value:
             topic_id = key_node.value if isinstance(key_node, ScalarNode) else ""
-            at = _join(where, topic_id)
+            at = _join(where, topic_id) if _plain(topic_id) else where
             if topic_id in out:
                 self.error(key_node, at, "listed twice")
                 continue

@@ -247,3 +247,58 @@ def test_loading_the_full_roadmap_is_fast_enough_to_do_on_every_edit() -> None:
 
     roadmap = load(ROADMAP)
     assert roadmap.topics and roadmap.path == str(ROADMAP)
+
+
+ODD = """\
+"two words": 1
+"a: b\\nc": 2
+schedule:
+  timezone: UTC
+  start: 2026-09-07
+  weekly: {weekday: monday, time: "09:00"}
+  recap: &loop {weekday: friday, time: "16:00", <<: *loop}
+stages:
+  - id: s
+    title: S
+    topics:
+      - id: a
+        title: A
+        weeks: 1
+        summary: s
+        key_points: [k]
+        prompts: [p]
+        resources:
+          - {title: r, url: "https://[example.org/a", kind: book, cost: free}
+          - {title: r, url: "https://example.org:99999/a", kind: book, cost: free}
+          - {title: r, url: "https://example.org/b", kind: "new\\nline", cost: free}
+tracks:
+  "odd track": {title: T, topics: [a]}
+"""
+
+
+def test_odd_keys_and_values_never_break_the_error_line_format() -> None:
+    with pytest.raises(RoadmapError) as caught:
+        parse(ODD, "r.yaml")
+    assert caught.value.errors == [
+        'r.yaml:1: (root): unknown field "two words"; allowed: title, schedule, stages, tracks',
+        'r.yaml:2: (root): unknown field "a: b\\nc"; allowed: title, schedule, stages, tracks',
+        "r.yaml:7: schedule.recap: cannot merge with <<: it merges itself",
+        'r.yaml:19: stages[0].topics[0].resources[0].url: "https://[example.org/a" '
+        "is not a valid http(s) URL",
+        'r.yaml:20: stages[0].topics[0].resources[1].url: "https://example.org:99999/a" '
+        "is not a valid http(s) URL",
+        'r.yaml:21: stages[0].topics[0].resources[2].kind: unknown kind "new\\nline"; '
+        "use one of course, book, video, article, docs, paper, exercise",
+        'r.yaml:23: tracks: "odd track" must be lower-case letters, digits and dashes, '
+        'like "chain-rule"',
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "null", "[]", "42", "a: &a [*a]", "stages: &s [*s]", "{" * 200, "- " * 500]
+)
+def test_degenerate_files_are_one_clear_error(text: str) -> None:
+    with pytest.raises(RoadmapError) as caught:
+        parse(text, "r.yaml")
+    assert caught.value.errors and all(e.startswith("r.yaml:") for e in caught.value.errors)
+    assert all("\n" not in e for e in caught.value.errors)
