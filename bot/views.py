@@ -269,8 +269,16 @@ def _shared(card: TopicCard) -> list[Block]:
     return [bk.context(f"Shared by <@{card.shared_by}> · `/nexttopic` shows your own progress")]
 
 
-def _card(card: TopicCard, title: str, topic: Topic, facts: str, week: Week) -> list[Block]:
-    body = [bk.header(title), bk.context(facts), *_topic_blocks(card, topic), *_thread(card)]
+def _card(
+    card: TopicCard,
+    title: str,
+    topic: Topic,
+    facts: str,
+    week: Week,
+    intro: Sequence[Block] = (),
+) -> list[Block]:
+    body = [bk.header(title), *intro, bk.context(facts), *_topic_blocks(card, topic)]
+    body += _thread(card)
     nxt = _next_line(card, week)
     tail = [*([bk.section(nxt)] if nxt else []), *_personal(card, topic)]
     tail += [*_shared(card), *_buttons(card, topic)]
@@ -345,10 +353,9 @@ def _break(card: TopicCard) -> Message:
         return bk.message(f"{title}. {reason}", blocks, **extra)
     topic = nxt.topic
     facts = f"Next up: week {nxt.study_week} of {cal.total_study_weeks} · from {_day(nxt.start)}"
-    blocks = _card(card, title, topic, facts, nxt)
-    blocks.insert(1, bk.section(reason))
+    blocks = _card(card, title, topic, facts, nxt, intro=[bk.section(reason)])
     text = f"{title}. Next: {_name(topic.title)} from {_day(nxt.start)}."
-    return bk.message(text, bk.fit(blocks), **extra)
+    return bk.message(text, blocks, **extra)
 
 
 # --- /resources -------------------------------------------------------------------------
@@ -392,7 +399,9 @@ def resources(
     chosen = [
         r for r in topic.resources if (not free_only or r.free) and (kind is None or r.kind == kind)
     ]
-    what = " ".join(x for x in ("free" if free_only else "", KIND_PLURAL.get(kind or "", "")) if x)
+    filtered = free_only or kind is not None
+    kinds = KIND_PLURAL.get(kind, kind or "").lower() if kind else "resources"
+    what = ("free " if free_only else "") + kinds  # "free books", "videos", "free resources"
     title = f"Resources: {topic.title}"
     blocks: list[Block] = [bk.header(title)]
     all_free = [r for r in topic.resources if r.free]
@@ -413,7 +422,7 @@ def resources(
     elif not chosen:
         blocks.append(
             bk.section(
-                f"No {what.lower() or 'matching'} resources for {_topic_ref(topic)}. "
+                f"No {_name(what, 60)} for {_topic_ref(topic)}. "
                 f"It has {_kinds_summary(topic.resources)}."
             )
         )
@@ -426,17 +435,16 @@ def resources(
             heading = KIND_PLURAL.get(k, _name(k.capitalize(), 40))
             lines = [resource_line(r, with_kind=False) for r in groups[k]]
             blocks += bk.sections(f"*{heading}*\n" + "\n".join(lines))
-        if what:
-            blocks.append(
-                bk.context(f"Showing {what.lower()} only · `/resources {topic.id}` for all")
-            )
+        if filtered:
+            everything = f"`/resources {_name(topic.id, 60)}`"
+            blocks.append(bk.context(f"Showing {_name(what, 60)} only · {everything} for all"))
     if also:
         others = ", ".join(f"{_name(t.title)} (`{_name(t.id, 60)}`)" for t in also[:5])
         said = f" “{_name(query, 60)}”" if query else ""
         blocks.append(bk.context(f"Also matching{said}: {others}"))
     text = f"{_name(title, 200)}: " + (
         "; ".join(f"{_name(r.title)} ({r.kind}, {cost(r.cost_usd)})" for r in chosen)
-        or f"no {what.lower() or 'matching'} resources"
+        or f"no {_name(what, 60)}"
     )
     return bk.message(text, blocks, response_type="ephemeral")
 
@@ -519,17 +527,24 @@ class RoadmapPage:
         return RoadmapPage(stage or None, int(page) if page.isdigit() else None)
 
 
-def _segments(roadmap: Roadmap, topics: Sequence[Topic], rows: dict[str, str]) -> list[Block]:
-    """Consecutive topics of one stage under its title, split into sections as needed."""
+def _runs(topics: Sequence[Topic], rows: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """Consecutive topics of one stage: (stage id, their rows)."""
     runs: list[tuple[str, list[str]]] = []
     for topic in topics:
         if not runs or runs[-1][0] != topic.stage:
             runs.append((topic.stage, []))
         runs[-1][1].append(rows[topic.id])
-    out: list[Block] = []
-    for stage_id, lines in runs:
-        out += bk.sections(f"*{_name(roadmap.stage_title(stage_id))}*\n" + "\n".join(lines))
-    return out
+    return runs
+
+
+def _headings(roadmap: Roadmap) -> dict[str, str]:
+    """stage id -> its title as a bold mrkdwn heading (escaped once, not per row)."""
+    return {s.id: f"*{_name(s.title)}*" for s in roadmap.stages}
+
+
+def _run_blocks(headings: dict[str, str], stage_id: str, lines: list[str]) -> list[Block]:
+    heading = headings.get(stage_id) or f"*{_name(stage_id)}*"
+    return bk.sections(heading + "\n" + "\n".join(lines))
 
 
 def roadmap_page_topics(
@@ -538,15 +553,25 @@ def roadmap_page_topics(
     """The roadmap cut into pages: at most ROADMAP_PAGE topics, and never more blocks than a
     message holds. Cut on the longest form of each row, so pages are the same for everyone."""
     topics = [t for t in cal.topics if stage is None or t.stage == stage]
-    widest = {t.id: _topic_row(t, cal, None, ()) + " " * ROW_MARGIN for t in topics}
+    spans, headings = _spans(cal), _headings(roadmap)
     pages: list[list[Topic]] = [[]]
+    closed = 0  # blocks of the current page's finished runs
+    run_stage, run = "", []  # the current page's last run: its stage and rows
     for topic in topics:
-        trial = [*pages[-1], topic]
-        full = len(trial) > ROADMAP_PAGE or len(_segments(roadmap, trial, widest)) > PAGE_BLOCKS
-        if full and pages[-1]:
-            pages.append([topic])
+        row = _topic_row(topic, spans, None, ()) + " " * ROW_MARGIN
+        page = pages[-1]
+        if page and topic.stage == run_stage:
+            base, trial = closed, [*run, row]
         else:
-            pages[-1] = trial
+            base = closed + (len(_run_blocks(headings, run_stage, run)) if run else 0)
+            trial = [row]
+        total = base + len(_run_blocks(headings, topic.stage, trial))
+        if page and (len(page) >= ROADMAP_PAGE or total > PAGE_BLOCKS):
+            pages.append([topic])
+            closed, run_stage, run = 0, topic.stage, [row]
+        else:
+            page.append(topic)
+            closed, run_stage, run = base, topic.stage, trial
     return pages
 
 
@@ -554,7 +579,22 @@ def roadmap_pages(roadmap: Roadmap, cal: Calendar, stage: str | None = None) -> 
     return len(roadmap_page_topics(roadmap, cal, stage))
 
 
-def _topic_row(topic: Topic, cal: Calendar, week: Week | None, done: Collection[str]) -> str:
+def _spans(cal: Calendar) -> dict[str, tuple[dt.date, int]]:
+    """topic id -> (the start of its first week, how many weeks it gets), in one pass."""
+    spans: dict[str, tuple[dt.date, int]] = {}
+    for w in cal.weeks:
+        if w.topic is not None:
+            first, count = spans.get(w.topic.id, (w.start, 0))
+            spans[w.topic.id] = (first, count + 1)
+    return spans
+
+
+def _topic_row(
+    topic: Topic,
+    spans: dict[str, tuple[dt.date, int]],
+    week: Week | None,
+    done: Collection[str],
+) -> str:
     current = (
         week is not None
         and week.kind == "topic"
@@ -566,9 +606,8 @@ def _topic_row(topic: Topic, cal: Calendar, week: Week | None, done: Collection[
         if topic.id in done
         else (":point_right:" if current else ":white_large_square:")
     )
-    first = cal.first_week_of(topic.id)
-    when = f"{first.start:%b %-d}" if first else "not scheduled"
-    weeks = sum(1 for w in cal.weeks if w.topic is not None and w.topic.id == topic.id)
+    first, weeks = spans.get(topic.id, (None, 0))
+    when = f"{first:%b %-d}" if first else "not scheduled"
     line = f"{mark} *{_name(topic.title)}* `{_name(topic.id, 60)}` — {when}, {_plural(weeks, 'wk')}"
     return line + (THIS_WEEK if current else "")
 
@@ -600,8 +639,11 @@ def roadmap(
     if not shown:
         empty = "No topic of this stage is on the group's track." if page.stage else None
         blocks.append(bk.section(empty or "This roadmap has no topics yet."))
-    rows = {t.id: _topic_row(t, cal, week, done) for t in shown}
-    blocks += _segments(roadmap, shown, rows)
+    spans = _spans(cal)
+    rows = {t.id: _topic_row(t, spans, week, done) for t in shown}
+    headings = _headings(roadmap)
+    for stage_id, lines in _runs(shown, rows):
+        blocks += _run_blocks(headings, stage_id, lines)
     tail = _roadmap_nav(roadmap, page, number, pages)
     blocks = bk.fit(blocks, bk.MAX_MESSAGE_BLOCKS - len(tail)) + tail
     text = f"{_name(title, 200)}: " + ", ".join(
