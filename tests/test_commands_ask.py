@@ -111,6 +111,13 @@ def test_ask_without_text_opens_the_form_with_this_weeks_topic(small: Sandbox):
     assert blocks["question"]["element"]["type"] == "plain_text_input"
 
 
+def test_ask_form_that_does_not_open_falls_back_to_the_usage_card(small: Sandbox):
+    small.slack.fail("views.open", status=200, error="expired_trigger_id")
+    small.client.command("/ask")
+    (reply,) = responses(small, 1)
+    assert "did not open" in all_text(reply) and "How to use `/ask`" in all_text(reply)
+
+
 def test_ask_form_after_the_end_has_no_default_topic(small: Sandbox):
     small.clock.set(monday(SMALL, 30))
     small.client.command("/ask")

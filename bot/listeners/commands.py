@@ -241,6 +241,8 @@ def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
             ack(views.usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
             return
         page, args = int(args[-1]), args[:-2]
+    elif len(args) == 1 and args[0].isdigit():  # `/roadmap 2` means page 2
+        page, args = int(args[0]), []
     elif args and args[-1].lower() == "page":
         ack(views.usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
         return
@@ -329,7 +331,11 @@ def ask(
     deps: Deps = context["deps"]
     if not text:
         ack()  # the form opens right after, on the trigger_id (valid for 3 s)
-        open_ask_modal(deps, client, command["trigger_id"])
+        try:
+            open_ask_modal(deps, client, command["trigger_id"])
+        except SlackApiError as exc:  # e.g. expired_trigger_id when Slack was slow
+            log.warning("/ask form did not open: %s", exc.response.get("error"))
+            respond(views.usage("/ask", "The form did not open; ask with text instead."))
         return
     if not deps.channel:
         ack(views.no_channel())
