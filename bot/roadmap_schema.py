@@ -91,7 +91,7 @@ def parse(text: str, path: str) -> Roadmap:
     try:
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
-        raise RoadmapError([_yaml_error(path, exc)]) from None
+        raise RoadmapError([_yaml_error(path, exc, text)]) from None
     checker = _Checker(path)
     roadmap = checker.roadmap(root)
     if checker.errors or roadmap is None:
@@ -99,9 +99,11 @@ def parse(text: str, path: str) -> Roadmap:
     return roadmap
 
 
-def _yaml_error(path: str, exc: yaml.YAMLError) -> str:
+def _yaml_error(path: str, exc: yaml.YAMLError, text: str) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = mark.line + 1 if mark is not None else 1
+    # At the end of the stream the parser points one past the last line; name the last line.
+    last = max(1, len(text.splitlines()))
+    line = min(mark.line + 1, last) if mark is not None else 1
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
@@ -110,7 +112,7 @@ def _yaml_error(path: str, exc: yaml.YAMLError) -> str:
         where = f" ({context} at line {context_mark.line + 1})"
     elif context:
         where = f" ({context})"
-    return f"{path}:{line}: (yaml): {problem}{where}"
+    return f"{path}:{line}: (yaml): {_controls(problem + where)}"
 
 
 def _q(value: object) -> str:
