@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from dataclasses import dataclass
 
 from bot.roadmap import Roadmap, Topic
@@ -110,49 +111,75 @@ def words(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class _Field:
     weight: float
-    words: tuple[str, ...]
+    joined: str  # the words with the spaces squeezed out
+    starts: frozenset[int]  # where each word begins in `joined`
+    ends: frozenset[int]  # where each word ends in `joined`
+
+
+def _field(weight: float, text: str) -> _Field:
+    parts = words(text)
+    starts, ends, at = [], [], 0
+    for w in parts:
+        starts.append(at)
+        at += len(w)
+        ends.append(at)
+    return _Field(weight, "".join(parts), frozenset(starts), frozenset(ends))
 
 
 def _fields(roadmap: Roadmap, topic: Topic) -> list[_Field]:
     out = [
-        _Field(W_ID, words(topic.id)),
-        _Field(W_TITLE, words(topic.title)),
-        *(_Field(W_ALIAS, words(a)) for a in topic.aliases),
-        *(_Field(W_KEY_POINT, words(k)) for k in topic.key_points),
-        _Field(W_SUMMARY, words(topic.summary)),
-        _Field(W_STAGE, words(roadmap.stage_title(topic.stage))),
+        _field(W_ID, topic.id),
+        _field(W_TITLE, topic.title),
+        *(_field(W_ALIAS, a) for a in topic.aliases),
+        *(_field(W_KEY_POINT, k) for k in topic.key_points),
+        _field(W_SUMMARY, topic.summary),
+        _field(W_STAGE, roadmap.stage_title(topic.stage)),
     ]
-    return [f for f in out if f.words]
+    return [f for f in out if f.joined]
 
 
-def _fit(query: tuple[str, ...], field: tuple[str, ...]) -> float:
-    """How well `query` matches inside `field`: EXACT, WHOLE_WORDS, PREFIX or 0."""
+# Normalised fields per roadmap: a roadmap is immutable and replaced whole on reload, so the
+# object itself is the cache key (held here, so its id cannot be reused while cached).
+_CACHE: dict[int, tuple[Roadmap, list[list[_Field]]]] = {}
+_CACHE_SIZE = 8
+_cache_lock = threading.Lock()
+
+
+def _index(roadmap: Roadmap) -> list[list[_Field]]:
+    with _cache_lock:
+        hit = _CACHE.get(id(roadmap))
+        if hit is not None and hit[0] is roadmap:
+            return hit[1]
+    fields = [_fields(roadmap, t) for t in roadmap.topics]
+    with _cache_lock:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[id(roadmap)] = (roadmap, fields)
+    return fields
+
+
+def _fit(query: tuple[str, ...], field: _Field) -> float:
+    """How well `query` matches inside `field`: EXACT, WHOLE_WORDS, PREFIX or 0. The query
+    must start where a word of the field starts; spaces are ignored on both sides."""
     q = "".join(query)
     if not q:
         return 0.0
-    if q == "".join(field):
+    if q == field.joined:
         return EXACT
     best = 0.0
-    for i in range(len(field)):
-        # Squeeze spaces out from word i on, remembering where each word ends.
-        squeezed = ""
-        ends = set()
-        for w in field[i:]:
-            squeezed += w
-            ends.add(len(squeezed))
-            if len(squeezed) >= len(q):
-                break
-        if not squeezed.startswith(q):
-            continue
-        if len(q) in ends:
-            return WHOLE_WORDS
-        if len(q) >= MIN_PREFIX:
-            best = PREFIX
+    at = field.joined.find(q)
+    while at != -1:
+        if at in field.starts:
+            if at + len(q) in field.ends:
+                return WHOLE_WORDS
+            if len(q) >= MIN_PREFIX:
+                best = PREFIX
+        at = field.joined.find(q, at + 1)
     return best
 
 
 def _best(query: tuple[str, ...], fields: list[_Field]) -> float:
-    return max((f.weight * _fit(query, f.words) for f in fields), default=0.0)
+    return max((f.weight * _fit(query, f) for f in fields), default=0.0)
 
 
 def _score(query: tuple[str, ...], fields: list[_Field]) -> float:
@@ -175,11 +202,11 @@ def find_topics(roadmap: Roadmap, query: str) -> list[Topic]:
     if not q:
         return []
     scored = []
-    for order, topic in enumerate(roadmap.topics):
+    for order, (topic, fields) in enumerate(zip(roadmap.topics, _index(roadmap), strict=True)):
         if topic.id == query.strip().lower():
             scored.append((-1e9, order, topic))
             continue
-        score = _score(q, _fields(roadmap, topic))
+        score = _score(q, fields)
         if score > 0:
             scored.append((-score, order, topic))
     scored.sort(key=lambda s: (s[0], s[1]))
