@@ -55,17 +55,17 @@ class Calendar:
         self.topics = tuple(topics)
         self.start = start
         self.changes = tuple(changes)
-        self.weeks: tuple[Week, ...] = tuple(self._build())
-        self.total_study_weeks = sum(1 for w in self.weeks if w.kind == "topic")
+        effective = _effective(self.topics, self.start, self.changes)
+        self.weeks: tuple[Week, ...] = tuple(_weeks(self.topics, self.start, effective))
+        # Counted from the topics, not the built weeks: an open-ended pause stops the build early
+        # but the roadmap still has all its weeks ("week N of M" must not shrink while paused).
+        self.total_study_weeks = sum(_extended_weeks(self.topics, effective).values())
 
     def _slot_start(self, index: int) -> dt.date:
         return self.start + dt.timedelta(weeks=index - 1)
 
     def _slot_index(self, day: dt.date) -> int:
         return _slot(self.start, day)
-
-    def _build(self) -> Iterable[Week]:
-        return _weeks(self.topics, self.start, _effective(self.topics, self.start, self.changes))
 
     def week_of(self, day: dt.date) -> Week:
         """The week containing `day` (kind 'before'/'after' outside the calendar)."""
@@ -136,11 +136,17 @@ def _effective(
     return tuple(kept)
 
 
-def _weeks(topics: Sequence[Topic], start: dt.date, changes: Sequence[Change]) -> Iterable[Week]:
-    extra: dict[str, int] = {}
+def _extended_weeks(topics: Sequence[Topic], changes: Sequence[Change]) -> dict[str, int]:
+    """Each topic's weeks with its extensions."""
+    weeks = {t.id: t.weeks for t in topics}
     for change in changes:
-        if change.kind == "extend" and change.topic_id:
-            extra[change.topic_id] = extra.get(change.topic_id, 0) + 1
+        if change.kind == "extend" and change.topic_id in weeks:
+            weeks[change.topic_id] += 1
+    return weeks
+
+
+def _weeks(topics: Sequence[Topic], start: dt.date, changes: Sequence[Change]) -> Iterable[Week]:
+    weeks_of = _extended_weeks(topics, changes)
     skipped = {_slot(start, c.week_start) for c in changes if c.kind == "skip"}
     # Sorted by week only: a stable sort keeps the recorded order of a pause and a resume for
     # the same week, so the later one wins (sorting on the kind too let "resume" always win).
@@ -149,9 +155,7 @@ def _weeks(topics: Sequence[Topic], start: dt.date, changes: Sequence[Change]) -
         key=lambda p: p[0],
     )
     sequence = [
-        (topic, i, topic.weeks + extra.get(topic.id, 0))
-        for topic in topics
-        for i in range(1, topic.weeks + extra.get(topic.id, 0) + 1)
+        (topic, i, weeks_of[topic.id]) for topic in topics for i in range(1, weeks_of[topic.id] + 1)
     ]
     position = 0
     study_week = 0

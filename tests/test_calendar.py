@@ -303,3 +303,19 @@ def test_changes_round_trip_through_the_database(tmp_path: Path) -> None:
     assert calendar.load_changes(db) == changes
     row = next(db.query("SELECT by_user, created_at FROM calendar_changes LIMIT 1"))
     assert row == {"by_user": "U1", "created_at": "2026-09-01T00:00:00+00:00"}
+
+
+def test_week_n_of_m_keeps_m_while_paused_without_resume():
+    from bot.calendar import Calendar, Change
+    from bot.roadmap import load
+    from tests.conftest import ROADMAP
+
+    roadmap = load(ROADMAP)
+    topics = roadmap.followed()
+    start = roadmap.schedule.start
+    full = Calendar(topics, start).total_study_weeks
+    paused = Calendar(topics, start, [Change("pause", start + dt.timedelta(weeks=3))])
+    assert full == sum(t.weeks for t in topics)
+    assert paused.total_study_weeks == full
+    extended = Calendar(topics, start, [Change("extend", start, topics[0].id)])
+    assert extended.total_study_weeks == full + 1
