@@ -290,8 +290,8 @@ class _Checker:
         value = self.number(node, where)
         if value is None or value != int(value) or not low <= value <= high:
             shown = _raw(node.value) if isinstance(node, ScalarNode) else _described(node)
-            self.error(node, where, f"must be a whole number of {unit} from {low} to {high}, "
-                       f"not {shown}")  # fmt: skip
+            message = f"must be a whole number of {unit} from {low} to {high}, not {shown}"
+            self.error(node, where, message)
             return None
         return int(value)
 
@@ -363,7 +363,7 @@ class _Checker:
             return None
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder
             self.error(
                 node,
                 "schedule.timezone",
@@ -501,10 +501,8 @@ class _Checker:
         line = fields["id"].start_mark.line + 1
         if topic_id in self.topics_seen:
             first = self.topics_seen[topic_id].line
-            self.error(
-                fields["id"], f"{where}.id", f"duplicate topic id {_q(topic_id)} (first at line "
-                f"{first})"
-            )  # fmt: skip
+            message = f"duplicate topic id {_q(topic_id)} (first at line {first})"
+            self.error(fields["id"], f"{where}.id", message)
             return None
         seen = _TopicSeen(topic_id, where, line, len(self.topics_seen))
         self.topics_seen[topic_id] = seen
@@ -543,12 +541,11 @@ class _Checker:
                         f"{_q(prereq)} comes later in the roadmap (line {other.line}); "
                         "prerequisites must come earlier",
                     )
-        for cycle in _cycles(
-            {
-                s.id: [p for p, *_ in s.prerequisites if p in known and p != s.id]
-                for s in known.values()
-            }  # fmt: skip
-        ):
+        graph = {
+            s.id: [p for p, *_ in s.prerequisites if p in known and p != s.id]
+            for s in known.values()
+        }
+        for cycle in _cycles(graph):
             first = known[cycle[0]]
             self.error(
                 first.prerequisites_node,
@@ -629,9 +626,8 @@ class _Checker:
             return None
         if value.lower() not in RESOURCE_KINDS:
             hint = _did_you_mean(value.lower(), RESOURCE_KINDS)
-            self.error(
-                node, where, f"unknown kind {_q(value)}{hint}; use one of {', '.join(RESOURCE_KINDS)}"
-            )  # fmt: skip
+            kinds = ", ".join(RESOURCE_KINDS)
+            self.error(node, where, f"unknown kind {_q(value)}{hint}; use one of {kinds}")
             return None
         return value.lower()
 

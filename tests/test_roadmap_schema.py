@@ -302,3 +302,11 @@ def test_degenerate_files_are_one_clear_error(text: str) -> None:
         parse(text, "r.yaml")
     assert caught.value.errors and all(e.startswith("r.yaml:") for e in caught.value.errors)
     assert all("\n" not in e for e in caught.value.errors)
+
+
+@pytest.mark.parametrize("zone", ["America", "Etc", "America/", "America/../UTC", "a\\x00b", "PST"])
+def test_anything_but_an_iana_zone_name_is_a_clear_error(zone: str) -> None:
+    text = (BROKEN / "schedule.yaml").read_text().replace("Pacific/Seattle", f'"{zone}"')
+    with pytest.raises(RoadmapError) as caught:
+        parse(text, "r.yaml")
+    assert caught.value.errors[0].startswith("r.yaml:3: schedule.timezone: unknown IANA timezone")
