@@ -149,9 +149,15 @@ def _guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def _log_error(error: Exception, body: dict[str, Any]) -> None:
+def _log_error(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None = None
+) -> None:
     kind = body.get("type") or body.get("command") or "request"
     log.exception("listener failed on %s: %s", kind, error.__class__.__name__, exc_info=error)
+    if response is not None and response.status == 500:
+        # Listeners are guarded and our middleware answers its own failures, so what is left
+        # is Bolt tripping over a payload shape Slack never sends: the caller's error.
+        response.status = 400
 
 
 def subscribed_events() -> set[str]:

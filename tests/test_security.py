@@ -321,7 +321,9 @@ def test_home_organizer_buttons_work_for_organizers(box: Sandbox) -> None:
         for control in ("pause", "resume"):
             reply = box.client.action(f"home_admin_{control}", week.key, user=user, channel=None)
             assert reply.status == 200
-    assert settle(lambda: changes(box) == before + 4)
+    assert settle(lambda: changes(box) >= before + 4, 15), box.pool.get().execute(
+        "SELECT kind, by_user FROM calendar_changes"
+    ).fetchall()[before:]
 
 
 def test_a_forged_organizer_action_is_refused_before_any_listener(box: Sandbox) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
@@ -15,6 +16,8 @@ from bot.db import transaction
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
+
+Recorder = Callable[[Deps, dict[str, Any]], None]
 
 # Slack refuses timestamps older than five minutes; a signature seen within that window again
 # is a replay (a captured request re-sent), so it is refused too.
@@ -40,10 +43,8 @@ def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltRe
 
 def _forget_before(cutoff: float) -> None:
     """Drop signatures older than the window (kept in arrival order, so from the front)."""
-    for signature, seen_at in list(_seen_signatures.items()):
-        if seen_at >= cutoff:
-            break
-        del _seen_signatures[signature]
+    while _seen_signatures and next(iter(_seen_signatures.values())) < cutoff:
+        _seen_signatures.popitem(last=False)  # O(1) each: a burst of requests stays cheap
 
 
 def once_per_event(
@@ -53,19 +54,49 @@ def once_per_event(
 
     The event id is recorded in the same transaction as the archive's write, before the ack,
     so a crash either loses both (Slack re-delivers) or keeps both (the retry is skipped)."""
+    if body.get("type") == "app_rate_limited":
+        # Slack is dropping this app's events for a minute: say so, and acknowledge.
+        log.warning(
+            "Slack rate-limited event delivery (minute %s)", body.get("minute_rate_limited")
+        )
+        return BoltResponse(status=200, body="")
+    event = body.get("event")
+    if body.get("type") == "event_callback" and not (
+        isinstance(event, dict) and isinstance(event.get("type"), str) and event["type"]
+    ):
+        # No listener can take an event without a type; a 2xx stops Slack re-delivering it.
+        log.warning("acknowledged an event without a type")
+        return BoltResponse(status=200, body="")
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
     if not isinstance(event_id, str) or not event_id:
         return next()
     deps: Deps = context["deps"]
-    db = deps.db
-    with transaction(db) as conn:
-        fresh = conn.execute(
-            "INSERT OR IGNORE INTO events_seen (event_id) VALUES (?)", (event_id,)
-        ).rowcount
-        if fresh:
-            for record in context.get("recorders", ()):
-                record(deps, body.get("event") or {})
+    try:
+        fresh = _record(deps, event_id, event, context.get("recorders", ()))
+    except sqlite3.OperationalError as exc:
+        # Busy or failing database: nothing was kept, so Slack must deliver it again.
+        log.error("could not record event %s (%s); Slack will re-deliver it", event_id, exc)
+        return BoltResponse(status=503, body="")
+    except Exception:
+        # A recorder failed on this payload: nothing was kept, and a re-delivery would fail
+        # the same way, so acknowledge it (the error is logged for the fix).
+        log.exception("recording event %s failed; acknowledged without it", event_id)
+        return BoltResponse(status=200, body="")
     if not fresh:
         log.info("event %s already handled; acknowledging the re-delivery", event_id)
         return BoltResponse(status=200, body="")
     return next()
+
+
+def _record(
+    deps: Deps, event_id: str, event: dict[str, Any], recorders: Iterable[Recorder]
+) -> bool:
+    """Mark the event seen and run the recorders, in one transaction; False if seen before."""
+    with transaction(deps.db) as conn:
+        fresh = conn.execute(
+            "INSERT OR IGNORE INTO events_seen (event_id) VALUES (?)", (event_id,)
+        ).rowcount
+        if fresh:
+            for record in recorders:
+                record(deps, event)
+    return bool(fresh)
