@@ -50,6 +50,7 @@ ACTIONS: dict[str | re.Pattern[str], Callable[..., Any]] = {
     "home_resources": home.show_resources,
     "home_ask": home.ask,
     re.compile(r"^home_admin_(skip|extend|pause|resume)$"): home.organizer_control,
+    qa.MARK_ANSWERED: qa.mark_answered,
     re.compile(r"^member_done(:\w+)?$"): member_actions.done,
     re.compile(r"^member_undo(:\w+)?$"): member_actions.undo,
     re.compile(r"^member_resources(:\w+)?$"): member_actions.show_resources,
