@@ -1,0 +1,169 @@
+"""`studybot backfill`: the channel's history and threads imported as live events would be."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from bot import backfill, qa
+from bot.clock import ManualClock
+from bot.roadmap import load
+from bot.standin import BOT_ID, BOT_USER
+from tests.test_qa import (
+    ASKER,
+    HELPER,
+    OTHER,
+    QA_ROADMAP,
+    answer_rows,
+    qa_box_fixture,  # noqa: F401 - the qa_box fixture
+    question_row,
+    say,
+)
+from tests.test_settings import studybot
+
+ROADMAP = load(QA_ROADMAP)
+TZ = ROADMAP.schedule.tz
+WEEK1 = dt.datetime.combine(ROADMAP.schedule.start, dt.time(12), TZ)
+
+
+def ts_at(when: dt.datetime, n: int = 0) -> str:
+    return f"{int(when.timestamp()) + n}.{n:06d}"
+
+
+def history(box) -> dict:
+    """A channel's past: questions with threads, chatter, a bot post with a thread, a join."""
+    ch, slack = box.channel, box.slack
+    add = slack.add_message
+    q1 = add(ch, ASKER, "What is a vector space?", ts=ts_at(WEEK1, 1))
+    a1 = add(ch, HELPER, "A set closed under + and scaling", ts=ts_at(WEEK1, 2), thread_ts=q1["ts"])
+    a2 = add(
+        ch,
+        OTHER,
+        "See chapter 1 <!channel>",
+        ts=ts_at(WEEK1, 3),
+        thread_ts=q1["ts"],
+        subtype="thread_broadcast",
+        reactions=[{"name": "white_check_mark", "users": [ASKER], "count": 1}],
+    )
+    chat = add(ch, OTHER, "Loving this group", ts=ts_at(WEEK1, 4))
+    add(ch, HELPER, "Me too", ts=ts_at(WEEK1, 5), thread_ts=chat["ts"])
+    add(ch, OTHER, "", ts=ts_at(WEEK1, 6), subtype="channel_join")
+    week2 = WEEK1 + dt.timedelta(weeks=1)
+    post = add(ch, BOT_USER, "Week 2: eigenvectors", ts=ts_at(week2, 0), bot_id=BOT_ID)
+    box.deps.db.execute(
+        "INSERT INTO posts_ledger (kind, channel, week, status, ts, owner, claimed_at)"
+        " VALUES ('weekly', ?, ?, 'sent', ?, 'test', ?)",
+        (ch, week2.date().isoformat(), post["ts"], week2.isoformat()),
+    )
+    q2 = add(ch, ASKER, "Why do eigenvectors matter?", ts=ts_at(week2, 1), thread_ts=post["ts"])
+    add(ch, HELPER, "They diagonalise", ts=ts_at(week2, 2), thread_ts=post["ts"])
+    q3 = add(ch, OTHER, "Q: best SVD video", ts=ts_at(week2, 3))
+    return {"q1": q1, "a1": a1, "a2": a2, "chat": chat, "post": post, "q2": q2, "q3": q3}
+
+
+def run(box, days: int = 60, now: dt.datetime | None = None) -> tuple[int, str]:
+    err = io.StringIO()
+    clock = ManualClock(now or WEEK1 + dt.timedelta(weeks=3))
+    code = backfill.command(box.settings, days=days, clock=clock, err=err)
+    return code, err.getvalue()
+
+
+def test_backfill_imports_questions_answers_and_resolutions(qa_box):
+    past = history(qa_box)
+    qa_box.slack.history_page_size = 2  # every call paginates
+    code, err = run(qa_box)
+    assert code == 0, err
+    db = qa_box.deps.db
+    q1 = question_row(qa_box, past["q1"])
+    assert q1["source"] == "backfill" and q1["topic_id"] == ROADMAP.topics[0].id
+    assert q1["asked_at"] == qa.iso(qa.ts_time(past["q1"]["ts"]))  # when it was asked
+    assert [a["ts"] for a in answer_rows(qa_box, q1)] == [past["a1"]["ts"], past["a2"]["ts"]]
+    assert (q1["status"], q1["accepted_answer_ts"]) == ("answered", past["a2"]["ts"])
+    q2 = question_row(qa_box, past["q2"])
+    assert q2["thread_ts"] == past["post"]["ts"] and q2["topic_id"] == ROADMAP.topics[1].id
+    assert q2["answer_count"] == 1
+    assert question_row(qa_box, past["q3"]) is not None
+    assert question_row(qa_box, past["chat"]) is None
+    assert db.execute("SELECT count(*) FROM qa_questions").fetchone()[0] == 3
+    assert "3 new questions, 3 new answers" in err
+    # Paginated: many small pages, each with a cursor after the first.
+    assert any(c.get("cursor") for c in qa_box.slack.calls_to("conversations.history"))
+    assert any(c.get("cursor") for c in qa_box.slack.calls_to("conversations.replies"))
+    # Backfilled history never triggers "asked before" replies.
+    assert qa_box.slack.posts() == [] or all(
+        "asked before" not in p.get("text", "") for p in qa_box.slack.posts()
+    )
+
+
+def test_backfill_shows_progress_and_is_safe_to_run_again(qa_box):
+    history(qa_box)
+    code, first = run(qa_box)
+    assert code == 0
+    assert "▓" in first and "threads" in first and "(100%)" in first
+    db = qa_box.deps.db
+    counts = [
+        db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("qa_questions", "qa_answers")
+    ]
+    code, second = run(qa_box)
+    assert code == 0
+    assert "0 new questions, 0 new answers" in second
+    again = [
+        db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("qa_questions", "qa_answers")
+    ]
+    assert again == counts
+
+
+def test_backfill_catches_up_on_edits_and_joins_live_records(qa_box):
+    live = say(qa_box, ASKER, "Old wording?")
+    qa_box.slack.messages[qa_box.channel][live["ts"]]["text"] = "New wording?"
+    code, err = run(qa_box, days=30, now=qa.ts_time(live["ts"]) + dt.timedelta(hours=1))
+    assert code == 0, err
+    row = question_row(qa_box, live)
+    assert row["text"] == "New wording?" and row["source"] == "channel"
+    assert [h.question.ts for h in qa.search(qa_box.deps.db, "new wording")] == [live["ts"]]
+
+
+def test_backfill_only_reaches_back_n_days(qa_box):
+    past = history(qa_box)
+    code, _ = run(qa_box, days=3, now=WEEK1 + dt.timedelta(weeks=1, days=1))
+    assert code == 0
+    assert question_row(qa_box, past["q1"]) is None
+    assert question_row(qa_box, past["q3"]) is not None
+
+
+def test_backfill_waits_out_rate_limits(qa_box):
+    past = history(qa_box)
+    qa_box.slack.fail("conversations.history", status=429, times=1, retry_after=1)
+    qa_box.slack.fail("conversations.replies", status=429, times=1, retry_after=1)
+    code, err = run(qa_box)
+    assert code == 0, err
+    statuses = [c.status for c in qa_box.slack.calls if c.method == "conversations.history"]
+    assert statuses[0] == 429 and 200 in statuses
+    assert question_row(qa_box, past["q1"])["answer_count"] == 2
+
+
+def test_backfill_reports_slack_refusals(qa_box):
+    qa_box.slack.fail("conversations.history", status=200, error="not_in_channel")
+    code, err = run(qa_box)
+    assert code == 1
+    assert "not_in_channel" in err
+
+
+def test_studybot_backfill_command(qa_box, tmp_path):
+    say(qa_box, OTHER, "Not yet in the archive?")  # delivered live, then…
+    ts = qa_box.slack.next_ts()
+    qa_box.slack.add_message(qa_box.channel, ASKER, "Imported from history?", ts=ts)
+    settings = qa_box.settings
+    env = {
+        "SLACK_BOT_TOKEN": settings.bot_token,
+        "SLACK_API_URL": settings.api_url,
+        "STUDYBOT_CHANNEL": settings.channel,
+        "STUDYBOT_DB": settings.db_path,
+        "STUDYBOT_ROADMAP": settings.roadmap_path,
+    }
+    result = studybot("backfill", "--days", "2", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "threads" in result.stderr and "1 new questions" in result.stderr
+    assert question_row(qa_box, {"ts": ts})["user"] == ASKER
