@@ -521,24 +521,29 @@ def remove_mark(
 def marks_to_verify(db: sqlite_utils.Database, since: dt.datetime) -> list[str]:
     """Users whose recent marks on archived messages wait for an organizer check (users.info).
     The asker's own marks count without asking Slack, so they are settled here."""
-    with transaction(db) as conn:
-        rows = conn.execute(
-            "SELECT m.rowid, m.user, coalesce(q.user, aq.user), coalesce(q.id, aq.id)"
-            " FROM qa_marks m"
-            " LEFT JOIN qa_questions q ON q.channel = m.channel AND q.ts = m.item_ts"
-            " LEFT JOIN qa_answers a ON a.channel = m.channel AND a.ts = m.item_ts"
-            " LEFT JOIN qa_questions aq ON aq.id = a.question_id"
-            " WHERE m.organizer IS NULL AND m.marked_at >= ?",
-            (iso(since),),
-        ).fetchall()
-        users: list[str] = []
-        for rowid, user, asker, question_id in rows:
-            if question_id is None:
-                continue  # not (yet) a question or an answer: wait for it to arrive
-            if user == asker:
-                conn.execute("UPDATE qa_marks SET organizer = 0 WHERE rowid = ?", (rowid,))
-            elif user not in users:
-                users.append(user)
+    rows = db.execute(
+        "SELECT m.rowid, m.user, coalesce(q.user, aq.user), coalesce(q.id, aq.id)"
+        " FROM qa_marks m"
+        " LEFT JOIN qa_questions q ON q.channel = m.channel AND q.ts = m.item_ts"
+        " LEFT JOIN qa_answers a ON a.channel = m.channel AND a.ts = m.item_ts"
+        " LEFT JOIN qa_questions aq ON aq.id = a.question_id"
+        " WHERE m.organizer IS NULL AND m.marked_at >= ?",
+        (iso(since),),
+    ).fetchall()
+    users: list[str] = []
+    settled = []
+    for rowid, user, asker, question_id in rows:
+        if question_id is None:
+            continue  # not (yet) a question or an answer: wait for it to arrive
+        if user == asker:
+            settled.append((rowid,))
+        elif user not in users:
+            users.append(user)
+    if settled:  # most calls find nothing, and take no write lock
+        with transaction(db) as conn:
+            conn.executemany(
+                "UPDATE qa_marks SET organizer = 0 WHERE rowid = ? AND organizer IS NULL", settled
+            )
     return users
 
 
@@ -598,6 +603,7 @@ def _refresh(db: sqlite_utils.Database, question_id: int) -> None:
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 _CHUNK = re.compile(r'"([^"]*)"|([^\s"]+)')
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_TERMS = 16
 # How many of a query's newest matches are ranked, per index (see search()).
 RANKED_MATCHES = 1000
@@ -623,7 +629,9 @@ def fts_query(text: str) -> Query:
     "the" are left out when other words remain: every message has them."""
     found: list[tuple[str, str, bool]] = []  # (FTS string, as shown, a stopword)
     ignored: list[str] = []
-    for phrase, bare in _CHUNK.findall(text.replace("(", " ").replace(")", " ")):
+    # FTS5 reads a NUL as the end of the query (an unterminated string); controls are noise.
+    text = _CONTROLS.sub(" ", text).replace("(", " ").replace(")", " ")
+    for phrase, bare in _CHUNK.findall(text):
         chunk = phrase if phrase else bare
         if bare in _OPERATORS or bare.startswith(("NEAR", "-")):
             # No NOT/NEAR/exclusions: obeying half of FTS5's syntax would surprise more.

@@ -57,14 +57,19 @@ def record_message(deps: Deps, event: dict[str, Any], *, at: dt.datetime | None 
         return "ignored"
     subtype = event.get("subtype")
     if subtype == "message_changed":
-        message = event.get("message") or {}
+        message = _dict(event.get("message"))
         if message.get("subtype") == "tombstone":  # a parent with replies, deleted
             return _deleted(deps, channel, message.get("ts"))
         return _changed(deps, channel, message)
     if subtype == "message_deleted":
-        previous = event.get("previous_message") or {}
+        previous = _dict(event.get("previous_message"))
         return _deleted(deps, channel, event.get("deleted_ts") or previous.get("ts"))
     return _new(deps, channel, event, at=at)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A nested payload object, or {} when Slack (or anyone) sent something else."""
+    return value if isinstance(value, dict) else {}
 
 
 def _member_message(message: dict[str, Any]) -> bool:
@@ -83,6 +88,8 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
     db = deps.db
     ts, user, text = message["ts"], message["user"], str(message.get("text") or "")
     thread_ts = message.get("thread_ts")
+    if thread_ts is not None and not isinstance(thread_ts, str):
+        return "ignored"
     backfill = at is not None
     if _archived(db, channel, ts):
         if backfill:  # history holds the current text: catch up on edits made while away
@@ -229,7 +236,7 @@ def record_reaction(deps: Deps, event: dict[str, Any]) -> None:
     """A ✅ on a question or an answer. Whether it counts depends on who: the asker and
     STUDYBOT_ADMINS are known here; workspace admins are asked of Slack after the ack."""
     reaction = str(event.get("reaction") or "").split("::")[0]
-    item = event.get("item") or {}
+    item = _dict(event.get("item"))
     user, ts = event.get("user"), item.get("ts")
     if (
         reaction not in qa.CHECK_MARKS
@@ -273,8 +280,8 @@ def on_message(ack: Ack, event: dict[str, Any], context: dict[str, Any], client:
     if not channel or channel != deps.channel:
         return
     verify_marks(deps, client)
-    message = event.get("message") if event.get("subtype") == "message_changed" else event
-    ts = (message or {}).get("ts")
+    message = _dict(event.get("message")) if event.get("subtype") == "message_changed" else event
+    ts = message.get("ts")
     if not isinstance(ts, str):
         return
     question = qa.question_at(deps.db, channel, ts)

@@ -1,0 +1,171 @@
+"""The archive's core without Slack: query escaping for any input, and ranking that stays exact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import qa
+from bot.db import connect, migrate
+
+T0 = dt.datetime(2025, 1, 6, 9, tzinfo=dt.UTC)
+WORDS = [
+    "eigen",
+    "vector",
+    "matrix",
+    "chain",
+    "rule",
+    "gradient",
+    "basis",
+    "norm",
+    "svd",
+    "rank",
+    "trace",
+    "span",
+]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    """A small archive with skewed word use, many answers per question, some deletions."""
+    database = connect(tmp_path_factory.mktemp("core") / "core.db")
+    migrate(database)
+    rng = random.Random(5)
+    for i in range(120):
+        q = qa.add_question(
+            database,
+            channel="C1",
+            ts=f"{1700000000 + i}.000001",
+            user=f"U{i % 7}",
+            text=" ".join(rng.choices(WORDS, k=rng.randint(2, 9))) + "?",
+            asked_at=T0 + dt.timedelta(minutes=i),
+            topic_id=f"t{i % 3}",
+        )
+        for j in range(rng.choice((0, 1, 3, 8))):
+            qa.add_answer(
+                database,
+                question_id=q.id,
+                channel="C1",
+                ts=f"{1700000000 + i}.{j + 100:06d}",
+                thread_ts=q.ts,
+                user=f"U{j % 5}",
+                text=" ".join(rng.choices(WORDS, k=rng.randint(1, 12))),
+                answered_at=T0 + dt.timedelta(minutes=i, seconds=j),
+            )
+        if i % 17 == 0:
+            qa.delete_message(database, "C1", q.ts)
+    return database
+
+
+def reference(db, match: str, where: str = "1", params=()) -> list[tuple[int, float]]:
+    """The obvious ranking: every live match scored, best per question."""
+    rows = db.execute(
+        f"""SELECT question_id, min(score) FROM (
+              SELECT q.id AS question_id, bm25(qa_questions_fts) * {qa.QUESTION_WEIGHT} AS score
+                FROM qa_questions_fts JOIN qa_questions q ON q.id = qa_questions_fts.rowid
+               WHERE qa_questions_fts MATCH ? AND q.deleted = 0 AND {where}
+              UNION ALL
+              SELECT q.id, bm25(qa_answers_fts) FROM qa_answers_fts
+                JOIN qa_answers a ON a.id = qa_answers_fts.rowid
+                JOIN qa_questions q ON q.id = a.question_id
+               WHERE qa_answers_fts MATCH ? AND a.deleted = 0 AND q.deleted = 0 AND {where}
+            ) GROUP BY question_id ORDER BY 2, 1""",
+        (match, *params, match, *params),
+    ).fetchall()
+    return rows
+
+
+@pytest.mark.parametrize("text", ["eigen", "chain rule", "svd trace", "matrix", "span*"])
+@pytest.mark.parametrize("limit", [1, 3, 10, 40])
+def test_ranking_matches_the_obvious_query_when_nothing_is_capped(db, text, limit):
+    match = qa.fts_query(text).match
+    expected = [qid for qid, _ in reference(db, match)][:limit]
+    assert [h.question.id for h in qa.search(db, text, limit=limit)] == expected
+
+
+def test_filters_match_the_obvious_query(db):
+    match = qa.fts_query("vector").match
+    where = "q.topic_id = ? AND q.user = ?"
+    expected = [qid for qid, _ in reference(db, match, where, ("t1", "U3"))]
+    hits = qa.search(db, "vector", topic_id="t1", user="U3", limit=50)
+    assert [h.question.id for h in hits] == expected
+    assert all(h.question.topic_id == "t1" and h.question.user == "U3" for h in hits)
+
+
+def test_a_very_common_word_is_ranked_among_its_newest_matches(db, monkeypatch):
+    monkeypatch.setattr(qa, "RANKED_MATCHES", 20)
+    match = qa.fts_query("matrix").match
+    floor_q = qa._floor(db, "qa_questions_fts", match, 20)
+    newest = {
+        qid
+        for (qid,) in db.execute(
+            "SELECT rowid FROM qa_questions_fts WHERE qa_questions_fts MATCH ? AND rowid >= ?",
+            (match, floor_q),
+        )
+    }
+    hits = qa.search(db, "matrix", limit=10)
+    assert len(hits) == 10
+    floor_a = qa._floor(db, "qa_answers_fts", match, 20)
+    for hit in hits:  # each comes from a ranked (newest) question or answer
+        assert hit.question.id in newest or (hit.answer and hit.answer.id >= floor_a)
+
+
+def test_snippets_mark_the_match_and_stay_short(db):
+    hit = qa.search(db, "gradient", limit=1)[0]
+    assert "\x02" in hit.snippet and hit.snippet.count("\x02") == hit.snippet.count("\x03")
+    assert len(hit.snippet.split()) <= qa.SNIPPET_WORDS + 1
+
+
+def test_window_keeps_markers_balanced():
+    text = " ".join(f"w{i}" for i in range(100)) + " \x02chain rule\x03 end"
+    cut = qa.window(text, 10)
+    assert cut.startswith("…") and "\x02chain rule\x03" in cut
+    assert qa.window("a \x02b c d e\x03", 3).count("\x03") == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_typed_text_is_a_valid_query(db, text):
+    query = qa.fts_query(text)
+    qa.search(db, query, limit=3)  # never raises
+    qa.search(db, query, status="open", topic_id="t1", limit=3)
+
+
+@given(
+    st.lists(
+        st.sampled_from(['"', "*", "-", "^", ":", "(", ")", "NEAR", "AND", "OR", "NOT", "x", "{"]),
+        max_size=12,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_fts_syntax_soup_is_a_valid_query(db, parts):
+    qa.search(db, qa.fts_query(" ".join(parts)), limit=3)
+    qa.search(db, qa.fts_query("".join(parts)), limit=3)
+
+
+def test_is_question():
+    assert qa.is_question("why?")
+    assert qa.is_question("  q: tell me", "Q:")
+    assert qa.is_question("Question: ok", "question:")
+    assert not qa.is_question("see <https://x.org/?a=1|this>")
+    assert not qa.is_question("statement", "")
+    assert qa.is_question("全角？")
+
+
+def test_similarity_ignores_stopwords_and_plurals():
+    assert qa.similarity("What are eigenvalues of matrices?", "eigenvalue of a matrix") == 1
+    assert qa.similarity("What is the chain rule?", "What is the product rule?") < 0.6
+    assert qa.similarity("<!channel> ?", "why?") == 0
+
+
+def test_permalinks():
+    assert qa.permalink("https://t.slack.com/", "C1", "1.000200") == (
+        "https://t.slack.com/archives/C1/p1000200"
+    )
+    assert qa.permalink("https://t.slack.com", "C1", "2.000001", "1.000200") == (
+        "https://t.slack.com/archives/C1/p2000001?thread_ts=1.000200&cid=C1"
+    )
