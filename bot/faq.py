@@ -42,7 +42,11 @@ def export_command(settings: Settings, topic: str | None = None, out: str | None
     finally:
         pool.close()
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"studybot: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         print(f"Wrote the FAQ to {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -141,6 +141,8 @@ def test_export_command_writes_the_file_and_refuses_unknown_topics(qa_box, tmp_p
     assert f"@{HELPER.lower()}" in text  # names from users.info
     assert faq.export_command(settings, topic="nope", out=str(out)) == 2
     assert "no topic 'nope'" in capsys.readouterr().err
+    assert faq.export_command(settings, out=str(tmp_path / "missing" / "faq.md")) == 1
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_studybot_faq_export_without_slack(qa_box, tmp_path):

@@ -419,6 +419,7 @@ def test_odd_payload_shapes_are_acknowledged_and_change_nothing(qa_box):
             "thread_ts": 5,
         },
         {"type": "message", "channel": ch, "user": None, "text": "no user?", "ts": "1.2"},
+        {"type": "message", "channel": ch, "user": ASKER, "text": "?", "ts": "1.4", "subtype": []},
         {"type": "message", "channel": ch, "user": ASKER, "text": None, "ts": "1.3"},
         {"type": "message", "subtype": "message_changed", "channel": ch, "message": "oops"},
         {"type": "message", "subtype": "message_changed", "channel": ch, "message": ["x?"]},

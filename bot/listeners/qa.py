@@ -73,8 +73,10 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _member_message(message: dict[str, Any]) -> bool:
+    subtype = message.get("subtype")
     return (
-        message.get("subtype") in MEMBER_SUBTYPES
+        (subtype is None or isinstance(subtype, str))
+        and subtype in MEMBER_SUBTYPES
         and not message.get("bot_id")
         and isinstance(message.get("user"), str)
         and bool(message.get("user"))
