@@ -215,6 +215,18 @@ def next_due(
     return None
 
 
+def upcoming(
+    schedule: Schedule, calendar: Calendar, after: dt.datetime
+) -> list[tuple[PostKind, dt.datetime]]:
+    """The next post of each kind after `after`, soonest first."""
+    found = []
+    for kind in POST_KINDS:
+        due = next_due(schedule, calendar, kind, after)
+        if due is not None:
+            found.append((kind, due[1]))
+    return sorted(found, key=lambda item: item[1])
+
+
 def local_today(schedule: Schedule, now: dt.datetime) -> dt.date:
     return now.astimezone(schedule.tz).date()
 

@@ -107,6 +107,12 @@ class Console:
             stored = self.box.slack.messages.get(channel, {})
             return max(stored, key=float) if stored else ""
 
+    def catch_up(self) -> None:
+        """What `studybot run` does on start-up: this week's posts that are already due."""
+        if self.scheduler is not None:
+            self.scheduler.run_until(self.box.clock.now())
+            self._settle()
+
     # --- input ---------------------------------------------------------------------
 
     def handle(self, line: str) -> bool:
@@ -269,6 +275,7 @@ class Console:
             self.scheduler.run_until(when)
         else:
             self.box.clock.set(when)
+        self._settle()
         self.time("")
 
 
@@ -321,6 +328,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
             f"Study Companion console — {roadmap.title}. You are {args.user}, an organizer. "
             "Type `help` for what you can do, `quit` to leave."
         )
+        console.catch_up()
         while True:
             try:
                 line = input("> " if interactive else "")

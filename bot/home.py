@@ -38,17 +38,6 @@ def permalink(channel: str, ts: str) -> str:
     return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
-def upcoming_posts(
-    roadmap: Roadmap, cal: Calendar, now: dt.datetime
-) -> tuple[tuple[str, dt.datetime], ...]:
-    found = []
-    for kind in calendar.POST_KINDS:
-        nxt = calendar.next_due(roadmap.schedule, cal, kind, now)
-        if nxt:
-            found.append((kind, nxt[1]))
-    return tuple(sorted(found, key=lambda item: item[1]))
-
-
 def gather(
     db: sqlite_utils.Database,
     roadmap: Roadmap,
@@ -67,7 +56,7 @@ def gather(
         done=frozenset(progress.done_topics(db, user)),
         mine=tuple(qa.open_questions(db, user=user, limit=MAX_LISTED)),
         to_help=tuple(qa.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
-        upcoming=upcoming_posts(roadmap, cal, now),
+        upcoming=tuple(calendar.upcoming(roadmap.schedule, cal, now)),
         thread_link=permalink(channel, ts) if channel and ts else None,
         organizer=organizer,
         ledger=tuple(posts.recent(db, limit=6)) if organizer else (),

@@ -202,14 +202,7 @@ class ManualScheduler:
 
     def upcoming(self, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
         """The next post of each kind after `now`, soonest first."""
-        schedule = self.deps.roadmap.schedule
-        cal = self.deps.calendar()
-        found = []
-        for kind in calendar.POST_KINDS:
-            due = calendar.next_due(schedule, cal, kind, now)
-            if due is not None:
-                found.append((kind, due[1]))
-        return sorted(found, key=lambda item: item[1])
+        return calendar.upcoming(self.deps.roadmap.schedule, self.deps.calendar(), now)
 
     def run_until(self, when: dt.datetime) -> None:
         """Move the clock to `when`, running every job that falls due on the way, in order."""
