@@ -41,6 +41,9 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     error: str | None = None  # answer 200 with {"ok": false, "error": ...}
+    # status 0 only: do the work (post the message…), then drop the connection without an
+    # answer, as when Slack's reply is lost on the way back. Retrying blindly duplicates.
+    after: bool = False
 
 
 class SlackStandIn:
@@ -103,10 +106,12 @@ class SlackStandIn:
         retry_after: int | None = None,
         delay: float = 0.0,
         error: str | None = None,
+        after: bool = False,
     ) -> None:
-        """The next `times` calls of `method` ("*" for any) fail this way."""
+        """The next `times` calls of `method` ("*" for any) fail this way. status=0 drops the
+        connection (before doing anything, or with after=True once the work is done)."""
         with self.lock:
-            self.faults.append(Fault(method, status, times, retry_after, delay, error))
+            self.faults.append(Fault(method, status, times, retry_after, delay, error, after))
 
     def add_user(self, user_id: str, name: str | None = None, **flags: Any) -> None:
         """A workspace member; flags such as is_admin=True, is_owner=True, deleted=True."""
@@ -186,15 +191,16 @@ class SlackStandIn:
     def _fault_for(self, method: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.method in (method, "*") and fault.times > 0:
+                if fault.method in (method, "*") and fault.times > 0 and fault.status != 0:
                     fault.times -= 1
                     return fault
         return None
 
     def answer(
-        self, method: str, params: dict[str, Any], token: str | None
+        self, method: str, params: dict[str, Any], token: str | None, lost: bool = False
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        fault = self._fault_for(method)
+        """Handle one Web API call; `lost`: it is done but recorded with status 0 (no answer)."""
+        fault = None if lost else self._fault_for(method)
         if fault and fault.delay:
             time.sleep(fault.delay)
         call = Call(method, params, token)
@@ -216,6 +222,7 @@ class SlackStandIn:
         body = (
             handler(params) if handler else {"ok": True, "warning": "stand-in: method not modelled"}
         )
+        call.status = 0 if lost else 200
         self._record(call)
         return 200, body, {}
 
@@ -402,15 +409,20 @@ def _handler(slack: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, {"ok": False, "error": "unknown_path"}, {})
                 return
-            fault_close = False
+            dropped: Fault | None = None
             with slack.lock:
                 for fault in slack.faults:
                     if fault.method in (method, "*") and fault.times > 0 and fault.status == 0:
                         fault.times -= 1
-                        fault_close = True
+                        dropped = fault
                         break
-            if fault_close:  # a dropped connection, as when a proxy dies
-                slack._record(Call(method, params, token, status=0))
+            if dropped is not None:  # a dropped connection, as when a proxy dies
+                if dropped.delay:
+                    time.sleep(dropped.delay)
+                if dropped.after:  # the work is done; only the answer is lost
+                    slack.answer(method, params, token, lost=True)
+                else:
+                    slack._record(Call(method, params, token, status=0))
                 self.close_connection = True
                 self.connection.close()
                 return
