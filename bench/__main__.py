@@ -16,12 +16,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import http_bench, process_bench
+from bench import http_bench, process_bench, qa_bench
 from bench.config import FULL, QUICK, Sizes
 from bench.stats import Figure, table
 from bench.target import ROOT
-
-NAMES = ("nexttopic", "ingest", "memory", "roadmap_check")
 
 
 @dataclasses.dataclass
@@ -42,6 +40,8 @@ class Context:
 BENCHES: dict[str, Callable[[Context], list[Figure]]] = {
     "nexttopic": lambda ctx: http_bench.nexttopic(ctx.env, ctx.sizes),
     "ingest": lambda ctx: http_bench.ingest(ctx.env, ctx.sizes),
+    "qa_search": lambda ctx: qa_bench.qa_search(ctx.sizes, ctx.roadmap),
+    "recap": lambda ctx: qa_bench.recap(ctx.sizes, ctx.roadmap),
     "memory": lambda ctx: process_bench.memory(ctx.sizes, ctx.roadmap),
     "roadmap_check": lambda ctx: process_bench.roadmap_check(ctx.sizes, ctx.roadmap),
 }

@@ -69,6 +69,19 @@ CONCEPTS = [
     "broadcasting in NumPy",
     "tensors",
 ]
+# The long tail: concepts that come up now and then (about 1 message in 30 mentions one).
+RARE = [
+    "the Cayley-Hamilton theorem",
+    "the Kronecker product",
+    "the Wishart distribution",
+    "the Sherman-Morrison formula",
+    "Jensen's inequality",
+    "the Moore-Penrose pseudoinverse",
+    "Gershgorin circles",
+    "the Frobenius norm",
+    "Householder reflections",
+    "the Fisher information",
+]
 SOURCES = [
     "3Blue1Brown's Essence of Linear Algebra",
     "Gilbert Strang's lectures",
@@ -155,6 +168,8 @@ class Corpus:
     def _fill(self, template: str) -> str:
         r = self.random
         c, d = r.sample(CONCEPTS, 2)
+        if r.random() < 0.03:
+            c = r.choice(RARE)
         return template.format(
             c=c,
             d=d,
@@ -206,4 +221,10 @@ QUERIES = [
     "regularization",
     "floating point",
     "einsum",
+    # rare ones
+    "kronecker",
+    "wishart",
+    "jensen inequality",
+    "pseudoinverse",
+    "fisher information",
 ]

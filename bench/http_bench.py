@@ -168,12 +168,18 @@ def _answers_with_text(status: int, body: bytes) -> bool:
 def _paired(
     env: Env, build: Build, n: int, concurrency: int, sizes: Sizes, check: load.Check
 ) -> dict[str, list[load.Run]]:
+    """Per repeat, a run against each app back to back; each run records the server process's
+    CPU time per request too (on 2 cores, CPU is what runs out first)."""
     runs: dict[str, list[load.Run]] = {"bot": [], "bare": []}
     for r in range(sizes.repeats):
         for kind in ("bare", "bot") if r % 2 == 0 else ("bot", "bare"):
-            url = env.url(kind)
+            url, child = env.url(kind), env.bot if kind == "bot" else env.bare
             load.run(url, build(kind, sizes.warmup), concurrency, check)
-            runs[kind].append(load.run(url, build(kind, n), concurrency, check))
+            requests = build(kind, n)
+            cpu = child.ask("cpu")["cpu_s"]
+            run = load.run(url, requests, concurrency, check)
+            run.server_cpu_s = child.ask("cpu")["cpu_s"] - cpu
+            runs[kind].append(run)
     return runs
 
 
@@ -203,6 +209,8 @@ def _figures(
             bench, f"bot_latency_c{c}", "ms", [x for r in bot for x in r.latencies_ms], target=lat
         ),
         Figure(bench, f"bare_latency_c{c}", "ms", [x for r in bare for x in r.latencies_ms]),
+        Figure(bench, f"bot_cpu_c{c}", "ms/req", [r.server_cpu_ms for r in bot]),
+        Figure(bench, f"bare_cpu_c{c}", "ms/req", [r.server_cpu_ms for r in bare]),
     ]
 
 
@@ -246,7 +254,7 @@ def archive_counts(db: Path) -> dict[str, int]:
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         ]
         counts = {}
-        for name in ("events_seen", "questions", "answers"):
+        for name in ("events_seen", "qa_questions", "qa_answers", "qa_pending"):
             if name in tables:
                 counts[name] = conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         return counts

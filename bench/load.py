@@ -48,10 +48,16 @@ class Run:
     elapsed_s: float
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    server_cpu_s: float = 0.0  # CPU the server process used during the run, if measured
 
     @property
     def per_second(self) -> float:
         return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s else 0.0
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """Server CPU time per request."""
+        return self.server_cpu_s * 1000 / len(self.latencies_ms) if self.latencies_ms else 0.0
 
 
 def ok_200(status: int, body: bytes) -> bool:

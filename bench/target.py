@@ -1,7 +1,7 @@
 """The processes under test: the bot, a bare Bolt app and the Slack stand-in, each in its own process.
 
 Each runs on 127.0.0.1, prints one JSON line when ready, then answers commands read from stdin
-("rss", "calls") with one JSON line each, and exits on "quit" or end of input. Separate processes
+("rss" → resident set and CPU time, "calls") with one JSON line each, and exits on "quit" or end of input. Separate processes
 keep the load generator's threads from competing with the server for one interpreter lock.
 
     python -m bench.target standin
@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -63,7 +65,7 @@ def _serve(app: Any, threads: int | None) -> tuple[Any, str]:
     return server, f"http://{host}:{port}/slack/events"
 
 
-def bot_app(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
+def bot_app(args: argparse.Namespace) -> Any:
     """The real app exactly as `studybot run` builds it, but with a fixed clock and the stand-in."""
     from bot.app import create_app
     from bot.clock import ManualClock, SystemClock
@@ -84,22 +86,15 @@ def bot_app(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
     roadmaps = RoadmapStore(settings.roadmap_path, settings.track)
     clock = SystemClock() if args.system_clock else ManualClock(study_clock(args.roadmap))
     app = create_app(settings, pool=pool, roadmaps=roadmaps, clock=clock)
-    scheduler = None
     if args.scheduler:
         from bot import cli
 
         # The same start-up as `studybot run`, so the resident set counts what production loads.
-        scheduler = cli._start_scheduler(app)
-
-    def close() -> None:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
-        pool.close()
-
-    return app, close
+        app.bench_scheduler = cli._start_scheduler(app)  # type: ignore[attr-defined]
+    return app
 
 
-def bare_app(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
+def bare_app(args: argparse.Namespace) -> Any:
     """A bare Bolt app configured like create_app's, whose handlers only ack a constant."""
     from slack_bolt import Ack, App
     from slack_sdk import WebClient
@@ -121,7 +116,7 @@ def bare_app(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
     def event(ack: Ack) -> None:
         ack()
 
-    return app, lambda: None
+    return app
 
 
 def _loop(answer: Callable[[str], dict[str, Any]]) -> None:
@@ -158,13 +153,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         slack.stop()
         return 0
 
-    app, close = bot_app(args) if args.kind == "bot" else bare_app(args)
+    app = bot_app(args) if args.kind == "bot" else bare_app(args)
     server, url = _serve(app, args.threads)
     print(json.dumps({"url": url, "rss_kb": rss_kb()}), flush=True)
-    _loop(lambda command: {"rss_kb": rss_kb()})
+    _loop(lambda command: {"rss_kb": rss_kb(), "cpu_s": time.process_time()})
     server.stop()
-    close()
-    return 0
+    # Work after the ack may still be running on Bolt's executor; closing the database under
+    # it would only print tracebacks. Nothing is left to flush: leave without waiting for it.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 class Child:

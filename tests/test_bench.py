@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import ROADMAP, ROOT
 
-EXPECTED = {"nexttopic", "ingest", "memory", "roadmap_check"}
+EXPECTED = {"nexttopic", "ingest", "qa_search", "recap", "memory", "roadmap_check"}
 
 
 def test_quick_run_measures_every_benchmark_and_writes_json(tmp_path: Path) -> None:
@@ -45,6 +45,16 @@ def test_quick_run_measures_every_benchmark_and_writes_json(tmp_path: Path) -> N
     per_concurrency = sizes["repeats"] * (sizes["warmup"] + sizes["events"])
     recorded = figures[("ingest", f"bot_events_c{sizes['concurrency'][0]}")]["bot_database"]
     assert recorded["events_seen"] == per_concurrency * len(sizes["concurrency"])
+    assert recorded["qa_questions"] > 0 and recorded["qa_answers"] > 0
+
+    # Search and recap ran on archives of the asked size, built through the archive's code.
+    search = figures[("qa_search", "fts_search")]
+    assert search["archive"] == {
+        "qa_questions": sizes["qa_questions"],
+        "qa_answers": sizes["qa_answers"],
+    }
+    recap = figures[("recap", f"compose_{sizes['recap_questions']}_questions")]
+    assert recap["questions_in_week"] == sizes["recap_questions"]
 
 
 def test_percentiles_and_worst_side_tails() -> None:

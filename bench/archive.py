@@ -1,0 +1,110 @@
+"""A realistic Q&A archive built through the archive's own functions (bot.qa.add_question /
+add_answer) in one transaction, so the rows, triggers and FTS5 indexes are the real ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import inspect
+import os
+import random
+import shutil
+import tempfile
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+import sqlite_utils
+
+from bench.corpus import Corpus
+from bench.target import CHANNEL, ROOT
+
+CACHE = Path(tempfile.gettempdir()) / "studybot-bench-cache"
+CACHE_FROM_ROWS = 10_000  # smaller archives build in a second: not worth a file left behind
+
+
+def fill(
+    db: sqlite_utils.Database,
+    questions: int,
+    answers: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    topic_ids: list[str],
+    seed: int = 3,
+) -> None:
+    """`questions` asked evenly over [start, end), `answers` spread over them at random (about
+    `answers / questions` each, some none), each answer minutes to hours after its question."""
+    from bot import qa
+    from bot.db import transaction
+
+    corpus = Corpus(seed)
+    rng = random.Random(seed)
+    per_question = [0] * questions
+    for _ in range(answers):
+        per_question[rng.randrange(questions)] += 1
+    step = (end - start) / max(questions, 1)
+    serial = 0
+    with transaction(db):
+        for i in range(questions):
+            asked_at = start + step * i
+            serial += 1
+            ts = _ts(asked_at, serial)
+            message = corpus.question()
+            q = qa.add_question(
+                db,
+                channel=CHANNEL,
+                ts=ts,
+                user=message.user,
+                text=message.text,
+                asked_at=asked_at,
+                topic_id=topic_ids[i * len(topic_ids) // questions] if topic_ids else None,
+            )
+            for _ in range(per_question[i]):
+                reply = corpus.answer()
+                at = min(asked_at + dt.timedelta(minutes=rng.randrange(2, 600)), end)
+                serial += 1
+                qa.add_answer(
+                    db,
+                    question_id=q.id,
+                    channel=CHANNEL,
+                    ts=_ts(at, serial),
+                    thread_ts=ts,
+                    user=reply.user,
+                    text=reply.text,
+                    answered_at=at,
+                )
+
+
+def _ts(at: dt.datetime, serial: int) -> str:
+    """A Slack message ts: seconds, then a 6-digit part kept unique by `serial`."""
+    return f"{int(at.timestamp())}.{serial % 1_000_000:06d}"
+
+
+def fingerprint(*parts: object) -> str:
+    """What the built archive depends on: the schema, the archive's code, the corpus, the sizes."""
+    digest = hashlib.sha256()
+    folder = resources.files("bot") / "migrations"
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        digest.update(path.name.encode() + path.read_bytes())
+    for source in ("bot/qa.py", "bot/db.py", "bench/corpus.py"):
+        digest.update((ROOT / source).read_bytes())
+    digest.update(inspect.getsource(fill).encode())
+    digest.update(repr(parts).encode())
+    return digest.hexdigest()[:16]
+
+
+def cached_copy(key: str, dest: Path, build: Callable[[Path], None], rows: int) -> bool:
+    """Copy the archive cached under `key` to `dest`, building it with build(path) first if it
+    is not cached. Returns True when it came from the cache."""
+    if rows < CACHE_FROM_ROWS:
+        build(dest)
+        return False
+    cached = CACHE / f"qa-{key}.db"
+    hit = cached.exists()
+    if not hit:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        build(partial)
+        partial.replace(cached)
+    shutil.copyfile(cached, dest)
+    return hit

@@ -1,0 +1,180 @@
+"""Benchmarks 3 and 4: /qa search over a large archive, and composing the weekly recap.
+
+3 times bot.qa.search exactly as /qa calls it (fts_query, 10 results with snippets) for the
+queries members type, against a naive LIKE '%term%' scan of the same rows in the same repeat.
+4 times bot.posts.compose("recap", …) for a week holding `recap_questions` questions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from bench import archive
+from bench.config import Sizes
+from bench.corpus import QUERIES
+from bench.stats import Figure, Target
+from bench.target import CHANNEL, study_clock
+
+RESULTS = 10  # what /qa shows (bot.listeners.qa.RESULTS)
+YEARS_OF_ARCHIVE = 2
+
+
+def _roadmap(path: Path) -> Any:
+    from bot.roadmap import load
+
+    return load(path)
+
+
+def naive_like(db: sqlite_utils.Database, words: list[str]) -> list[int]:
+    """The obvious search without an index: every live question or answer whose text contains
+    every word, scanned in full (ranking needs all matches), as question ids."""
+    where = " AND ".join(["body LIKE ?"] * len(words))
+    params = [f"%{w}%" for w in words]
+    rows = db.execute(
+        f"SELECT id FROM qa_questions WHERE deleted = 0 AND {where}"
+        f" UNION SELECT question_id FROM qa_answers WHERE deleted = 0 AND {where}",
+        params * 2,
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _ms(call: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    call()
+    return (time.perf_counter() - t0) * 1000
+
+
+def qa_search(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
+    from bot import qa
+    from bot.db import Pool
+
+    roadmap = _roadmap(roadmap_path)
+    end = study_clock(roadmap_path).astimezone(dt.UTC)
+    start = end - dt.timedelta(weeks=52 * YEARS_OF_ARCHIVE)
+    topics = [t.id for t in roadmap.topics]
+    key = archive.fingerprint("qa", sizes.qa_questions, sizes.qa_answers, start, topics)
+
+    def build(path: Path) -> None:
+        pool = Pool(path)
+        try:
+            archive.fill(pool.get(), sizes.qa_questions, sizes.qa_answers, start, end, topics)
+        finally:
+            pool.close()
+
+    with tempfile.TemporaryDirectory(prefix="bench-qa-") as tmp:
+        path = Path(tmp) / "archive.db"
+        t0 = time.perf_counter()
+        rows = sizes.qa_questions + sizes.qa_answers
+        cached = archive.cached_copy(key, path, build, rows)
+        setup_s = time.perf_counter() - t0
+        pool = Pool(path)
+        try:
+            return _measure(qa, pool.get(), sizes, cached, setup_s)
+        finally:
+            pool.close()
+
+
+def _measure(
+    qa: Any, db: sqlite_utils.Database, sizes: Sizes, cached: bool, setup_s: float
+) -> list[Figure]:
+    counts = {
+        table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in ("qa_questions", "qa_answers")
+    }
+    queries = [qa.fts_query(text) for text in QUERIES]
+    matches = {
+        text: len(naive_like(db, [t.rstrip("*") for t in q.terms]))
+        for text, q in zip(QUERIES, queries, strict=True)
+    }
+    for q in queries:  # warm the page cache, as a running bot's would be
+        qa.search(db, q, limit=RESULTS)
+    fts_ms: list[float] = []
+    like_ms: list[float] = []
+    speedups: list[float] = []
+    per_repeat = max(sizes.qa_queries, len(queries))
+    for _ in range(sizes.repeats):
+        cycle = [queries[i % len(queries)] for i in range(per_repeat)]
+        this_fts = [_ms(lambda q=q: qa.search(db, q, limit=RESULTS)) for q in cycle]
+        # The scan is slow; once per query per repeat is enough for its median.
+        this_like = [
+            _ms(lambda q=q: naive_like(db, [t.rstrip("*") for t in q.terms])) for q in queries
+        ]
+        fts_ms += this_fts
+        like_ms += this_like
+        speedups.append(statistics.median(this_like) / statistics.median(this_fts))
+    note = (
+        f"{counts['qa_questions']:,} questions, {counts['qa_answers']:,} answers"
+        f" ({'cached' if cached else 'built'} in {setup_s:.0f} s)"
+    )
+    detail = {"archive": counts, "matching_questions_per_query": matches}
+    return [
+        Figure(
+            "qa_search",
+            "fts_search",
+            "ms",
+            fts_ms,
+            target=Target("<", 20.0, "p95"),
+            note=note,
+            extra=detail,
+        ),
+        Figure("qa_search", "naive_like_scan", "ms", like_ms),
+        Figure(
+            "qa_search",
+            "like_over_fts",
+            "LIKE/FTS",
+            speedups,
+            higher_is_better=True,
+            note="median LIKE scan / median FTS search, per repeat",
+        ),
+    ]
+
+
+def recap(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
+    """4: the recap for a week in which `recap_questions` questions were asked."""
+    from bot import calendar, posts, qa
+    from bot.db import Pool
+    from bot.roadmap import RoadmapStore
+
+    roadmaps = RoadmapStore(roadmap_path)
+    roadmap = roadmaps.current()
+    monday = study_clock(roadmap_path)
+    with tempfile.TemporaryDirectory(prefix="bench-recap-") as tmp:
+        pool = Pool(Path(tmp) / "recap.db")
+        try:
+            db = pool.get()
+            cal = calendar.Calendar(
+                roadmap.followed(roadmaps.track), roadmap.schedule.start, calendar.load_changes(db)
+            )
+            week = cal.week_of(monday.date())
+            start, week_end = posts.week_span(week, roadmap.schedule.tz)
+            due = calendar.due_at(roadmap.schedule, "recap", week)
+            now = due if due is not None else week_end - dt.timedelta(hours=8)
+            topic = [week.topic.id] if week.topic else []
+            answers = sizes.recap_questions * sizes.recap_answers_per_question
+            archive.fill(db, sizes.recap_questions, answers, start, now, topic, seed=4)
+            ctx = posts.Context(roadmap, cal, week, db, now.astimezone(dt.UTC), CHANNEL)
+            message = posts.compose("recap", ctx)
+            asked = len(qa.questions_between(db, start, ctx.now))
+            runs = [
+                _ms(lambda: posts.compose("recap", ctx)) for _ in range(max(sizes.repeats * 10, 5))
+            ]
+        finally:
+            pool.close()
+    return [
+        Figure(
+            "recap",
+            f"compose_{sizes.recap_questions}_questions",
+            "ms",
+            runs,
+            target=Target("<", 100.0),
+            note=f"{asked} questions that week; {len(message['blocks'])} blocks",
+            extra={"questions_in_week": asked, "answers": answers},
+        )
+    ]
