@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import signal
@@ -15,13 +16,17 @@ from typing import Any
 import pytest
 
 from bot import calendar
+from bot.app import SORRY
 from bot.sandbox import SECRET, Sandbox
 from bot.settings import Settings
 from bot.signed import Reply, SignedClient, signature
 from tests.conftest import ROADMAP
 from tests.test_hardening_kit import (
+    HOSTILE_TEXTS,
+    assert_no_pings,
     bot_env,
     free_port,
+    posted_texts,
     start_bot,
     stop_bot,
     week3_clock,
@@ -321,9 +326,9 @@ def test_home_organizer_buttons_work_for_organizers(box: Sandbox) -> None:
         for control in ("pause", "resume"):
             reply = box.client.action(f"home_admin_{control}", week.key, user=user, channel=None)
             assert reply.status == 200
-    assert settle(lambda: changes(box) >= before + 4, 15), box.pool.get().execute(
-        "SELECT kind, by_user FROM calendar_changes"
-    ).fetchall()[before:]
+    assert settle(lambda: changes(box) >= before + 4, 15), (
+        box.pool.get().execute("SELECT kind, by_user FROM calendar_changes").fetchall()[before:]
+    )
 
 
 def test_a_forged_organizer_action_is_refused_before_any_listener(box: Sandbox) -> None:
@@ -550,3 +555,145 @@ def test_settings_repr_hides_the_secrets() -> None:
         app_token=values["app token"],
     )
     assert leaks(repr(settings) + str(settings), values) == []
+
+
+# --- search input never reaches SQL -----------------------------------------------------------
+
+SQL_AND_FTS = [
+    "'; DROP TABLE qa_questions; --",
+    '"; DROP TABLE qa_answers; --',
+    "1' OR '1'='1",
+    'x" OR 1=1 --',
+    "vector); DELETE FROM qa_questions; --",
+    "eigen*",
+    "*",
+    "NEAR(vector space, 2)",
+    "body:vector",
+    "qa_questions_fts:vector",
+    "{body}: vector",
+    "vector AND NOT space",
+    "vector OR 1=1",
+    "^vector",
+    "-vector",
+    '"unclosed phrase',
+    "(((",
+    ")))",
+    "AND",
+    "%",
+    "_",
+    "\\",
+    "\x00",
+    "topic:'; DROP TABLE qa_questions; --",
+    "topic:x' OR 1=1 --",
+    "mine'; --",
+    'unanswered"',
+    "vector " * 500,
+]
+
+
+def archive_state(box: Sandbox) -> tuple[Any, ...]:
+    db = box.pool.get()
+    tables = tuple(
+        r[0] for r in db.execute("SELECT name FROM sqlite_master ORDER BY name").fetchall()
+    )
+    counts = tuple(
+        db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - our own names
+        for t in ("qa_questions", "qa_answers", "events_seen", "calendar_changes")
+    )
+    return tables, counts
+
+
+def qa_answer(box: Sandbox, text: str) -> str:
+    """What /qa answered (the ack, or its response_url answer)."""
+    answered = len(box.slack.calls_to("response_url"))
+    reply = box.client.command("/qa", text, user=MEMBER)
+    assert reply.status == 200, reply.text
+    if reply.body:
+        return reply.text
+    return json.dumps(box.slack.wait_for("response_url", answered + 1)[answered].params)
+
+
+def test_search_input_never_reaches_sql(box: Sandbox) -> None:
+    hostile = "Q: what does '; DROP TABLE qa_questions; -- do to a vector space?"
+    event = box.slack.add_message(CHANNEL, MEMBER, hostile)
+    assert box.client.event(event).status == 200
+    assert settle(lambda: archive_state(box)[1][0] > 0)
+    before = archive_state(box)
+    for text in SQL_AND_FTS:
+        answer = qa_answer(box, text)
+        assert SORRY not in answer, text
+    assert archive_state(box) == before
+    assert box.pool.get().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # The hostile words are data: searching for them finds the question that holds them.
+    assert "vector space" in qa_answer(box, "DROP TABLE qa_questions")
+
+
+# --- member text never pings anyone when re-posted -------------------------------------------
+
+ASKER2 = "U0ASKER02"
+NEUTRALISED = ("@channel", "@here", "@everyone", "@admins", "@U0VICTIM1", "@victim")
+
+
+def test_member_text_never_pings_anyone_when_re_posted(tmp_path: Path) -> None:
+    """Hostile text (channel/here/everyone/subteam/user mentions, mrkdwn, links) through every
+    path that re-posts member text: /ask, "asked before", the nudge and recap digests, /qa
+    results, App Home, /studygroup status. Only the bot's own mentions of real members remain."""
+    from bot.scheduler import ManualScheduler
+
+    clock = week3_clock()
+    with Sandbox(
+        roadmap_path=ROADMAP, db_path=tmp_path / "pings.db", clock=clock, admins=(ADMIN,)
+    ) as sbox:
+        for user in (MEMBER, ADMIN, ASKER2):
+            sbox.slack.add_user(user)
+        scheduler = ManualScheduler(sbox.deps, sbox.app.client)  # the weekly post goes out
+
+        def say(user: str, text: str, **extra: Any) -> str:
+            event = sbox.slack.add_message(CHANNEL, user, text, **extra)
+            assert sbox.client.event(event).status == 200
+            return str(event["ts"])
+
+        asked = []
+        for i, text in enumerate(HOSTILE_TEXTS):
+            ts = say(MEMBER, f"Q: eigenvectors {i}: {text}?")
+            answer = say(ADMIN, f"eigenvectors answer {i}: {text}", thread_ts=ts)
+            asked.append((ts, answer))
+        # The asker accepts the first answer; the same question asked again is "asked before".
+        ts, answer = asked[0]
+        reaction = {
+            "type": "reaction_added",
+            "user": MEMBER,
+            "reaction": "white_check_mark",
+            "item": {"type": "message", "channel": CHANNEL, "ts": answer},
+            "item_user": ADMIN,
+            "event_ts": sbox.slack.next_ts(),
+        }
+        assert sbox.client.event(reaction).status == 200
+        say(ASKER2, f"Q: eigenvectors 0: {HOSTILE_TEXTS[0]}?")
+        for text in HOSTILE_TEXTS[:4]:
+            assert sbox.client.command("/ask", f"eigenvectors: {text}?", user=ASKER2).status == 200
+        for text in ("eigenvectors", "channel", "victim", "mine", "unanswered"):
+            assert sbox.client.command("/qa", text, user=MEMBER).status == 200
+        for user in (MEMBER, ADMIN):
+            home = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"}
+            assert sbox.client.event(home).status == 200
+        assert sbox.client.command("/studygroup", "status", user=ADMIN).status == 200
+        # The week's nudge and recap list the questions and thank the answerers.
+        scheduler.run_until(clock.now() + dt.timedelta(days=5))
+        settle(lambda: False, 1.0)  # let the work after the acks finish
+
+        calls = list(sbox.slack.calls)
+        assert_no_pings(calls, allowed=(MEMBER, ADMIN, ASKER2))
+
+        # Every path did re-post member text (mentions shown inert, as @channel or @U0VICTIM1).
+        def reposted(call: Any) -> bool:
+            return any(m in t for t in posted_texts([call]) for m in NEUTRALISED)
+
+        sent = {c.method for c in calls if reposted(c)}
+        assert {"chat.postMessage", "views.publish", "response_url"} <= sent, sent
+        kinds = {
+            ((c.get("metadata") or {}).get("event_payload") or {}).get("kind", "reply")
+            for c in sbox.slack.posts(CHANNEL)
+            if reposted(c)
+        }
+        assert {"reply", "nudge"} <= kinds, kinds  # /ask and "asked before"; the digest
