@@ -606,8 +606,8 @@ _WORD = re.compile(r"[^\W_]", re.UNICODE)
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_TERMS = 16
 # How many of a query's newest matches are ranked, per index (see search()).
-RANKED_MATCHES = 1000
-SCANNED_MATCHES = 10000
+RANKED_MATCHES = 500
+SCANNED_MATCHES = 5000
 # A prefix* needs this many characters: a shorter one would merge thousands of doclists.
 MIN_PREFIX = 3
 SNIPPET_WORDS = 30
@@ -779,6 +779,15 @@ def _ranked_filtered(
     """
     args = (match, floors[0], *params, match, floors[1], *params, limit)
     return [(qid, aid) for qid, _, aid in db.execute(sql, args).fetchall()]
+
+
+def capped(db: sqlite_utils.Database, query: Query, *, filtered: bool = False) -> bool:
+    """Did search() leave older matches unranked (a word in very many messages)?"""
+    depth = SCANNED_MATCHES if filtered else RANKED_MATCHES
+    return bool(query.match) and any(
+        _floor(db, table, query.match, depth + 1)
+        for table in ("qa_questions_fts", "qa_answers_fts")
+    )
 
 
 def _floor(db: sqlite_utils.Database, table: str, match: str, depth: int) -> int:

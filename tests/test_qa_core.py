@@ -114,6 +114,15 @@ def test_a_very_common_word_is_ranked_among_its_newest_matches(db, monkeypatch):
         assert hit.question.id in newest or (hit.answer and hit.answer.id >= floor_a)
 
 
+def test_capped_tells_when_older_matches_were_left_unranked(db, monkeypatch):
+    query = qa.fts_query("matrix")
+    assert not qa.capped(db, query)
+    monkeypatch.setattr(qa, "RANKED_MATCHES", 20)
+    assert qa.capped(db, query)
+    assert not qa.capped(db, query, filtered=True)
+    assert not qa.capped(db, qa.fts_query("nosuchword"))
+
+
 def test_snippets_mark_the_match_and_stay_short(db):
     hit = qa.search(db, "gradient", limit=1)[0]
     assert "\x02" in hit.snippet and hit.snippet.count("\x02") == hit.snippet.count("\x03")

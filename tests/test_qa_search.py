@@ -214,6 +214,16 @@ def test_edits_and_deletions_show_in_search(qa_box, archive):
     assert "backprop" not in all_text(qa_search(qa_box, "unanswered"))
 
 
+def test_very_common_words_rank_the_newest_matches_and_say_so(qa_box, monkeypatch):
+    for i in range(6):
+        say(qa_box, OTHER, f"Gradient question number {i}?")
+    assert "most recent" not in all_text(qa_search(qa_box, "gradient"))
+    monkeypatch.setattr(qa, "RANKED_MATCHES", 3)
+    message = all_text(qa_search(qa_box, "gradient"))
+    assert "3 results" in message and "most recent ones were ranked" in message
+    assert "number 5" in message and "number 0" not in message
+
+
 def test_many_results_stay_within_the_block_limit(qa_box):
     for i in range(30):
         say(qa_box, OTHER, f"Gradient question number {i}?")

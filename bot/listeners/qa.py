@@ -463,6 +463,12 @@ def results_message(
     notes = []
     if len(items) == RESULTS:
         notes.append(f"Showing the first {RESULTS}; add words or filters to narrow it down.")
+    filtered = bool(filters["topic"] or filters["unanswered"] or filters["mine"])
+    if query is not None and qa.capped(db, query, filtered=filtered):
+        notes.append(
+            "These words are in very many messages, so the most recent ones were ranked: "
+            "add a word to search them all."
+        )
     if query is not None and query.ignored:
         shown = ", ".join(f"`{bk.escape(i)}`" for i in query.ignored[:5])
         notes.append(
