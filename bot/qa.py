@@ -882,7 +882,10 @@ def _keywords(text: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of the two texts' keywords (0..1)."""
-    ka, kb = _keywords(a), _keywords(b)
+    return _jaccard(_keywords(a), _keywords(b))
+
+
+def _jaccard(ka: set[str], kb: set[str]) -> float:
     if not ka or not kb:
         return 0.0
     return len(ka & kb) / len(ka | kb)
@@ -899,20 +902,20 @@ def similar_answered(
     match = " OR ".join(f'"{w}"' for w in words)
     floor = _floor(db, "qa_questions_fts", match, RANKED_MATCHES)
     rows = db.execute(
-        "SELECT rowid FROM qa_questions_fts WHERE qa_questions_fts MATCH ? AND rowid >= ?"
-        " ORDER BY rank LIMIT 50",
-        (match, floor),
+        "SELECT q.id, q.text FROM qa_questions_fts JOIN qa_questions q"
+        " ON q.id = qa_questions_fts.rowid WHERE qa_questions_fts MATCH ?"
+        " AND qa_questions_fts.rowid >= ? AND q.status = 'answered' AND q.deleted = 0"
+        " AND q.id != ? ORDER BY qa_questions_fts.rank LIMIT 20",
+        (match, floor, question.id),
     ).fetchall()
-    scored = []
-    for (candidate_id,) in rows:
-        candidate = get_question(db, candidate_id)
-        if candidate is None or candidate.id == question.id or candidate.status != "answered":
-            continue
-        score = similarity(question.text, candidate.text)
-        if score >= MIN_SIMILARITY:
-            scored.append((-score, candidate.asked_at, candidate))
-    scored.sort(key=lambda item: (item[0], item[1]))
-    return [candidate for _, _, candidate in scored[:limit]]
+    mine = _keywords(question.text)
+    scored = sorted(
+        (-score, candidate_id)
+        for candidate_id, text in rows
+        if (score := _jaccard(mine, _keywords(text))) >= MIN_SIMILARITY
+    )
+    found = [get_question(db, candidate_id) for _, candidate_id in scored[:limit]]
+    return [q for q in found if q is not None]
 
 
 def claim_asked_before(db: sqlite_utils.Database, question_id: int) -> bool:
