@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 import re
 import socket
+import sqlite3
+import threading
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.kwargs_injection.args import Args
 from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -128,6 +133,39 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     return client
 
 
+class SlackUnreachable(ConnectionError):
+    """auth.test failed: the request cannot be authorized now (it is answered 503)."""
+
+
+def _authorize(client: WebClient) -> Callable[..., AuthorizeResult]:
+    """Bolt's own single-workspace authorization answers 200 ("reinstall this app") when
+    auth.test fails, as when Slack's API is unreachable just after a restart: an event
+    acknowledged that way is never recorded, and Slack does not deliver it again. Here the
+    failure raises, the request is answered 503 and Slack re-delivers it. The answer is kept."""
+    lock = threading.Lock()
+    found: list[Any] = []
+
+    def authorize(user_id: str | None) -> AuthorizeResult:
+        with lock:
+            if not found:
+                try:
+                    found.append(client.auth_test())
+                except SlackApiError as exc:
+                    raise SlackUnreachable(f"auth.test: {exc.response.get('error')}") from None
+        auth = found[0]
+        return AuthorizeResult(
+            enterprise_id=auth.get("enterprise_id"),
+            team_id=auth.get("team_id"),
+            bot_id=auth.get("bot_id"),
+            bot_user_id=auth.get("user_id"),
+            bot_token=client.token,
+            user_id=user_id,
+            bot_scopes=auth.headers.get("x-oauth-scopes"),
+        )
+
+    return authorize
+
+
 def create_app(
     settings: Settings,
     *,
@@ -140,8 +178,10 @@ def create_app(
     pool = pool or Pool(settings.db_path)
     roadmaps = roadmaps or RoadmapStore(settings.roadmap_path, settings.track)
     deps = Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=clock or SystemClock())
+    client = client or web_client(settings)
     app = App(
-        client=client or web_client(settings),
+        client=client,
+        authorize=_authorize(client),
         signing_secret=settings.signing_secret or "",
         # Socket Mode requests are not signed; HTTP requests always are.
         request_verification_enabled=bool(settings.signing_secret),
@@ -157,7 +197,7 @@ def create_app(
         return next()
 
     app.middleware(inject)
-    app.middleware(middleware.refuse_replays)
+    app.middleware(middleware.replay_guard())
     app.middleware(middleware.once_per_event)
 
     for name, listener in COMMANDS.items():
@@ -213,8 +253,10 @@ def _log_error(
     log.exception("listener failed on %s: %s", kind, error.__class__.__name__, exc_info=error)
     if response is not None and response.status == 500:
         # Listeners are guarded and our middleware answers its own failures, so what is left
-        # is Bolt tripping over a payload shape Slack never sends: the caller's error.
-        response.status = 400
+        # is Slack or the network failing (503: Slack delivers it again later), or Bolt
+        # tripping over a payload shape Slack never sends (400: the caller's error).
+        temporary = (OSError, http.client.HTTPException, SlackApiError, sqlite3.OperationalError)
+        response.status = 503 if isinstance(error, temporary) else 400
 
 
 def subscribed_events() -> set[str]:

@@ -22,29 +22,34 @@ Recorder = Callable[[Deps, dict[str, Any]], None]
 # Slack refuses timestamps older than five minutes; a signature seen within that window again
 # is a replay (a captured request re-sent), so it is refused too.
 REPLAY_WINDOW_SECONDS = 5 * 60
-_seen_signatures: OrderedDict[str, float] = OrderedDict()  # signature prefix -> arrival
-_seen_lock = threading.Lock()
 
 
-def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
-    """Runs after Bolt verified the signature: the same signed request twice gets a 401."""
-    signature = (req.headers.get("x-slack-signature") or [""])[0][:35]
-    if not signature:  # Socket Mode: nothing to replay
+def replay_guard(window: float = REPLAY_WINDOW_SECONDS) -> Callable[..., BoltResponse | None]:
+    """A middleware remembering the signatures of the last five minutes; one per app, since a
+    process may host several. (A plain function: Bolt passes middleware its arguments by name.)"""
+    seen: OrderedDict[str, float] = OrderedDict()  # signature prefix -> arrival, oldest first
+    lock = threading.Lock()
+
+    def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """Runs after Bolt verified the signature: the same signed request twice gets a 401."""
+        signature = (req.headers.get("x-slack-signature") or [""])[0][:35]
+        if not signature:  # Socket Mode: nothing to replay
+            return next()
+        now = time.monotonic()
+        with lock:
+            while seen and _oldest(seen) < now - window:
+                seen.popitem(last=False)  # O(1) each: a burst of requests stays cheap
+            if signature in seen:
+                log.warning("refused a replayed request")
+                return BoltResponse(status=401, body="")
+            seen[signature] = now
         return next()
-    now = time.monotonic()
-    with _seen_lock:
-        _forget_before(now - REPLAY_WINDOW_SECONDS)
-        if signature in _seen_signatures:
-            log.warning("refused a replayed request")
-            return BoltResponse(status=401, body="")
-        _seen_signatures[signature] = now
-    return next()
+
+    return refuse_replays
 
 
-def _forget_before(cutoff: float) -> None:
-    """Drop signatures older than the window (kept in arrival order, so from the front)."""
-    while _seen_signatures and next(iter(_seen_signatures.values())) < cutoff:
-        _seen_signatures.popitem(last=False)  # O(1) each: a burst of requests stays cheap
+def _oldest(seen: OrderedDict[str, float]) -> float:
+    return next(iter(seen.values()))
 
 
 def once_per_event(
