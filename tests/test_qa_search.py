@@ -270,3 +270,22 @@ def test_asked_before_text_is_inert(qa_box):
     text = all_text(assert_valid_message(dict(post.params)))
     assert "<!" not in text and "<@" not in text
     assert "&amp; @U0EVIL001" in text and "&amp;amp;" not in text
+
+
+def test_an_ask_question_close_to_an_answered_one_gets_the_reply_too(qa_box, archive):
+    reply = qa_box.client.command(
+        "/ask",
+        "How to compute the eigenvalues of a 3x3 matrix by hand?",
+        user=OTHER,
+        trigger_id=unique(),
+    )
+    assert reply.status == 200
+    asked, answer = qa_box.slack.wait_for("chat.postMessage", 2)
+    bot_posts = [
+        m
+        for m in qa_box.slack.messages[qa_box.channel].values()
+        if m.get("bot_id") and not m.get("thread_ts")
+    ]
+    assert answer["thread_ts"] == max((m["ts"] for m in bot_posts), key=float)  # the /ask post
+    assert "asked before" in all_text(assert_valid_message(dict(answer.params)))
+    assert f"p{archive['eig']['ts'].replace('.', '')}" in all_text(answer.params)

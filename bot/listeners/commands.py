@@ -15,6 +15,7 @@ from bot import progress as ticks
 from bot import qa, search, views
 from bot.calendar import Calendar, Week
 from bot.deps import Deps
+from bot.listeners.qa import reply_asked_before
 from bot.roadmap import Roadmap, Topic
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def post_question(
     ts = str(reply["ts"])
     _, week = deps.this_week()
     try:
-        qa.add_question(
+        question = qa.add_question(
             deps.db,
             channel=channel,
             ts=ts,
@@ -156,6 +157,12 @@ def post_question(
     except Exception:
         # The question is in the channel already; losing its archive row beats losing it.
         log.exception("posted /ask question %s but could not archive it", ts)
+        return channel, ts
+    try:
+        # The bot's own posts never reach the message listener, so "asked before" is asked here.
+        reply_asked_before(deps, client, question)
+    except Exception:
+        log.exception("could not check /ask question %s against earlier answers", ts)
     return channel, ts
 
 
