@@ -8,6 +8,7 @@ import re
 import socket
 import sqlite3
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
@@ -133,34 +134,44 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     return client
 
 
-class SlackUnreachable(ConnectionError):
-    """auth.test failed: the request cannot be authorized now (it is answered 503)."""
+# After auth.test failed, requests go on without the bot's ids for this long before it is
+# asked again (each try may take seconds of retries).
+AUTH_RETRY_SECONDS = 30.0
 
 
 def _authorize(client: WebClient) -> Callable[..., AuthorizeResult]:
-    """Bolt's own single-workspace authorization answers 200 ("reinstall this app") when
-    auth.test fails, as when Slack's API is unreachable just after a restart: an event
-    acknowledged that way is never recorded, and Slack does not deliver it again. Here the
-    failure raises, the request is answered 503 and Slack re-delivers it. The answer is kept."""
+    """Bolt's own single-workspace authorization calls auth.test on the first request and,
+    when that fails (Slack's API unreachable just after a restart), answers every request 200
+    "reinstall this app": events acknowledged that way are never recorded, and Slack does not
+    deliver them again. Here a failed auth.test is logged and the request goes on with the
+    bot token alone (the archive skips bot messages by their bot_id anyway); auth.test is
+    asked again later, and its answer kept."""
     lock = threading.Lock()
     found: list[Any] = []
+    failed_at = [-AUTH_RETRY_SECONDS]
 
     def authorize(user_id: str | None) -> AuthorizeResult:
         with lock:
-            if not found:
+            if not found and time.monotonic() - failed_at[0] >= AUTH_RETRY_SECONDS:
                 try:
                     found.append(client.auth_test())
-                except SlackApiError as exc:
-                    raise SlackUnreachable(f"auth.test: {exc.response.get('error')}") from None
-        auth = found[0]
+                except Exception as exc:  # SlackApiError or the network
+                    failed_at[0] = time.monotonic()
+                    why = (
+                        exc.response.get("error")
+                        if isinstance(exc, SlackApiError)
+                        else exc.__class__.__name__
+                    )
+                    log.warning("auth.test failed (%s); going on without the bot's ids", why)
+        auth = found[0] if found else None
         return AuthorizeResult(
-            enterprise_id=auth.get("enterprise_id"),
-            team_id=auth.get("team_id"),
-            bot_id=auth.get("bot_id"),
-            bot_user_id=auth.get("user_id"),
+            enterprise_id=auth.get("enterprise_id") if auth else None,
+            team_id=auth.get("team_id") if auth else None,
+            bot_id=auth.get("bot_id") if auth else None,
+            bot_user_id=auth.get("user_id") if auth else None,
             bot_token=client.token,
             user_id=user_id,
-            bot_scopes=auth.headers.get("x-oauth-scopes"),
+            bot_scopes=auth.headers.get("x-oauth-scopes") if auth else None,
         )
 
     return authorize

@@ -81,7 +81,11 @@ class SlackStandIn:
 
     def start(self) -> SlackStandIn:
         self.thread = threading.Thread(
-            target=self.server.serve_forever, name="slack-standin", daemon=True
+            # A short poll: stop() returns at once instead of after half a second.
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-standin",
+            daemon=True,
         )
         self.thread.start()
         return self
