@@ -62,23 +62,31 @@ def _token(prefix: str) -> Callable[[str], str]:
     return parse
 
 
-def _setting(env: str, default: Any, help: str, parse: Callable[[str], Any] = _text) -> Any:
-    return field(default=default, metadata={"env": env, "help": help, "parse": parse})
+def _setting(
+    env: str, default: Any, help: str, parse: Callable[[str], Any] = _text, secret: bool = False
+) -> Any:
+    # Secrets stay out of repr(), so no log line or traceback that shows the settings leaks them.
+    return field(
+        default=default, repr=not secret, metadata={"env": env, "help": help, "parse": parse}
+    )
 
 
 @dataclass(frozen=True)
 class Settings:
     """The bot's configuration. Built by the CLI; everything else only receives it."""
 
-    bot_token: str | None = _setting("SLACK_BOT_TOKEN", None, "bot token (xoxb-…)", _token("xoxb-"))
+    bot_token: str | None = _setting(
+        "SLACK_BOT_TOKEN", None, "bot token (xoxb-…)", _token("xoxb-"), secret=True
+    )
     signing_secret: str | None = _setting(
-        "SLACK_SIGNING_SECRET", None, "request signing secret, HTTP mode"
+        "SLACK_SIGNING_SECRET", None, "request signing secret, HTTP mode", secret=True
     )
     app_token: str | None = _setting(
         "SLACK_APP_TOKEN",
         None,
         "app-level token (xapp-…); when set, `run` uses Socket Mode",
         _token("xapp-"),
+        secret=True,
     )
     api_url: str = _setting(
         "SLACK_API_URL", DEFAULT_API_URL, "Web API base URL (GovSlack, or a local stand-in)", _url

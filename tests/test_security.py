@@ -541,12 +541,6 @@ def test_a_full_debug_run_never_logs_tokens_or_the_signing_secret(tmp_path: Path
     assert leaks(sent, values) == [], "secret in a message sent to Slack"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/settings.py: Settings is a dataclass whose repr shows bot_token, signing_secret "
-    "and app_token; any log or traceback that formats the settings leaks them "
-    "(fix: field(repr=False) for the three secrets)",
-)
 def test_settings_repr_hides_the_secrets() -> None:
     values = _secrets()
     settings = Settings(
