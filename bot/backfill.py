@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import logging
 import sys
 from collections.abc import Iterator
@@ -67,6 +68,14 @@ def command(
             tally = run(deps, web_client(settings), days=days, err=err)
         except SlackApiError as exc:
             print(f"\nstudybot: Slack refused: {exc.response.get('error')}", file=err)
+            return 1
+        except (OSError, http.client.HTTPException) as exc:
+            # Slack unreachable after the client's own retries: what was read is kept, and a
+            # second run picks up where this one stopped.
+            print(
+                f"\nstudybot: cannot reach Slack ({exc.__class__.__name__}); run again later",
+                file=err,
+            )
             return 1
     finally:
         pool.close()

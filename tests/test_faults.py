@@ -329,22 +329,9 @@ ASK_FAULTS = {
     "answer-lost-after-posting": {"status": 0, "after": True, "times": 1},
     "slower-than-the-client-timeout": {"status": 200, "delay": 1.3, "times": 1},
 }
-ASK_BUGGY = {"dropped-connection", "answer-lost-after-posting", "slower-than-the-client-timeout"}
-ASK_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="bot/listeners/commands.py (ask/post_question; same in bot/listeners/actions.py "
-    "ask_submitted): only SlackApiError is caught around chat.postMessage, so a dropped "
-    "connection, an answer lost after Slack posted, or a timeout escapes the listener: the "
-    "member never hears back, and a question Slack did post is not archived. Catch network "
-    "errors too, and on an unclear failure look for the post in the channel before saying "
-    "it failed",
-)
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [pytest.param(name, marks=ASK_BUG if name in ASK_BUGGY else ()) for name in ASK_FAULTS],
-)
+@pytest.mark.parametrize("fault", list(ASK_FAULTS))
 def test_ask_posts_at_most_once_and_always_tells_the_member(cbox: Sandbox, fault: str) -> None:
     """/ask under a fault: the question is in the channel at most once, and the member hears
     back either way (posted, or could not post)."""
@@ -433,24 +420,9 @@ BACKFILL_FAULTS = {
         ("conversations.replies", {"status": 200, "delay": 1.3, "times": 2})
     ],
 }
-BACKFILL_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="bot/backfill.py (command): only SlackApiError is caught, so a connection to Slack "
-    "that stays down (after the client's retries) ends `studybot backfill` with a traceback "
-    "(URLError/RemoteDisconnected) instead of one line and exit 1",
-)
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        pytest.param(
-            name,
-            marks=BACKFILL_BUG if name == "slack-down-midway" else (),
-        )
-        for name in BACKFILL_FAULTS
-    ],
-)
+@pytest.mark.parametrize("fault", list(BACKFILL_FAULTS))
 def test_backfill_through_a_fault_imports_everything_exactly_once(bbox: Sandbox, fault: str):
     """Through the fault the import completes, or stops with one clear line (exit 1); run
     again, it completes. Either way every message is in the archive exactly once."""
