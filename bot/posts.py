@@ -88,15 +88,12 @@ def metadata(kind: str, week_key: str, attempt: int) -> dict[str, Any]:
 
 
 def same_post(found: Any, wanted: dict[str, Any]) -> bool:
-    """Whether a message's metadata marks it as the post `wanted` describes."""
-    if not isinstance(found, dict) or found.get("event_type") != EVENT_TYPE:
+    """Whether a message's metadata marks it as the post `wanted` describes (same event type,
+    same payload values; Slack may hand numbers back as strings)."""
+    if not isinstance(found, dict) or found.get("event_type") != wanted["event_type"]:
         return False
-    got, want = found.get("event_payload") or {}, wanted["event_payload"]
-    return (
-        got.get("kind") == want["kind"]
-        and got.get("week") == want["week"]
-        and int(got.get("attempt", 0)) == int(want["attempt"])
-    )
+    got = found.get("event_payload") or {}
+    return all(str(got.get(key)) == str(value) for key, value in wanted["event_payload"].items())
 
 
 # --- the ledger ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from bot import progress as ticks
 from bot import views
 from bot.deps import Deps
 from bot.listeners import commands
+from bot.posts import PostError
 from bot.roadmap import Topic
 from bot.text import from_plain
 
@@ -146,8 +147,8 @@ def ask_submitted(
         channel, ts = commands.post_question(
             deps, client, user=user, text=from_plain(question), topic=topic, anonymous=anonymous
         )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "error")
+    except PostError as exc:
+        error = exc.error
         log.warning("/ask form could not post: %s", error)
         _tell(client, deps.channel, user, views.ask_failed(deps.channel, error))
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import uuid
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -16,6 +17,8 @@ from bot import qa, search, views
 from bot.calendar import Calendar, Week
 from bot.deps import Deps
 from bot.listeners.qa import reply_asked_before
+from bot.posts import PostError
+from bot.posts_slack import SlackPoster
 from bot.roadmap import Roadmap, Topic
 
 log = logging.getLogger(__name__)
@@ -133,13 +136,15 @@ def post_question(
 ) -> tuple[str, str]:
     """Post a member's question (Slack wire format) to the study channel and archive it.
 
-    Returns (channel, ts); raises SlackApiError when Slack refuses the post."""
+    Returns (channel, ts); raises PostError when Slack does not take the post. The post is
+    tagged, so after an unclear failure (a lost answer, a timeout) the sender looks for it in
+    the channel before trying again: the question appears once, and is archived."""
     channel = deps.channel
     if not channel:
         raise ValueError("no study channel")
     message = views.ask_post(text, None if anonymous else user, topic)
-    reply = client.chat_postMessage(channel=channel, unfurl_links=False, **message)
-    ts = str(reply["ts"])
+    tag = {"event_type": "studybot_ask", "event_payload": {"nonce": uuid.uuid4().hex}}
+    ts = SlackPoster(client).post(channel, message, tag)
     _, week = deps.this_week()
     try:
         question = qa.add_question(
@@ -355,9 +360,9 @@ def ask(
         channel, ts = post_question(
             deps, client, user=user, text=text, topic=topic, anonymous=False
         )
-    except SlackApiError as exc:
-        log.warning("/ask could not post: %s", exc.response.get("error"))
-        respond(views.ask_failed(deps.channel, str(exc.response.get("error") or "error")))
+    except PostError as exc:
+        log.warning("/ask could not post: %s", exc.error)
+        respond(views.ask_failed(deps.channel, exc.error))
         return
     link = permalink(channel, ts, command.get("team_domain"))
     respond(views.ask_posted(channel, link, anonymous=False))
