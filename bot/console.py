@@ -22,8 +22,9 @@ HELP = """\
 Type what a member would type in Slack:
   /nexttopic, /resources free, /roadmap, /progress, /qa eigen, /ask …   slash commands
   any other text                       a message in the study channel (a question if it has "?")
-  reply N TEXT                         reply in the thread of message #N
-  react N EMOJI / unreact N EMOJI      add or remove a reaction (e.g. react 3 white_check_mark)
+  reply [N] TEXT                       reply in the thread of message #N (default: your last question)
+  react [N] EMOJI / unreact [N] EMOJI  add or remove a reaction on #N (default: your last message),
+                                       e.g. react white_check_mark to mark an answer
   click N                              press button N of the last answer
   home                                 open the App Home tab
   join                                 join the study channel (as a newcomer)
@@ -40,6 +41,7 @@ class Console:
         self.user = user
         self.out = out
         self.messages: list[tuple[str, str]] = []  # (#N) -> (channel, ts)
+        self.typed: list[tuple[int, bool]] = []  # (#N, top-level?) of the messages typed here
         self.buttons: list[dict[str, Any]] = []
         self.seen_calls = 0
         self.box.slack.add_user(user, "you")
@@ -168,8 +170,20 @@ class Console:
         extra = {"thread_ts": thread_ts} if thread_ts else {}
         event = self.box.slack.add_message(self.box.channel, self.user, _wire(text), **extra)
         n = self._number(self.box.channel, event["ts"])
+        self.typed.append((n, thread_ts is None))
         self.out(f"#{n} you{' (in thread)' if thread_ts else ''}: {text}")
         self.box.client.event(event)
+
+    def _target(self, rest: str, top_level: bool) -> tuple[str, str, str]:
+        """`#N rest` or `N rest` names message N; otherwise the latest message typed here
+        (top-level only, for a reply). Returns (channel, ts, rest)."""
+        ref, _, tail = rest.partition(" ")
+        if ref.lstrip("#").isdigit():
+            return (*self._message(ref), tail)
+        latest = [n for n, top in self.typed if top or not top_level]
+        if not latest:
+            raise ValueError("type a message first, or name one: e.g. reply 3 Your answer")
+        return (*self._message(str(latest[-1])), rest)
 
     def _message(self, ref: str) -> tuple[str, str]:
         try:
@@ -180,15 +194,16 @@ class Console:
             ) from None
 
     def reply(self, rest: str) -> None:
-        ref, _, text = rest.partition(" ")
-        channel, ts = self._message(ref)
+        channel, ts, text = self._target(rest, top_level=True)
+        if not text.strip():
+            raise ValueError("say what: reply [N] YOUR ANSWER")
         with self.box.slack.lock:
             parent = self.box.slack.messages.get(channel, {}).get(ts, {})
         self.say(text, thread_ts=parent.get("thread_ts") or ts)
 
     def react(self, rest: str, kind: str) -> None:
-        ref, _, emoji = rest.partition(" ")
-        channel, ts = self._message(ref)
+        channel, ts, emoji = self._target(rest, top_level=False)
+        ref = str(self.messages.index((channel, ts)) + 1)
         emoji = emoji.strip().strip(":") or "white_check_mark"
         with self.box.slack.lock:
             author = self.box.slack.messages.get(channel, {}).get(ts, {}).get("user", BOT_USER)
