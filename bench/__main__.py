@@ -40,6 +40,7 @@ class Context:
 BENCHES: dict[str, Callable[[Context], list[Figure]]] = {
     "nexttopic": lambda ctx: http_bench.nexttopic(ctx.env, ctx.sizes),
     "ingest": lambda ctx: http_bench.ingest(ctx.env, ctx.sizes),
+    "ingest_archive": lambda ctx: qa_bench.ingest_archive(ctx.sizes, ctx.roadmap),
     "qa_search": lambda ctx: qa_bench.qa_search(ctx.sizes, ctx.roadmap),
     "recap": lambda ctx: qa_bench.recap(ctx.sizes, ctx.roadmap),
     "memory": lambda ctx: process_bench.memory(ctx.sizes, ctx.roadmap),

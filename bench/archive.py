@@ -20,6 +20,7 @@ from bench.corpus import Corpus
 from bench.target import CHANNEL, ROOT
 
 CACHE = Path(tempfile.gettempdir()) / "studybot-bench-cache"
+MARKED = 0.7  # answered questions whose asker reacted ✅ (the rest stay open)
 CACHE_FROM_ROWS = 10_000  # smaller archives build in a second: not worth a file left behind
 
 
@@ -33,7 +34,8 @@ def fill(
     seed: int = 3,
 ) -> None:
     """`questions` asked evenly over [start, end), `answers` spread over them at random (about
-    `answers / questions` each, some none), each answer minutes to hours after its question."""
+    `answers / questions` each, some none), each answer minutes to hours after its question;
+    most answered questions are marked answered by their asker."""
     from bot import qa
     from bot.db import transaction
 
@@ -44,6 +46,7 @@ def fill(
         per_question[rng.randrange(questions)] += 1
     step = (end - start) / max(questions, 1)
     serial = 0
+    marks: list[tuple[str, str, dt.datetime]] = []
     with transaction(db):
         for i in range(questions):
             asked_at = start + step * i
@@ -59,6 +62,7 @@ def fill(
                 asked_at=asked_at,
                 topic_id=topic_ids[i * len(topic_ids) // questions] if topic_ids else None,
             )
+            first: tuple[str, dt.datetime] | None = None
             for _ in range(per_question[i]):
                 reply = corpus.answer()
                 at = min(asked_at + dt.timedelta(minutes=rng.randrange(2, 600)), end)
@@ -73,6 +77,16 @@ def fill(
                     text=reply.text,
                     answered_at=at,
                 )
+                first = first or (_ts(at, serial), at)
+            if first and rng.random() < MARKED:
+                marks.append((first[0], message.user, min(first[1] + dt.timedelta(hours=1), end)))
+        # The asker's ✅ on the first answer: the question is answered, as most are. Added
+        # after the messages: each write re-reads the channel's marks (qa._refresh), so
+        # interleaving them would make the build quadratic in time (the end state is the same).
+        for item_ts, user, at in marks:
+            qa.add_mark(
+                db, channel=CHANNEL, item_ts=item_ts, user=user, kind="white_check_mark", at=at
+            )
 
 
 def _ts(at: dt.datetime, serial: int) -> str:

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import tempfile
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,9 @@ from bench import load
 from bench.config import Sizes
 from bench.corpus import Corpus
 from bench.stats import Figure, Target, ratios
-from bench.target import CHANNEL, ROOT, SECRET, Child
+from bench.target import CHANNEL, ROOT, SECRET, Child, study_clock
 
 TEAM_ID = "T0TEAM001"
-FIRST_TS = 1_732_230_000
 
 Build = Callable[[str, int], list[load.Prepared]]
 
@@ -31,10 +30,12 @@ Build = Callable[[str, int], list[load.Prepared]]
 class Traffic:
     """What Slack sends, with fresh ids, timestamps and event ids on every call."""
 
-    def __init__(self, api_url: str, seed: int = 2) -> None:
+    def __init__(self, api_url: str, roadmap: Path, seed: int = 2) -> None:
         self.response_url = api_url.replace("/api/", "/response/r1")
         self.corpus = Corpus(seed=seed)
         self._serial = itertools.count()
+        # Messages are sent "now" on the bot's clock, after anything a prebuilt archive holds.
+        self.first_ts = int(study_clock(roadmap).timestamp()) + 60
 
     def commands(self, name: str, text: str, n: int) -> list[load.Prepared]:
         bodies = []
@@ -66,7 +67,7 @@ class Traffic:
         recent: list[str] = []
         for i in range(n):
             k = next(self._serial)
-            ts = f"{FIRST_TS + k}.{k % 1_000_000:06d}"
+            ts = f"{self.first_ts + k}.{k % 1_000_000:06d}"
             if i % 4 == 0 or not recent:
                 message, thread_ts = self.corpus.question(), None
                 recent = (recent + [ts])[-20:]
@@ -80,9 +81,9 @@ class Traffic:
 class Env:
     """The stand-in, the bot and the bare app, started once and shared by benchmarks 1 and 2."""
 
-    def __init__(self, roadmap: Path) -> None:
+    def __init__(self, roadmap: Path, db: Path | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="studybot-bench-")
-        self.db = Path(self._tmp.name) / "studybot.db"
+        self.db = db or Path(self._tmp.name) / "studybot.db"
         self.children: list[Child] = []
         try:
             self.standin = self._start("standin")
@@ -94,7 +95,7 @@ class Env:
         except BaseException:
             self.close()
             raise
-        self.traffic = Traffic(self.api_url)
+        self.traffic = Traffic(self.api_url, roadmap)
 
     def _start(self, kind: str, *args: str) -> Child:
         child = Child(kind, *args)
@@ -229,20 +230,22 @@ def nexttopic(env: Env, sizes: Sizes) -> list[Figure]:
     return figures
 
 
-def ingest(env: Env, sizes: Sizes) -> list[Figure]:
+def ingest(
+    env: Env, sizes: Sizes, bench: str = "ingest", levels: Sequence[int] = ()
+) -> list[Figure]:
     """2: new questions and answers as message events with fresh event ids."""
 
     def build(kind: str, n: int) -> list[load.Prepared]:
         return env.traffic.messages(n)
 
     figures: list[Figure] = []
-    for c in sizes.concurrency:
+    for c in levels or sizes.concurrency:
         runs = _paired(env, build, sizes.events, c, sizes, load.ok_200)
-        figures += _figures("ingest", "events", runs, c, 0.6, None)
+        figures += _figures(bench, "events", runs, c, 0.6, None)
     recorded = archive_counts(env.db)
     calls = env.standin.ask("calls")["calls"]
     figures[0].extra.update({"bot_database": recorded, "standin_calls": calls})
-    figures[0].note = f"bot recorded {recorded}"
+    figures[0].note = f"bot database after: {recorded}"
     return figures
 
 

@@ -23,7 +23,7 @@ def memory(sizes: Sizes, roadmap: Path) -> list[Figure]:
     startup, after, counts = [], [], {}
     with Child("standin") as standin, tempfile.TemporaryDirectory(prefix="bench-rss-") as tmp:
         api_url = standin.ready["api_url"]
-        traffic = Traffic(api_url, seed=5)
+        traffic = Traffic(api_url, roadmap, seed=5)
         for r in range(sizes.memory_repeats):
             db = Path(tmp) / f"rss-{r}.db"
             args = ["--db", str(db), "--roadmap", str(roadmap), "--api-url", api_url]

@@ -23,6 +23,15 @@ from bench.stats import Figure, Target
 from bench.target import CHANNEL, study_clock
 
 RESULTS = 10  # what /qa shows (bot.listeners.qa.RESULTS)
+# /qa with a filter: `unanswered <terms>`, `topic:<id> <terms>`, `mine <terms>`.
+FILTERED = [
+    ("unanswered", "eigenvectors"),
+    ("unanswered", "kronecker"),
+    ("topic", "gradient descent"),
+    ("mine", "bayes"),
+    ("unanswered", "floating point"),
+]
+FILTERED_BUDGET_S = 60.0  # stop timing filtered searches past this: the run must end by itself
 YEARS_OF_ARCHIVE = 2
 
 
@@ -51,8 +60,9 @@ def _ms(call: Callable[[], object]) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def qa_search(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
-    from bot import qa
+def archive_copy(sizes: Sizes, roadmap_path: Path, dest: Path) -> str:
+    """The large archive (qa_questions, qa_answers over two years up to the bot's clock) at
+    `dest`, from the cache when this code and these sizes built it before; returns a note."""
     from bot.db import Pool
 
     roadmap = _roadmap(roadmap_path)
@@ -68,22 +78,43 @@ def qa_search(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
         finally:
             pool.close()
 
+    t0 = time.perf_counter()
+    cached = archive.cached_copy(key, dest, build, sizes.qa_questions + sizes.qa_answers)
+    return f"{'cached' if cached else 'built'} in {time.perf_counter() - t0:.0f} s"
+
+
+def qa_search(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
+    """3: /qa's search over the large archive, plain and filtered, against a LIKE scan."""
+    from bot import qa
+    from bot.db import Pool
+
     with tempfile.TemporaryDirectory(prefix="bench-qa-") as tmp:
         path = Path(tmp) / "archive.db"
-        t0 = time.perf_counter()
-        rows = sizes.qa_questions + sizes.qa_answers
-        cached = archive.cached_copy(key, path, build, rows)
-        setup_s = time.perf_counter() - t0
+        setup = archive_copy(sizes, roadmap_path, path)
         pool = Pool(path)
         try:
-            return _measure(qa, pool.get(), sizes, cached, setup_s)
+            return _measure(qa, pool.get(), sizes, setup)
         finally:
             pool.close()
 
 
-def _measure(
-    qa: Any, db: sqlite_utils.Database, sizes: Sizes, cached: bool, setup_s: float
-) -> list[Figure]:
+def ingest_archive(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
+    """2b: benchmark 2 at the highest concurrency, with the bot's database holding the large
+    archive: what ingest costs once the group has two years of questions."""
+    from bench import http_bench
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        path = Path(tmp) / "archive.db"
+        setup = archive_copy(sizes, roadmap_path, path)
+        with http_bench.Env(roadmap_path, db=path) as env:
+            figures = http_bench.ingest(
+                env, sizes, bench="ingest_archive", levels=[max(sizes.concurrency)]
+            )
+    figures[0].note += f"; archive {setup}"
+    return figures
+
+
+def _measure(qa: Any, db: sqlite_utils.Database, sizes: Sizes, setup: str) -> list[Figure]:
     counts = {
         table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         for table in ("qa_questions", "qa_answers")
@@ -109,10 +140,8 @@ def _measure(
         fts_ms += this_fts
         like_ms += this_like
         speedups.append(statistics.median(this_like) / statistics.median(this_fts))
-    note = (
-        f"{counts['qa_questions']:,} questions, {counts['qa_answers']:,} answers"
-        f" ({'cached' if cached else 'built'} in {setup_s:.0f} s)"
-    )
+    filtered_ms, stopped = _filtered(qa, db, sizes.repeats)
+    note = f"{counts['qa_questions']:,} questions, {counts['qa_answers']:,} answers ({setup})"
     detail = {"archive": counts, "matching_questions_per_query": matches}
     return [
         Figure(
@@ -124,6 +153,15 @@ def _measure(
             note=note,
             extra=detail,
         ),
+        Figure(
+            "qa_search",
+            "fts_search_filtered",
+            "ms",
+            filtered_ms,
+            target=Target("<", 20.0, "p95"),
+            note=stopped or "unanswered / topic: / mine with terms",
+            extra={"queries": [" ".join(pair) for pair in FILTERED]},
+        ),
         Figure("qa_search", "naive_like_scan", "ms", like_ms),
         Figure(
             "qa_search",
@@ -134,6 +172,31 @@ def _measure(
             note="median LIKE scan / median FTS search, per repeat",
         ),
     ]
+
+
+def _filtered(qa: Any, db: sqlite_utils.Database, repeats: int) -> tuple[list[float], str]:
+    """Each filtered query once per repeat, within FILTERED_BUDGET_S."""
+    busiest = db.execute(
+        "SELECT topic_id, (SELECT user FROM qa_questions WHERE user IS NOT NULL"
+        "  GROUP BY user ORDER BY count(*) DESC LIMIT 1)"
+        " FROM qa_questions GROUP BY topic_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
+    topic, user = busiest if busiest else (None, None)
+    filters = {
+        "unanswered": {"status": "open"},
+        "topic": {"topic_id": topic},
+        "mine": {"user": user},
+    }
+    spent, times = 0.0, []
+    for _ in range(repeats):
+        for kind, text in FILTERED:
+            query = qa.fts_query(text)
+            ms = _ms(lambda q=query, f=filters[kind]: qa.search(db, q, limit=RESULTS, **f))
+            times.append(ms)
+            spent += ms / 1000
+            if spent > FILTERED_BUDGET_S:
+                return times, f"stopped after {len(times)} searches: {spent:.0f} s spent"
+    return times, ""
 
 
 def recap(sizes: Sizes, roadmap_path: Path) -> list[Figure]:

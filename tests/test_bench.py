@@ -11,7 +11,15 @@ from pathlib import Path
 
 from tests.conftest import ROADMAP, ROOT
 
-EXPECTED = {"nexttopic", "ingest", "qa_search", "recap", "memory", "roadmap_check"}
+EXPECTED = {
+    "nexttopic",
+    "ingest",
+    "ingest_archive",
+    "qa_search",
+    "recap",
+    "memory",
+    "roadmap_check",
+}
 
 
 def test_quick_run_measures_every_benchmark_and_writes_json(tmp_path: Path) -> None:
