@@ -31,13 +31,15 @@ def is_organizer(settings: Settings, client: WebClient, user_id: str) -> bool:
     if hit and hit[0] > time.monotonic():
         return hit[1]
     try:
-        user = client.users_info(user=user_id)["user"]
+        user = client.users_info(user=user_id).get("user")
     except SlackApiError as exc:
         log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
         return False
     except Exception as exc:  # network trouble: refuse, but do not remember the refusal
         log.warning("users.info failed for %s: %s", user_id, exc.__class__.__name__)
         return False
+    if not isinstance(user, dict):  # an answer without the user: nothing says they are admin
+        user = {}
     allowed = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
     with _lock:
         _cache[key] = (time.monotonic() + _TTL_SECONDS, allowed)
