@@ -63,7 +63,8 @@ class SlackPoster:
                     unfurl_links=False,
                     unfurl_media=False,
                 )
-                return str(response["ts"])
+                # A Slack that answers ok without a ts still took the post; there is no link.
+                return str(response.get("ts") or "")
             except SlackApiError as exc:
                 status = exc.response.status_code
                 last = str(exc.response.get("error") or f"http_{status}")

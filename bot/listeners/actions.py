@@ -152,7 +152,7 @@ def ask_submitted(
         log.warning("/ask form could not post: %s", error)
         _tell(client, deps.channel, user, views.ask_failed(deps.channel, error))
         return
-    link = commands.permalink(channel, ts, _domain(body))
+    link = commands.permalink(channel, ts, _domain(body)) if ts else None
     _tell(client, channel, user, views.ask_posted(channel, link, anonymous))
 
 

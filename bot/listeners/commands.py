@@ -145,6 +145,9 @@ def post_question(
     message = views.ask_post(text, None if anonymous else user, topic)
     tag = {"event_type": "studybot_ask", "event_payload": {"nonce": uuid.uuid4().hex}}
     ts = SlackPoster(client).post(channel, message, tag)
+    if not ts:  # Slack took it without saying where: nothing to archive it under
+        log.warning("/ask question posted without a ts; not archived")
+        return channel, ts
     _, week = deps.this_week()
     try:
         question = qa.add_question(
@@ -364,7 +367,7 @@ def ask(
         log.warning("/ask could not post: %s", exc.error)
         respond(views.ask_failed(deps.channel, exc.error))
         return
-    link = permalink(channel, ts, command.get("team_domain"))
+    link = permalink(channel, ts, command.get("team_domain")) if ts else None
     respond(views.ask_posted(channel, link, anonymous=False))
 
 
