@@ -151,6 +151,9 @@ def usage_card(
     command: str, lines: list[tuple[str, str]], problem: str | None = None
 ) -> dict[str, Any]:
     """A short, ephemeral help card: what went wrong (if anything) and how to call the command."""
+    # escape() leaves entities as they are, so callers may pass text escaped already or not.
+    lines = [(escape(usage), escape(what)) for usage, what in lines]
+    problem = escape(problem) if problem else problem
     body = "\n".join(
         f"`{command}{(' ' + usage) if usage else ''}` — {what}" for usage, what in lines
     )
