@@ -39,7 +39,7 @@ def _url(value: str) -> str:
 
 def _channel(value: str) -> str:
     value = value.strip()
-    if not re.fullmatch(r"[CGD][A-Z0-9]{2,}", value):
+    if not re.fullmatch(r"[CGD][A-Z0-9]+", value):
         raise ValueError("must be a channel ID such as C0123ABCD (not a #name)")
     return value
 
@@ -47,7 +47,7 @@ def _channel(value: str) -> str:
 def _user_ids(value: str) -> tuple[str, ...]:
     ids = tuple(part.strip() for part in value.split(",") if part.strip())
     for user_id in ids:
-        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user_id):
+        if not re.fullmatch(r"[UW][A-Z0-9]+", user_id):
             raise ValueError(f"{user_id!r} is not a user ID such as U0123ABCD")
     return ids
 
