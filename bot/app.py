@@ -219,8 +219,12 @@ def create_app(
         app.action(action_id)(_guarded(listener))
     for callback_id, listener in VIEWS.items():
         app.view(callback_id)(_guarded(listener))
-    # Anything else Slack sends still gets a 2xx, or Slack keeps re-delivering it.
+    # Anything else Slack sends still gets a 2xx, or Slack keeps re-delivering it (or shows
+    # the member an error); registered last, so they only take what nothing else matched.
     app.event(re.compile(".*"))(_guarded(events.ignore))
+    app.command(re.compile(".*"))(_guarded(events.unknown_command))
+    app.action(re.compile(".*"))(_guarded(events.unknown_interaction))
+    app.view(re.compile(".*"))(_guarded(events.unknown_interaction))
     app.error(_log_error)
     return app
 

@@ -146,3 +146,10 @@ def test_socket_mode_asks_slack_api_url_for_a_connection(tmp_path, slack):
     )
     assert call is None or call.token == "xapp-test-token"
     assert [c.method for c in slack.calls if c.method == "apps.connections.open"]
+
+
+def test_an_unknown_command_gets_a_kind_answer_not_an_error(box):
+    reply = box.client.command("/notacommand", "x")
+    assert reply.status == 200
+    assert "/notacommand" in reply.json()["text"]
+    assert box.client.action("some_old_button", "v").status == 200
