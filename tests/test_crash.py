@@ -4,6 +4,7 @@ every message exactly once and the database is intact."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import sqlite3
@@ -76,8 +77,10 @@ class Delivery:
             status: int | None = client.event(
                 item["event"], event_id=item["id"], retry_num=retry, timeout=10
             ).status
-        except OSError:
-            status = None  # refused, reset, timed out: Slack would re-deliver
+        except (OSError, http.client.HTTPException, AttributeError):
+            # refused, reset, timed out, or a socket torn down under http.client mid-request
+            # (it then trips on a None socket): no answer, so Slack would re-deliver
+            status = None
         with self.lock:
             self.status[item["id"]] = status
             if status is not None and 200 <= status < 300:
