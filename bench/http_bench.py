@@ -212,6 +212,14 @@ def _figures(
         Figure(bench, f"bare_latency_c{c}", "ms", [x for r in bare for x in r.latencies_ms]),
         Figure(bench, f"bot_cpu_c{c}", "ms/req", [r.server_cpu_ms for r in bot]),
         Figure(bench, f"bare_cpu_c{c}", "ms/req", [r.server_cpu_ms for r in bare]),
+        Figure(
+            bench,
+            f"bot_failed_c{c}",
+            "per run",
+            [float(len(r.errors)) for r in bot],
+            target=Target("<=", 0, "p99"),
+            note="; ".join(sorted({e.split(": ", 1)[-1][:60] for r in bot for e in r.errors})),
+        ),
     ]
 
 

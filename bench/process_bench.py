@@ -20,7 +20,7 @@ CHUNK = 2000  # events signed at a time, well inside Bolt's 5-minute timestamp w
 def memory(sizes: Sizes, roadmap: Path) -> list[Figure]:
     """5: VmRSS of a fresh bot process (with the scheduler, as `studybot run` starts it) right
     after start-up and after ingesting `memory_events` message events over HTTP."""
-    startup, after, counts = [], [], {}
+    startup, after, counts, failed = [], [], {}, 0
     with Child("standin") as standin, tempfile.TemporaryDirectory(prefix="bench-rss-") as tmp:
         api_url = standin.ready["api_url"]
         traffic = Traffic(api_url, roadmap, seed=5)
@@ -32,7 +32,7 @@ def memory(sizes: Sizes, roadmap: Path) -> list[Figure]:
                 left = sizes.memory_events
                 while left > 0:
                     n = min(CHUNK, left)
-                    load.run(bot.ready["url"], traffic.messages(n), 16)
+                    failed += len(load.run(bot.ready["url"], traffic.messages(n), 16).errors)
                     left -= n
                 after.append(bot.ask("rss")["rss_kb"] / 1024)
             counts = archive_counts(db)
@@ -45,8 +45,8 @@ def memory(sizes: Sizes, roadmap: Path) -> list[Figure]:
             "MiB",
             after,
             target=limit,
-            note=f"bot recorded {counts}",
-            extra={"bot_database": counts},
+            note=f"bot recorded {counts}; {failed} events answered other than 200",
+            extra={"bot_database": counts, "failed_events": failed},
         ),
     ]
 

@@ -41,7 +41,9 @@ def test_quick_run_measures_every_benchmark_and_writes_json(tmp_path: Path) -> N
     for (bench, name), figure in figures.items():
         assert figure["n"] > 0, (bench, name)
         for stat in ("median", "p95", "p99"):
-            assert math.isfinite(figure[stat]) and figure[stat] > 0, (bench, name, stat)
+            assert math.isfinite(figure[stat]), (bench, name, stat)
+            # Failed requests may well be none; everything else measured something.
+            assert figure[stat] >= 0 if "failed" in name else figure[stat] > 0, (bench, name)
 
     # Every comparison is a ratio taken in the same run, at every concurrency.
     for c in report["sizes"]["concurrency"]:
