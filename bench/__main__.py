@@ -19,7 +19,7 @@ from typing import Any
 from bench import http_bench, process_bench, qa_bench
 from bench.config import FULL, QUICK, Sizes
 from bench.stats import Figure, table
-from bench.target import ROOT
+from bench.target import LOGS, ROOT
 
 
 @dataclasses.dataclass
@@ -127,12 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds": timings,
         "figures": [f.to_json() for f in figures],
         "targets_missed": missed if judge else None,
+        "logs": str(LOGS),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     verdict = f"targets missed: {', '.join(missed) or 'none'}" if judge else "targets not judged"
-    print(f"{verdict}; wrote {out}")
+    print(f"{verdict}; wrote {out}; the apps' logs are in {LOGS}")
     return 1 if args.strict and missed else 0
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -31,6 +33,7 @@ SECRET = "bench-signing-secret"
 CHANNEL = "C0STUDY01"
 BOT_TOKEN = "xoxb-bench-token"
 # What the bare app acks to every command: a constant, so the comparison measures the bot's work.
+_children = itertools.count(1)
 BARE_REPLY = {"response_type": "ephemeral", "text": "Week 3 of 12: Eigenvectors and eigenvalues"}
 
 
@@ -164,17 +167,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     os._exit(0)
 
 
+# One folder per benchmark run (by the runner's pid): the children's logs, kept for reading.
+LOGS = Path(tempfile.gettempdir()) / "studybot-bench-logs" / str(os.getpid())
+
+
 class Child:
-    """A target process driven over its stdin/stdout; `with Child("bot", ...) as bot:`."""
+    """A target process driven over its stdin/stdout; `with Child("bot", ...) as bot:`.
+    Its log (stderr) goes to LOGS/<kind>-<n>.log."""
 
     def __init__(self, kind: str, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.target", kind, *args],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.log = LOGS / f"{kind}-{next(_children)}.log"
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bench.target", kind, *args],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
         self.ready = self._read()
 
     def _read(self) -> dict[str, Any]:
@@ -183,7 +195,8 @@ class Child:
             if line.startswith("{"):  # anything else is a wrapper's chatter (e.g. a profiler)
                 return json.loads(line)
         code = self.proc.wait(timeout=10)
-        raise RuntimeError(f"bench target {self.proc.args} exited with {code} before answering")
+        tail = self.log.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"bench target {self.proc.args} exited with {code}:\n{tail}")
 
     def ask(self, command: str) -> dict[str, Any]:
         assert self.proc.stdin is not None
