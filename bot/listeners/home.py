@@ -8,8 +8,7 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot import blocks as bk
-from bot import home, progress
+from bot import home, progress, views
 from bot.db import transaction
 from bot.deps import Deps
 from bot.listeners import admin
@@ -93,20 +92,12 @@ def show_resources(
     topic = deps.roadmap.topic(topic_id)
     if topic is None or not body.get("trigger_id"):
         return
-    lines = []
-    for r in topic.resources:
-        cost = "free" if r.free else f"${r.cost_usd:,.2f}"
-        extra = " · ".join(
-            x for x in (r.kind, cost, r.section, f"~{r.hours:g} h" if r.hours else None) if x
-        )
-        lines.append(f"• <{r.url}|{bk.escape(r.title)}> — {extra}")
     view = {
         "type": "modal",
         "title": {"type": "plain_text", "text": "Resources"},
         "close": {"type": "plain_text", "text": "Close"},
-        "blocks": bk.fit(
-            [bk.header(topic.title), *bk.sections("\n".join(lines))], bk.MAX_VIEW_BLOCKS
-        ),
+        # The same listing /resources gives (no filter, so no buttons that need a channel).
+        "blocks": views.resources(deps.roadmap, topic)["blocks"],
     }
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
