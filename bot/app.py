@@ -202,14 +202,7 @@ def create_app(
     )
     app.deps = deps  # type: ignore[attr-defined]
 
-    def inject(context: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
-        context["deps"] = deps
-        context["recorders"] = RECORDERS
-        return next()
-
-    app.middleware(inject)
-    app.middleware(middleware.replay_guard())
-    app.middleware(middleware.once_per_event)
+    app.middleware(middleware.Front(deps, RECORDERS))
 
     for name, listener in COMMANDS.items():
         app.command(name)(_guarded(listener))

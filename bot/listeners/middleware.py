@@ -1,4 +1,4 @@
-"""Global middleware: hand listeners their dependencies; handle each Slack event once."""
+"""Global middleware: hand listeners their dependencies, refuse replays, handle each event once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.db import transaction
 from bot.deps import Deps
@@ -105,3 +106,21 @@ def _record(
             for record in recorders:
                 record(deps, event)
     return bool(fresh)
+
+
+class Front(Middleware):
+    """Every request's way in: hand listeners their dependencies, refuse replays, handle each
+    event once. One class rather than three function middlewares: Bolt builds keyword
+    arguments for every function middleware on every request, a third of its own overhead."""
+
+    def __init__(self, deps: Deps, recorders: Iterable[Recorder]) -> None:
+        self.deps = deps
+        self.recorders = tuple(recorders)
+        self.refuse_replays = replay_guard()
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        req.context["deps"] = self.deps
+        req.context["recorders"] = self.recorders
+        return self.refuse_replays(req, lambda: once_per_event(req.body, req.context, next))
