@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -104,6 +105,16 @@ class Calendar:
     @property
     def end(self) -> dt.date:
         return self.weeks[-1].end if self.weeks else self.start
+
+    @functools.cached_property
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """Each scheduled topic's first and last week index (kept: the calendar never changes)."""
+        found: dict[str, tuple[int, int]] = {}
+        for w in self.weeks:
+            if w.topic is not None:
+                first = found.get(w.topic.id, (w.index, w.index))[0]
+                found[w.topic.id] = (first, w.index)
+        return found
 
 
 def _slot(start: dt.date, day: dt.date) -> int:
@@ -235,8 +246,8 @@ def local_today(schedule: Schedule, now: dt.datetime) -> dt.date:
 
 
 def load_changes(db: sqlite_utils.Database) -> list[Change]:
-    rows = db.query("SELECT kind, week_start, topic_id FROM calendar_changes ORDER BY id")
-    return [Change(r["kind"], dt.date.fromisoformat(r["week_start"]), r["topic_id"]) for r in rows]
+    rows = db.execute("SELECT kind, week_start, topic_id FROM calendar_changes ORDER BY id")
+    return [Change(kind, dt.date.fromisoformat(start), topic_id) for kind, start, topic_id in rows]
 
 
 def record_change(

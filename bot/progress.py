@@ -58,18 +58,13 @@ class Standing:
 
 def standing(topics: Sequence[Topic], cal: Calendar, week: Week, done: Collection[str]) -> Standing:
     """Finished = every week of the topic lies before `week`; reached = finished or begun."""
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
-    for w in cal.weeks:
-        if w.topic is not None:
-            first.setdefault(w.topic.id, w.index)
-            last[w.topic.id] = w.index
+    spans = cal.spans
     if week.kind == "after":
         finished = list(topics)
     else:
-        finished = [t for t in topics if t.id in last and last[t.id] < week.index]
+        finished = [t for t in topics if t.id in spans and spans[t.id][1] < week.index]
     reached = {t.id for t in finished} | {
-        t.id for t in topics if t.id in first and first[t.id] <= week.index
+        t.id for t in topics if t.id in spans and spans[t.id][0] <= week.index
     }
     return Standing(
         done=sum(1 for t in topics if t.id in done),
