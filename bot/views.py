@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import blocks as bk
 from bot import progress
@@ -15,6 +15,7 @@ from bot.text import from_plain
 
 Block = dict[str, Any]
 Message = dict[str, Any]
+T = TypeVar("T")
 
 # Action ids (bot/app.py ACTIONS). Buttons of one message need distinct ids, so a family
 # that repeats in a message (did-you-mean, page arrows) gets a ":suffix" the pattern allows.
@@ -82,6 +83,25 @@ def usage(command: str, problem: str | None = None) -> Message:
 
 
 # --- small formatters -------------------------------------------------------------------
+
+# Blocks drawn from the roadmap alone, by the objects they were drawn from. A roadmap and a
+# calendar never change once built (a new file or change makes new ones), so their blocks
+# are rendered once instead of on every /nexttopic. Callers must not mutate what they get.
+_drawn: dict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = {}
+DRAWN_MAX = 512
+
+
+def _once(sources: tuple[object, ...], key: tuple[Any, ...], draw: Callable[[], T]) -> T:
+    """draw(), remembered for these source objects (by identity) and key."""
+    slot = (*map(id, sources), *key)
+    hit = _drawn.get(slot)
+    if hit is not None and all(a is b for a, b in zip(hit[0], sources, strict=True)):
+        return hit[1]
+    value = draw()
+    if len(_drawn) >= DRAWN_MAX:
+        _drawn.clear()  # a roadmap edit or a calendar change left old entries behind
+    _drawn[slot] = (sources, value)
+    return value
 
 
 def _day(d: dt.date, year: bool = False) -> str:
@@ -195,6 +215,10 @@ class TopicCard:
 
 
 def _topic_blocks(card: TopicCard, topic: Topic) -> list[Block]:
+    return _once((topic,), ("topic_blocks",), lambda: _draw_topic_blocks(topic))
+
+
+def _draw_topic_blocks(topic: Topic) -> list[Block]:
     out: list[Block] = []
     if topic.summary:
         out += bk.sections(_name(topic.summary, 2500))
@@ -211,12 +235,19 @@ def _topic_blocks(card: TopicCard, topic: Topic) -> list[Block]:
 
 
 def _next_line(card: TopicCard, after: Week) -> str:
-    cal, week = card.cal, after
+    started = card.week.kind == "topic"
+    return _once(
+        (card.cal, card.roadmap),
+        ("next_line", after.index, after.kind, started),
+        lambda: _draw_next_line(card.cal, card.roadmap, after, started),
+    )
+
+
+def _draw_next_line(cal: Calendar, roadmap: Roadmap, week: Week, started: bool) -> str:
     nxt = cal.next_topic_week(week)
     parts: list[str] = []
     if week.kind == "topic" and week.topic_week < week.topic_weeks:
         left = week.topic_weeks - week.topic_week
-        started = card.week.kind == "topic"
         parts.append(
             f"This topic continues for {_plural(left, 'more week')}."
             if started
@@ -225,7 +256,7 @@ def _next_line(card: TopicCard, after: Week) -> str:
     if nxt is None:
         parts.append("This is the last topic of the roadmap.")
     elif nxt.topic is not None:
-        when = due_at(card.roadmap.schedule, "weekly", nxt)
+        when = due_at(roadmap.schedule, "weekly", nxt)
         post = f", posted {when:%a %b %-d %H:%M %Z}" if when else ""
         parts.append(f"*Next:* {_topic_ref(nxt.topic)} from {_day(nxt.start)}{post}.")
     return " ".join(parts)
@@ -287,7 +318,16 @@ def _card(
 
 
 def next_topic(card: TopicCard) -> Message:
-    """The answer to /nexttopic for every kind of week, and the card "share" posts."""
+    """The answer to /nexttopic for every kind of week, and the card "share" posts.
+
+    Drawn once per calendar position, ticks and thread: most members of a group share the
+    same few, and this is the command members type most."""
+    week = card.week
+    key = ("next_topic", week.index, week.kind, card.done, card.thread_link, card.shared_by)
+    return _once((card.roadmap, card.cal), key, lambda: _draw_next_topic(card))
+
+
+def _draw_next_topic(card: TopicCard) -> Message:
     cal, week, roadmap = card.cal, card.week, card.roadmap
     extra: dict[str, Any] = {} if card.shared_by else {"response_type": "ephemeral"}
     if week.kind == "topic" and week.topic is not None:
