@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -615,3 +617,26 @@ def test_every_member_command_has_help(small: Sandbox, command: str):
     body = answer(small.client.command(command, "help"))
     assert f"How to use `{command}`" in shown(body)
     assert small.slack.posts() == []
+
+
+def test_nexttopic_follows_writes_from_another_process(small: Sandbox):
+    """The card is remembered between requests; a write by any process still shows at once."""
+    first = answer(small.client.command("/nexttopic"))
+    assert answer(small.client.command("/nexttopic")) == first
+    assert "0/4" in shown(first)
+    week = monday(SMALL, 2).date().isoformat()
+    script = (
+        "import datetime as dt, sys\n"
+        "from bot import calendar, db, progress\n"
+        "conn = db.connect(sys.argv[1])\n"
+        "progress.mark_done(conn, sys.argv[2], 'vectors', dt.datetime.now(dt.UTC))\n"
+        "if len(sys.argv) > 3:\n"
+        "    change = calendar.Change('skip', dt.date.fromisoformat(sys.argv[3]))\n"
+        "    calendar.record_change(conn, change)\n"
+    )
+    other = [sys.executable, "-c", script, str(small.deps.settings.db_path), MEMBER]
+    subprocess.run(other, check=True, cwd=Path(__file__).parent.parent)
+    ticked = shown(answer(small.client.command("/nexttopic")))
+    assert "1/4" in ticked and "In step with the group" in ticked
+    subprocess.run([*other, week], check=True, cwd=Path(__file__).parent.parent)
+    assert "No session this week" in shown(answer(small.client.command("/nexttopic")))

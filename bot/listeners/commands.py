@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks as bk
 from bot import progress as ticks
 from bot import qa, search, views
-from bot.calendar import Calendar, Week
+from bot.calendar import Calendar, Week, local_today
 from bot.deps import Deps
 from bot.listeners.qa import reply_asked_before
 from bot.posts import PostError
@@ -59,18 +59,17 @@ def permalink(channel: str, ts: str, team_domain: str | None) -> str:
 def thread_link(deps: Deps, week: Week, team_domain: str | None) -> str | None:
     """The link to this week's weekly post (its thread is the week's discussion), once sent.
 
-    The posts ledger belongs to bot/posts.py; until its migration exists there is no link."""
+    The posts ledger belongs to bot/posts.py (migration 0400)."""
     if week.kind != "topic":
         return None
-    db = deps.db
-    if not db["posts_ledger"].exists():
-        return None
     try:
-        row = db.execute(
+        row = deps.db.execute(
             "SELECT channel, ts FROM posts_ledger WHERE kind = 'weekly' AND week = ? "
             "AND status = 'sent' AND ts IS NOT NULL AND ts != '' "
-            "ORDER BY channel = ? DESC, rowid DESC LIMIT 1",
-            (week.key, deps.channel or ""),
+            # The study channel's post first (Deps.channel, in the same statement).
+            "ORDER BY channel = coalesce((SELECT value FROM kv WHERE key = 'channel'), ?) DESC,"
+            " rowid DESC LIMIT 1",
+            (week.key, deps.settings.channel or ""),
         ).fetchone()
     except sqlite3.OperationalError:  # a ledger of another shape: show the card without it
         log.warning("posts_ledger has no (kind, channel, week, status, ts); no thread link")
@@ -86,6 +85,18 @@ def topic_card(
     shared: bool = False,
 ) -> views.TopicCard:
     """The /nexttopic card: this week's, or (share button) the week of `topic`."""
+    if topic is None and not shared:
+        roadmap = deps.roadmap
+        today = local_today(roadmap.schedule, deps.now())
+        # The card holds the roadmap, so its id is not reused while remembered.
+        key = ("topic_card", user, team_domain, today, id(roadmap))
+        return deps.remembered(key, lambda: _topic_card(deps, user, team_domain, None, False))
+    return _topic_card(deps, user, team_domain, topic, shared)
+
+
+def _topic_card(
+    deps: Deps, user: str, team_domain: str | None, topic: Topic | None, shared: bool
+) -> views.TopicCard:
     cal, week = deps.this_week()
     if topic is not None and not (week.topic and week.topic.id == topic.id):
         week = cal.first_week_of(topic.id) or week
