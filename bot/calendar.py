@@ -6,14 +6,15 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Literal
 
 from bot.roadmap import PostTime, Roadmap, Schedule, Topic
 
 ChangeKind = Literal["skip", "extend", "pause", "resume"]
 PostKind = Literal["weekly", "nudge", "recap"]
+if TYPE_CHECKING:  # only for hints: `roadmap check` loads the calendar without a database
+    import sqlite_utils
+
 POST_KINDS: tuple[PostKind, ...] = ("weekly", "nudge", "recap")
 # A safety bound on the calendar's length (ten years of weeks); a pause with no resume ends
 # the calendar at its first paused week instead (week_of answers "paused" beyond it).

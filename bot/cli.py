@@ -9,12 +9,13 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from slack_sdk.errors import SlackApiError
-
-from bot.db import Pool
 from bot.roadmap import RoadmapError, RoadmapStore
 from bot.settings import ConfigError, Settings
+
+if TYPE_CHECKING:  # `roadmap check` needs neither the Slack client nor sqlite_utils
+    from bot.db import Pool
 
 log = logging.getLogger("studybot")
 
@@ -102,6 +103,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
     """The database pool and roadmap store; a problem with either is a configuration error."""
+    from bot.db import Pool
+
     try:
         pool = Pool(settings.db_path)
     except sqlite3.Error as exc:
@@ -175,6 +178,7 @@ def _run_http(app: object, settings: Settings, stop: threading.Event) -> None:
 
 def _run_socket_mode(app: object, settings: Settings, stop: threading.Event) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     # app.client already points at SLACK_API_URL; apps.connections.open gets the app token.
     handler = SocketModeHandler(app, settings.app_token, web_client=app.client)  # type: ignore[arg-type]
