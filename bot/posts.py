@@ -525,18 +525,18 @@ def recap(ctx: Context) -> dict[str, Any]:
     topic = week.topic
     assert topic is not None
     start, _ = week_span(week, ctx.tz)
-    asked = _qa("recap", lambda: qa.questions_between(ctx.db, start, ctx.now), [])
-    answered = sum(1 for q in asked if not unanswered(q))
+    # Answered here means not unanswered(): replied to, or marked ✅.
+    asked, answered = _qa("recap", lambda: qa.count_between(ctx.db, start, ctx.now), (0, 0))
     helpers = _qa("recap", lambda: qa.answerers_between(ctx.db, start, ctx.now), [])
     title = f"Week {week.study_week} recap: {topic.title}"
     out: list[bk.Block] = [
         bk.header(title),
         bk.section(
-            f"*{len(asked)}* question{'s' if len(asked) != 1 else ''} asked this week, "
+            f"*{asked}* question{'s' if asked != 1 else ''} asked this week, "
             f"*{answered}* answered."
             + (
-                f" The {len(asked) - answered} still open carry over to next week's post."
-                if len(asked) > answered
+                f" The {asked - answered} still open carry over to next week's post."
+                if asked > answered
                 else ""
             )
         ),
@@ -550,7 +550,7 @@ def recap(ctx: Context) -> dict[str, Any]:
     if thanks:
         out.append(bk.section(":raised_hands: *Thank you* " + ", ".join(thanks[:25]) + "!"))
     out.append(bk.section(f"*What's next*\n{_whats_next(ctx)}"))
-    fallback = f"{title}: {len(asked)} questions asked, {answered} answered."
+    fallback = f"{title}: {asked} questions asked, {answered} answered."
     return bk.message(fallback, out)
 
 

@@ -6,6 +6,7 @@ CONTRACT (used by commands, posts and home; keep these signatures):
                source="channel", anonymous=False) -> Question     (idempotent on channel+ts)
   get_question(db, question_id) -> Question | None
   questions_between(db, start, end) -> list[Question]            (asked in [start, end), oldest first)
+  count_between(db, start, end) -> (asked, answered or replied to)
   open_questions(db, *, asked_before=None, asked_since=None, topic_id=None, user=None,
                  exclude_user=None, limit=None) -> list[Question] (unanswered, oldest first)
   answers_for(db, question_id) -> list[Answer]
@@ -254,6 +255,19 @@ def questions_between(
     return _questions(
         db, "asked_at >= ? AND asked_at < ? ORDER BY asked_at, id", (iso(start), iso(end))
     )
+
+
+def count_between(
+    db: sqlite_utils.Database, start: dt.datetime, end: dt.datetime
+) -> tuple[int, int]:
+    """(asked, replied to or answered) among questions asked in [start, end): a recap counts
+    thousands of questions without building them."""
+    asked, replied = db.execute(
+        "SELECT count(*), coalesce(sum(status = 'answered' OR answer_count > 0), 0)"
+        " FROM qa_questions WHERE deleted = 0 AND asked_at >= ? AND asked_at < ?",
+        (iso(start), iso(end)),
+    ).fetchone()
+    return asked, replied
 
 
 def open_questions(
