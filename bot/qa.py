@@ -588,13 +588,19 @@ def _refresh(db: sqlite_utils.Database, question_id: int) -> None:
     if row is None:
         return
     channel, ts, asker = row
+    # Two indexed lookups (the question's own marks, its answers' marks): one condition with
+    # OR … IN hid item_ts from the planner, which then read every ✅ in the channel.
     marks = db.execute(
-        "SELECT m.item_ts, m.marked_at FROM qa_marks m WHERE m.channel = ?"
-        " AND (m.user = ? OR m.organizer = 1)"
-        " AND (m.item_ts = ? OR m.item_ts IN"
-        "      (SELECT a.ts FROM qa_answers a WHERE a.question_id = ? AND a.deleted = 0))"
-        " ORDER BY m.marked_at, m.rowid",
-        (channel, asker, ts, question_id),
+        "SELECT item_ts, marked_at FROM ("
+        " SELECT m.item_ts, m.marked_at, m.rowid AS r FROM qa_marks m"
+        "  WHERE m.channel = :channel AND m.item_ts = :ts AND (m.user = :asker OR m.organizer = 1)"
+        " UNION ALL"
+        " SELECT m.item_ts, m.marked_at, m.rowid FROM qa_answers a"
+        "  JOIN qa_marks m ON m.channel = a.channel AND m.item_ts = a.ts"
+        "  WHERE a.question_id = :question_id AND a.deleted = 0"
+        "  AND (m.user = :asker OR m.organizer = 1)"
+        ") ORDER BY marked_at, r",
+        {"channel": channel, "ts": ts, "asker": asker, "question_id": question_id},
     ).fetchall()
     on_answers = [item for item, _ in marks if item != ts]
     db.execute(
