@@ -123,6 +123,7 @@ _Q_COLUMNS = (
     "id, channel, ts, user, text, asked_at, topic_id, week, source, anonymous, status, "
     "accepted_answer_ts, answer_count, permalink, thread_ts, resolved_at"
 )
+_Q_COLUMNS_OF_Q = ", ".join(f"q.{c.strip()}" for c in _Q_COLUMNS.split(","))
 _A_COLUMNS = "id, question_id, channel, ts, user, text, answered_at, thread_ts"
 
 
@@ -627,7 +628,7 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_TERMS = 16
 # How many of a query's newest matches are ranked, per index (see search()).
 RANKED_MATCHES = 500
-SCANNED_MATCHES = 5000
+SCANNED_MATCHES = 1000
 # A prefix* needs this many characters: a shorter one would merge thousands of doclists.
 MIN_PREFIX = 3
 SNIPPET_WORDS = 30
@@ -778,7 +779,9 @@ def _answer_owners(db: sqlite_utils.Database, answer_ids: list[int]) -> dict[int
 def _ranked_filtered(
     db: sqlite_utils.Database, match: str, where: str, params: list, limit: int
 ) -> list[tuple[int, int | None]]:
-    """With filters: join each match to its question, rank only what passes."""
+    """With filters: join each match to its question, rank only what passes. CROSS JOIN
+    keeps the full-text index first: SQLite otherwise started from the questions passing
+    the filter and ran the MATCH once per question (seconds on a large archive)."""
     floors = [_floor(db, t, match, SCANNED_MATCHES) for t in ("qa_questions_fts", "qa_answers_fts")]
     # SQLite returns the bare column (answer_id) from the row holding min(score): the
     # best-matching text of each question.
@@ -786,13 +789,13 @@ def _ranked_filtered(
         SELECT question_id, min(score) AS best, answer_id FROM (
             SELECT q.id AS question_id, bm25(qa_questions_fts) * {QUESTION_WEIGHT} AS score,
                    NULL AS answer_id
-              FROM qa_questions_fts JOIN qa_questions q ON q.id = qa_questions_fts.rowid
+              FROM qa_questions_fts CROSS JOIN qa_questions q ON q.id = qa_questions_fts.rowid
              WHERE qa_questions_fts MATCH ? AND qa_questions_fts.rowid >= ?
                AND q.deleted = 0 AND {where}
             UNION ALL
             SELECT q.id, bm25(qa_answers_fts), a.id
-              FROM qa_answers_fts JOIN qa_answers a ON a.id = qa_answers_fts.rowid
-              JOIN qa_questions q ON q.id = a.question_id
+              FROM qa_answers_fts CROSS JOIN qa_answers a ON a.id = qa_answers_fts.rowid
+              CROSS JOIN qa_questions q ON q.id = a.question_id
              WHERE qa_answers_fts MATCH ? AND qa_answers_fts.rowid >= ?
                AND a.deleted = 0 AND q.deleted = 0 AND {where}
         ) GROUP BY question_id ORDER BY best, question_id LIMIT ?
@@ -921,21 +924,23 @@ def similar_answered(
     # The index stems words (porter), so plurals and -ing forms find each other.
     match = " OR ".join(f'"{w}"' for w in words)
     floor = _floor(db, "qa_questions_fts", match, RANKED_MATCHES)
+    # CROSS JOIN keeps the full-text index first: otherwise SQLite may start from the
+    # answered questions and run the MATCH once for each of them.
     rows = db.execute(
-        "SELECT q.id, q.text FROM qa_questions_fts JOIN qa_questions q"
+        f"SELECT {_Q_COLUMNS_OF_Q} FROM qa_questions_fts CROSS JOIN qa_questions q"
         " ON q.id = qa_questions_fts.rowid WHERE qa_questions_fts MATCH ?"
         " AND qa_questions_fts.rowid >= ? AND q.status = 'answered' AND q.deleted = 0"
         " AND q.id != ? ORDER BY qa_questions_fts.rank LIMIT 20",
         (match, floor, question.id),
     ).fetchall()
     mine = _keywords(question.text)
+    candidates = {c.id: c for c in map(_question, rows)}
     scored = sorted(
-        (-score, candidate_id)
-        for candidate_id, text in rows
-        if (score := _jaccard(mine, _keywords(text))) >= MIN_SIMILARITY
+        (-score, c.id)
+        for c in candidates.values()
+        if (score := _jaccard(mine, _keywords(c.text))) >= MIN_SIMILARITY
     )
-    found = [get_question(db, candidate_id) for _, candidate_id in scored[:limit]]
-    return [q for q in found if q is not None]
+    return [candidates[candidate_id] for _, candidate_id in scored[:limit]]
 
 
 def claim_asked_before(db: sqlite_utils.Database, question_id: int) -> bool:
