@@ -925,12 +925,14 @@ def similar_answered(
     match = " OR ".join(f'"{w}"' for w in words)
     floor = _floor(db, "qa_questions_fts", match, RANKED_MATCHES)
     # CROSS JOIN keeps the full-text index first: otherwise SQLite may start from the
-    # answered questions and run the MATCH once for each of them.
+    # answered questions and run the MATCH once for each of them. bm25() rather than the rank
+    # column: FTS5 ranks every match for `ORDER BY rank`, bm25() is computed only for the
+    # answered ones (none, in a new group: 1.7 -> 0.6 ms).
     rows = db.execute(
         f"SELECT {_Q_COLUMNS_OF_Q} FROM qa_questions_fts CROSS JOIN qa_questions q"
         " ON q.id = qa_questions_fts.rowid WHERE qa_questions_fts MATCH ?"
         " AND qa_questions_fts.rowid >= ? AND q.status = 'answered' AND q.deleted = 0"
-        " AND q.id != ? ORDER BY qa_questions_fts.rank LIMIT 20",
+        " AND q.id != ? ORDER BY bm25(qa_questions_fts) LIMIT 20",
         (match, floor, question.id),
     ).fetchall()
     mine = _keywords(question.text)
