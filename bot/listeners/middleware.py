@@ -18,7 +18,8 @@ from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 
-Recorder = Callable[[Deps, dict[str, Any]], None]
+# A recorder may say what it did (e.g. "question"); listeners find it in context["recorded"].
+Recorder = Callable[[Deps, dict[str, Any]], str | None]
 
 # Slack refuses timestamps older than five minutes; a signature seen within that window again
 # is a replay (a captured request re-sent), so it is refused too.
@@ -78,7 +79,7 @@ def once_per_event(
         return next()
     deps: Deps = context["deps"]
     try:
-        fresh = _record(deps, event_id, event, context.get("recorders", ()))
+        fresh = _record(deps, event_id, event, context.get("recorders", ()), context)
     except sqlite3.OperationalError as exc:
         # Busy or failing database: nothing was kept, so Slack must deliver it again.
         log.error("could not record event %s (%s); Slack will re-deliver it", event_id, exc)
@@ -95,16 +96,22 @@ def once_per_event(
 
 
 def _record(
-    deps: Deps, event_id: str, event: dict[str, Any], recorders: Iterable[Recorder]
+    deps: Deps,
+    event_id: str,
+    event: dict[str, Any],
+    recorders: Iterable[Recorder],
+    context: dict[str, Any] | None = None,
 ) -> bool:
-    """Mark the event seen and run the recorders, in one transaction; False if seen before."""
+    """Mark the event seen and run the recorders, in one transaction; False if seen before.
+    What the recorders did goes in context["recorded"], so listeners need not look again."""
     with transaction(deps.db) as conn:
         fresh = conn.execute(
             "INSERT OR IGNORE INTO events_seen (event_id) VALUES (?)", (event_id,)
         ).rowcount
         if fresh:
-            for record in recorders:
-                record(deps, event)
+            done = [record(deps, event) for record in recorders]
+            if context is not None:
+                context["recorded"] = done
     return bool(fresh)
 
 

@@ -40,13 +40,19 @@ USAGE = [
 # --- recording (inside the dedupe transaction, before the ack) -----------------------------
 
 
-def record(deps: Deps, event: dict[str, Any]) -> None:
-    """Runs inside the event-dedupe transaction, before the ack: the archive's writes."""
+# What record_message did when the message was the study channel's.
+ARCHIVED = frozenset({"question", "answer", "edited"})
+
+
+def record(deps: Deps, event: dict[str, Any]) -> str | None:
+    """Runs inside the event-dedupe transaction, before the ack: the archive's writes.
+    Returns what record_message did with a message (None for anything else)."""
     kind = event.get("type")
     if kind == "message":
-        record_message(deps, event)
-    elif kind in ("reaction_added", "reaction_removed"):
+        return record_message(deps, event)
+    if kind in ("reaction_added", "reaction_removed"):
         record_reaction(deps, event)
+    return None
 
 
 def record_message(deps: Deps, event: dict[str, Any], *, at: dt.datetime | None = None) -> str:
@@ -278,13 +284,20 @@ def on_message(ack: Ack, event: dict[str, Any], context: dict[str, Any], client:
     """After the ack: replies such as "asked before"."""
     ack()
     deps: Deps = context["deps"]
+    # What the archive did with it, before the ack (absent for an event without an id).
+    recorded = context.get("recorded")
     channel = event.get("channel")
-    if not channel or channel != deps.channel:
+    # Archived here means the study channel; else (chatter, or not known) look it up.
+    if (recorded is None or ARCHIVED.isdisjoint(recorded)) and (
+        not channel or channel != deps.channel
+    ):
         return
     verify_marks(deps, client)
+    if recorded is not None and "question" not in recorded:
+        return
     message = _dict(event.get("message")) if event.get("subtype") == "message_changed" else event
     ts = message.get("ts")
-    if not isinstance(ts, str):
+    if not isinstance(ts, str) or not isinstance(channel, str):
         return
     question = qa.question_at(deps.db, channel, ts)
     if question is not None:
