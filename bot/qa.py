@@ -386,8 +386,23 @@ def add_answer(
         ).rowcount
         conn.execute("DELETE FROM qa_pending WHERE channel = ? AND ts = ?", (channel, ts))
         if fresh:
-            _refresh(db, question_id)
+            _count_answer(db, question_id, channel, ts)
     return bool(fresh)
+
+
+def _count_answer(db: sqlite_utils.Database, question_id: int, channel: str, ts: str) -> None:
+    """A new answer: one more on the count, unless a ✅ was already waiting on it (then the
+    status may change too). Every answer comes through here: one lookup, not a refresh."""
+    waiting = db.execute(
+        "SELECT 1 FROM qa_marks WHERE channel = ? AND item_ts = ? LIMIT 1", (channel, ts)
+    ).fetchone()
+    if waiting:
+        _refresh(db, question_id)
+    else:  # a hidden answer (to a deleted question) is not counted, as in _refresh
+        db.execute(
+            "UPDATE qa_questions SET answer_count = answer_count + 1 WHERE id = ? AND deleted = 0",
+            (question_id,),
+        )
 
 
 def add_pending(
