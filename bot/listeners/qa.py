@@ -99,7 +99,8 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
     if thread_ts is not None and not isinstance(thread_ts, str):
         return "ignored"
     backfill = at is not None
-    if _archived(db, channel, ts):
+    archived, parent = _lookup(db, channel, ts, thread_ts)
+    if archived:
         if backfill:  # history holds the current text: catch up on edits made while away
             qa.edit_message(db, channel, ts, text)
         return "known"
@@ -109,7 +110,6 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
             return "ignored"
         _ask(deps, channel, ts, user, text, at, source="backfill" if backfill else "channel")
         return "question"
-    parent = _question_id(db, channel, thread_ts)
     when = at or deps.now()
     if parent is not None:
         qa.add_answer(
@@ -184,22 +184,18 @@ def _ask(
     )
 
 
-def _archived(db: sqlite_utils.Database, channel: str, ts: str) -> bool:
-    return bool(
-        db.execute(
-            "SELECT 1 FROM qa_questions WHERE channel = ? AND ts = ?"
-            " UNION ALL SELECT 1 FROM qa_answers WHERE channel = ? AND ts = ? LIMIT 1",
-            (channel, ts, channel, ts),
-        ).fetchone()
-    )
-
-
-def _question_id(db: sqlite_utils.Database, channel: str, ts: str) -> int | None:
-    """The question at channel+ts, deleted or not (a reply to a deleted one stays hidden)."""
-    row = db.execute(
-        "SELECT id FROM qa_questions WHERE channel = ? AND ts = ?", (channel, ts)
+def _lookup(
+    db: sqlite_utils.Database, channel: str, ts: str, thread_ts: str | None
+) -> tuple[bool, int | None]:
+    """Is the message archived already, and the question at thread_ts (deleted or not: a
+    reply to a deleted one stays hidden)? One statement: it runs inside the write lock."""
+    archived, parent = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM qa_questions WHERE channel = :c AND ts = :ts)"
+        " OR EXISTS (SELECT 1 FROM qa_answers WHERE channel = :c AND ts = :ts),"
+        " (SELECT id FROM qa_questions WHERE channel = :c AND ts = :thread)",
+        {"c": channel, "ts": ts, "thread": thread_ts},
     ).fetchone()
-    return row[0] if row else None
+    return bool(archived), parent
 
 
 def _latest_thread_question(
