@@ -895,6 +895,7 @@ _STOPWORDS = frozenset(
     whom why will with would you your yours""".split()  # noqa: SIM905 - a readable word list
 )
 MIN_SIMILARITY = 0.6
+SIMILAR_TERMS = 8
 
 
 def _words(text: str) -> list[str]:
@@ -933,7 +934,9 @@ def similar_answered(
     db: sqlite_utils.Database, question: Question, limit: int = 3
 ) -> list[Question]:
     """Answered questions that closely match `question` (its keywords, mostly the same)."""
-    words = sorted(set(_words(question.text)))[:MAX_TERMS]
+    # Its most specific (longest) words find the candidates: a close match shares most of
+    # them, and each word fewer is one doclist fewer to merge after every question.
+    words = sorted(set(_words(question.text)), key=lambda w: (-len(w), w))[:SIMILAR_TERMS]
     if not words:
         return []
     # The index stems words (porter), so plurals and -ing forms find each other.
