@@ -29,8 +29,10 @@ class Deps:
     clock: Clock
     # The last calendar built, with what it was built from: the roadmap and the changes are
     # immutable, and rebuilding the calendar was a third of every /nexttopic's time.
-    _calendars: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    _remembered: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+    _calendars: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _remembered: threading.local = field(
+        default_factory=threading.local, init=False, repr=False, compare=False
+    )
 
     @property
     def db(self) -> sqlite_utils.Database:
