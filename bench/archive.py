@@ -81,8 +81,8 @@ def fill(
             if first and rng.random() < MARKED:
                 marks.append((first[0], message.user, min(first[1] + dt.timedelta(hours=1), end)))
         # The asker's ✅ on the first answer: the question is answered, as most are. Added
-        # after the messages: each write re-reads the channel's marks (qa._refresh), so
-        # interleaving them would make the build quadratic in time (the end state is the same).
+        # after the messages (the end state is the same): when _refresh still read every mark
+        # of the channel, interleaving them made the build quadratic in time.
         for item_ts, user, at in marks:
             qa.add_mark(
                 db, channel=CHANNEL, item_ts=item_ts, user=user, kind="white_check_mark", at=at
