@@ -127,8 +127,12 @@ class transaction:
 
     def __enter__(self) -> sqlite3.Connection:
         if not self.conn.in_transaction:
-            if self.lock is not None:
-                self.lock.acquire()
+            # As long as SQLite would wait, so a database held by another process still fails
+            # (and is answered 503) in time instead of queueing every writer behind it.
+            if self.lock is not None and not self.lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+                raise sqlite3.OperationalError(
+                    "database is locked (waited for this process's writers)"
+                )
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
             except BaseException:

@@ -51,3 +51,48 @@ def test_each_thread_gets_its_own_connection(tmp_path):
     assert len(set(seen)) == 8
     assert pool.get()["kv"].count == 8
     pool.close()
+
+
+def test_a_queued_writer_gives_up_instead_of_waiting_forever(tmp_path):
+    """Writers of one process queue on a lock; none waits there longer than SQLite would, so a
+    transaction left open (a stuck thread) costs others an error (a 503), not a hang."""
+    import sqlite3
+    import threading
+
+    from bot import db as dbmod
+
+    path = tmp_path / "held.db"
+    migrate(connect(path))
+    opened, release = threading.Event(), threading.Event()
+
+    def stuck() -> None:
+        with dbmod.transaction(connect(path)):
+            opened.set()
+            release.wait(60)
+
+    outcomes: list[str] = []
+
+    def write() -> None:
+        conn = connect(path)
+        try:
+            with dbmod.transaction(conn) as c:
+                c.execute("INSERT INTO kv (key, value) VALUES ('k', 'v')")
+            outcomes.append("written")
+        except sqlite3.OperationalError as exc:
+            outcomes.append(str(exc))
+
+    original = dbmod.BUSY_TIMEOUT_MS
+    dbmod.BUSY_TIMEOUT_MS = 300  # the queue's wait follows SQLite's; kept short here
+    holder = threading.Thread(target=stuck)
+    holder.start()
+    try:
+        assert opened.wait(10)
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=20)
+        assert not writer.is_alive() and release.is_set() is False
+        assert outcomes and "locked" in outcomes[0], outcomes
+    finally:
+        dbmod.BUSY_TIMEOUT_MS = original
+        release.set()
+        holder.join()
