@@ -178,3 +178,33 @@ def test_permalinks():
     assert qa.permalink("https://t.slack.com", "C1", "2.000001", "1.000200") == (
         "https://t.slack.com/archives/C1/p2000001?thread_ts=1.000200&cid=C1"
     )
+
+
+def test_a_filtered_search_looks_further_back_before_saying_no_match(tmp_path, monkeypatch):
+    database = connect(tmp_path / "deep.db")
+    migrate(database)
+
+    def ask(i: int, user: str, topic: str) -> qa.Question:
+        return qa.add_question(
+            database,
+            channel="C1",
+            ts=f"{1700000000 + i}.000001",
+            user=user,
+            text=f"matrix question number {i}?",
+            asked_at=T0 + dt.timedelta(minutes=i),
+            topic_id=topic,
+        )
+
+    mine = ask(0, "UME", "linear-algebra")
+    for i in range(1, 31):  # newer matches of the same word, none passing the filters
+        ask(i, "UOTHER", "calculus")
+    monkeypatch.setattr(qa, "SCANNED_MATCHES", 10)
+    monkeypatch.setattr(qa, "DEEP_SCANNED_MATCHES", 100)
+    assert [h.question.id for h in qa.search(database, "matrix", user="UME")] == [mine.id]
+    hits = qa.search(database, "matrix", topic_id="linear-algebra")
+    assert [h.question.id for h in hits] == [mine.id]
+    # Further back than even the deeper look: no hit, and capped says so.
+    monkeypatch.setattr(qa, "DEEP_SCANNED_MATCHES", 20)
+    query = qa.fts_query("matrix")
+    assert qa.search(database, query, user="UME") == []
+    assert qa.capped(database, query, filtered=True, deep=True)

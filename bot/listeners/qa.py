@@ -419,6 +419,12 @@ def qa_command(
     respond(**results_message(deps, client, user, query, filters))
 
 
+CAPPED_NOTE = (
+    "These words are in very many messages, so the most recent ones were ranked: "
+    "add a word to search them all."
+)
+
+
 def results_message(
     deps: Deps,
     client: WebClient,
@@ -451,8 +457,11 @@ def results_message(
         head = f"*{what}*"
         empty = "No open questions" if status else "No questions"
     scope = _scope(deps, filters)
+    filtered = bool(filters["topic"] or filters["unanswered"] or filters["mine"])
     if not items:
         text = f"{empty}{scope}."
+        if query is not None and qa.capped(db, query, filtered=filtered, deep=True):
+            text += f" {CAPPED_NOTE}"
         return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
     base = team_url(deps, client)
     organizer: list[bool] = []  # asked of Slack at most once, and only if it matters
@@ -472,12 +481,8 @@ def results_message(
     notes = []
     if len(items) == RESULTS:
         notes.append(f"Showing the first {RESULTS}; add words or filters to narrow it down.")
-    filtered = bool(filters["topic"] or filters["unanswered"] or filters["mine"])
     if query is not None and qa.capped(db, query, filtered=filtered):
-        notes.append(
-            "These words are in very many messages, so the most recent ones were ranked: "
-            "add a word to search them all."
-        )
+        notes.append(CAPPED_NOTE)
     if query is not None and query.ignored:
         shown = ", ".join(f"`{bk.escape(i)}`" for i in query.ignored[:5])
         notes.append(
