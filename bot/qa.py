@@ -644,7 +644,6 @@ MAX_TERMS = 16
 # How many of a query's newest matches are ranked, per index (see search()).
 RANKED_MATCHES = 500
 SCANNED_MATCHES = 1000
-DEEP_SCANNED_MATCHES = 5000
 # A prefix* needs this many characters: a shorter one would merge thousands of doclists.
 MIN_PREFIX = 3
 SNIPPET_WORDS = 30
@@ -721,11 +720,7 @@ def search(
         return []
     where, params = _filters(status=status, topic_id=topic_id, user=user, prefix="q.")
     if params:
-        ranked = _ranked_filtered(db, q.match, where, params, limit, SCANNED_MATCHES)
-        if not ranked and capped(db, q, filtered=True):
-            # Nothing among the newest matches passes the filters: look further back once
-            # (rare, and a member told "no match" would stop looking for an old answer).
-            ranked = _ranked_filtered(db, q.match, where, params, limit, DEEP_SCANNED_MATCHES)
+        ranked = _ranked_filtered(db, q.match, where, params, limit)
     else:
         ranked = _ranked(db, q.match, limit)
     hits: list[Hit] = []
@@ -797,12 +792,12 @@ def _answer_owners(db: sqlite_utils.Database, answer_ids: list[int]) -> dict[int
 
 
 def _ranked_filtered(
-    db: sqlite_utils.Database, match: str, where: str, params: list, limit: int, depth: int
+    db: sqlite_utils.Database, match: str, where: str, params: list, limit: int
 ) -> list[tuple[int, int | None]]:
     """With filters: join each match to its question, rank only what passes. CROSS JOIN
     keeps the full-text index first: SQLite otherwise started from the questions passing
     the filter and ran the MATCH once per question (seconds on a large archive)."""
-    floors = [_floor(db, t, match, depth) for t in ("qa_questions_fts", "qa_answers_fts")]
+    floors = [_floor(db, t, match, SCANNED_MATCHES) for t in ("qa_questions_fts", "qa_answers_fts")]
     # SQLite returns the bare column (answer_id) from the row holding min(score): the
     # best-matching text of each question.
     sql = f"""
@@ -824,12 +819,10 @@ def _ranked_filtered(
     return [(qid, aid) for qid, _, aid in db.execute(sql, args).fetchall()]
 
 
-def capped(
-    db: sqlite_utils.Database, query: Query, *, filtered: bool = False, deep: bool = False
-) -> bool:
-    """Did search() leave older matches unranked (a word in very many messages)? `deep`:
-    even after looking further back, as a filtered search that found nothing does."""
-    depth = (DEEP_SCANNED_MATCHES if deep else SCANNED_MATCHES) if filtered else RANKED_MATCHES
+def capped(db: sqlite_utils.Database, query: Query, *, filtered: bool = False) -> bool:
+    """Did search() leave older matches unranked (a word in very many messages)? Also when
+    it found nothing: the member is told to add a word rather than that nothing matches."""
+    depth = SCANNED_MATCHES if filtered else RANKED_MATCHES
     return bool(query.match) and any(
         _floor(db, table, query.match, depth + 1)
         for table in ("qa_questions_fts", "qa_answers_fts")

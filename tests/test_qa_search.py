@@ -224,6 +224,16 @@ def test_very_common_words_rank_the_newest_matches_and_say_so(qa_box, monkeypatc
     assert "number 5" in message and "number 0" not in message
 
 
+def test_a_filtered_search_with_nothing_in_reach_says_add_a_word(qa_box, monkeypatch):
+    say(qa_box, ASKER, "Gradient question of my own?")
+    for i in range(6):
+        say(qa_box, OTHER, f"Gradient question number {i}?")
+    assert "of my own" in all_text(qa_search(qa_box, "mine gradient", user=ASKER))
+    monkeypatch.setattr(qa, "SCANNED_MATCHES", 3)  # only the newest three are scanned
+    message = all_text(qa_search(qa_box, "mine gradient", user=ASKER))
+    assert "No questions or answers match" in message and "add a word" in message
+
+
 def test_many_results_stay_within_the_block_limit(qa_box):
     for i in range(30):
         say(qa_box, OTHER, f"Gradient question number {i}?")

@@ -460,7 +460,7 @@ def results_message(
     filtered = bool(filters["topic"] or filters["unanswered"] or filters["mine"])
     if not items:
         text = f"{empty}{scope}."
-        if query is not None and qa.capped(db, query, filtered=filtered, deep=True):
+        if query is not None and qa.capped(db, query, filtered=filtered):
             text += f" {CAPPED_NOTE}"
         return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
     base = team_url(deps, client)
