@@ -84,9 +84,9 @@ def usage(command: str, problem: str | None = None) -> Message:
 
 # --- small formatters -------------------------------------------------------------------
 
-# Blocks drawn from the roadmap alone, by the objects they were drawn from. A roadmap and a
-# calendar never change once built (a new file or change makes new ones), so their blocks
-# are rendered once instead of on every /nexttopic. Callers must not mutate what they get.
+# Messages drawn from the roadmap and calendar, by the objects they were drawn from. Neither
+# changes once built (a new file or change makes new ones), so a message is rendered once
+# instead of on every /nexttopic. Callers must not mutate what they get.
 _drawn: dict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = {}
 DRAWN_MAX = 512
 
@@ -215,10 +215,6 @@ class TopicCard:
 
 
 def _topic_blocks(card: TopicCard, topic: Topic) -> list[Block]:
-    return _once((topic,), ("topic_blocks",), lambda: _draw_topic_blocks(topic))
-
-
-def _draw_topic_blocks(topic: Topic) -> list[Block]:
     out: list[Block] = []
     if topic.summary:
         out += bk.sections(_name(topic.summary, 2500))
@@ -235,19 +231,12 @@ def _draw_topic_blocks(topic: Topic) -> list[Block]:
 
 
 def _next_line(card: TopicCard, after: Week) -> str:
-    started = card.week.kind == "topic"
-    return _once(
-        (card.cal, card.roadmap),
-        ("next_line", after.index, after.kind, started),
-        lambda: _draw_next_line(card.cal, card.roadmap, after, started),
-    )
-
-
-def _draw_next_line(cal: Calendar, roadmap: Roadmap, week: Week, started: bool) -> str:
+    cal, week = card.cal, after
     nxt = cal.next_topic_week(week)
     parts: list[str] = []
     if week.kind == "topic" and week.topic_week < week.topic_weeks:
         left = week.topic_weeks - week.topic_week
+        started = card.week.kind == "topic"
         parts.append(
             f"This topic continues for {_plural(left, 'more week')}."
             if started
@@ -256,7 +245,7 @@ def _draw_next_line(cal: Calendar, roadmap: Roadmap, week: Week, started: bool) 
     if nxt is None:
         parts.append("This is the last topic of the roadmap.")
     elif nxt.topic is not None:
-        when = due_at(roadmap.schedule, "weekly", nxt)
+        when = due_at(card.roadmap.schedule, "weekly", nxt)
         post = f", posted {when:%a %b %-d %H:%M %Z}" if when else ""
         parts.append(f"*Next:* {_topic_ref(nxt.topic)} from {_day(nxt.start)}{post}.")
     return " ".join(parts)

@@ -66,10 +66,8 @@ def thread_link(deps: Deps, week: Week, team_domain: str | None) -> str | None:
         row = deps.db.execute(
             "SELECT channel, ts FROM posts_ledger WHERE kind = 'weekly' AND week = ? "
             "AND status = 'sent' AND ts IS NOT NULL AND ts != '' "
-            # The study channel's post first (Deps.channel, in the same statement).
-            "ORDER BY channel = coalesce((SELECT value FROM kv WHERE key = 'channel'), ?) DESC,"
-            " rowid DESC LIMIT 1",
-            (week.key, deps.settings.channel or ""),
+            "ORDER BY channel = ? DESC, rowid DESC LIMIT 1",
+            (week.key, deps.channel or ""),
         ).fetchone()
     except sqlite3.OperationalError:  # a ledger of another shape: show the card without it
         log.warning("posts_ledger has no (kind, channel, week, status, ts); no thread link")

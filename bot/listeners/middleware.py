@@ -79,7 +79,7 @@ def once_per_event(
         return next()
     deps: Deps = context["deps"]
     try:
-        fresh = _record(deps, event_id, event, context.get("recorders", ()), context)
+        recorded = _record(deps, event_id, event, context.get("recorders", ()))
     except sqlite3.OperationalError as exc:
         # Busy or failing database: nothing was kept, so Slack must deliver it again.
         log.error("could not record event %s (%s); Slack will re-deliver it", event_id, exc)
@@ -89,30 +89,23 @@ def once_per_event(
         # the same way, so acknowledge it (the error is logged for the fix).
         log.exception("recording event %s failed; acknowledged without it", event_id)
         return BoltResponse(status=200, body="")
-    if not fresh:
+    if recorded is None:
         log.info("event %s already handled; acknowledging the re-delivery", event_id)
         return BoltResponse(status=200, body="")
+    context["recorded"] = recorded  # what the archive did, for the listeners after the ack
     return next()
 
 
 def _record(
-    deps: Deps,
-    event_id: str,
-    event: dict[str, Any],
-    recorders: Iterable[Recorder],
-    context: dict[str, Any] | None = None,
-) -> bool:
-    """Mark the event seen and run the recorders, in one transaction; False if seen before.
-    What the recorders did goes in context["recorded"], so listeners need not look again."""
+    deps: Deps, event_id: str, event: dict[str, Any], recorders: Iterable[Recorder]
+) -> list[str | None] | None:
+    """Mark the event seen and run the recorders, in one transaction: what each recorder
+    did, or None if the event was seen before."""
     with transaction(deps.db) as conn:
         fresh = conn.execute(
             "INSERT OR IGNORE INTO events_seen (event_id) VALUES (?)", (event_id,)
         ).rowcount
-        if fresh:
-            done = [record(deps, event) for record in recorders]
-            if context is not None:
-                context["recorded"] = done
-    return bool(fresh)
+        return [record(deps, event) for record in recorders] if fresh else None
 
 
 class Front(Middleware):
