@@ -36,8 +36,8 @@ def fill(
     """`questions` asked evenly over [start, end), `answers` spread over them at random (about
     `answers / questions` each, some none), each answer minutes to hours after its question;
     most answered questions are marked answered by their asker."""
-    from bot import qa
-    from bot.db import transaction
+    from bot.core import qa
+    from bot.core.db import transaction
 
     corpus = Corpus(seed)
     rng = random.Random(seed)
@@ -97,11 +97,12 @@ def _ts(at: dt.datetime, serial: int) -> str:
 def fingerprint(*parts: object) -> str:
     """What the built archive depends on: the schema, the archive's code, the corpus, the sizes."""
     digest = hashlib.sha256()
-    folder = resources.files("bot") / "migrations"
+    folder = resources.files("bot.core") / "migrations"
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         digest.update(path.name.encode() + path.read_bytes())
-    for source in ("bot/qa.py", "bot/db.py", "bench/corpus.py"):
-        digest.update((ROOT / source).read_bytes())
+    # The archive's code (the core's store and search) and the corpus.
+    for path in sorted((ROOT / "bot" / "core").rglob("*.py")) + [ROOT / "bench" / "corpus.py"]:
+        digest.update(path.read_bytes())
     digest.update(inspect.getsource(fill).encode())
     digest.update(repr(parts).encode())
     return digest.hexdigest()[:16]

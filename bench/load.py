@@ -11,7 +11,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.signed import signature
+from bot.cli.signed import signature
 
 Check = Callable[[int, bytes], bool]
 

@@ -36,7 +36,7 @@ YEARS_OF_ARCHIVE = 2
 
 
 def _roadmap(path: Path) -> Any:
-    from bot.roadmap import load
+    from bot.core.roadmap import load
 
     return load(path)
 
@@ -63,7 +63,7 @@ def _ms(call: Callable[[], object]) -> float:
 def archive_copy(sizes: Sizes, roadmap_path: Path, dest: Path) -> str:
     """The large archive (qa_questions, qa_answers over two years up to the bot's clock) at
     `dest`, from the cache when this code and these sizes built it before; returns a note."""
-    from bot.db import Pool
+    from bot.core.db import Pool
 
     roadmap = _roadmap(roadmap_path)
     end = study_clock(roadmap_path).astimezone(dt.UTC)
@@ -85,8 +85,8 @@ def archive_copy(sizes: Sizes, roadmap_path: Path, dest: Path) -> str:
 
 def qa_search(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
     """3: /qa's search over the large archive, plain and filtered, against a LIKE scan."""
-    from bot import qa
-    from bot.db import Pool
+    from bot.core import qa
+    from bot.core.db import Pool
 
     with tempfile.TemporaryDirectory(prefix="bench-qa-") as tmp:
         path = Path(tmp) / "archive.db"
@@ -201,9 +201,10 @@ def _filtered(qa: Any, db: sqlite_utils.Database, repeats: int) -> tuple[list[fl
 
 def recap(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
     """4: the recap for a week in which `recap_questions` questions were asked."""
-    from bot import calendar, posts, qa
-    from bot.db import Pool
-    from bot.roadmap import RoadmapStore
+    from bot.core import calendar, qa
+    from bot.core.db import Pool
+    from bot.core.roadmap import RoadmapStore
+    from bot.slack import posts
 
     roadmaps = RoadmapStore(roadmap_path)
     roadmap = roadmaps.current()

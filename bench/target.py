@@ -47,7 +47,7 @@ def rss_kb() -> int:
 
 def study_clock(roadmap_path: str | Path) -> dt.datetime:
     """Monday 10:00 of the roadmap's week 3, as the tests use: a week with a topic on."""
-    from bot.roadmap import load
+    from bot.core.roadmap import load
 
     schedule = load(roadmap_path).schedule
     monday = schedule.start + dt.timedelta(weeks=2)
@@ -55,7 +55,7 @@ def study_clock(roadmap_path: str | Path) -> dt.datetime:
 
 
 def _serve(app: Any, threads: int | None) -> tuple[Any, str]:
-    from bot.server import make_server
+    from bot.slack.server import make_server
 
     server = (
         make_server(app, "127.0.0.1", 0)
@@ -70,11 +70,11 @@ def _serve(app: Any, threads: int | None) -> tuple[Any, str]:
 
 def bot_app(args: argparse.Namespace) -> Any:
     """The real app exactly as `studybot run` builds it, but with a fixed clock and the stand-in."""
-    from bot.app import create_app
-    from bot.clock import ManualClock, SystemClock
-    from bot.db import Pool
-    from bot.roadmap import RoadmapStore
-    from bot.settings import Settings
+    from bot.core.clock import ManualClock, SystemClock
+    from bot.core.db import Pool
+    from bot.core.roadmap import RoadmapStore
+    from bot.core.settings import Settings
+    from bot.slack.app import create_app
 
     settings = replace(
         Settings(),
@@ -90,7 +90,7 @@ def bot_app(args: argparse.Namespace) -> Any:
     clock = SystemClock() if args.system_clock else ManualClock(study_clock(args.roadmap))
     app = create_app(settings, pool=pool, roadmaps=roadmaps, clock=clock)
     if args.scheduler:
-        from bot import cli
+        from bot.cli import main as cli
 
         # The same start-up as `studybot run`, so the resident set counts what production loads.
         app.bench_scheduler = cli._start_scheduler(app)  # type: ignore[attr-defined]
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.kind == "standin":
-        from bot.standin import SlackStandIn
+        from bot.cli.standin import SlackStandIn
 
         slack = SlackStandIn().start()
         print(json.dumps({"api_url": slack.api_url, "rss_kb": rss_kb()}), flush=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.sandbox import Sandbox
-from bot.standin import SlackStandIn
+from bot.cli.sandbox import Sandbox
+from bot.cli.standin import SlackStandIn
+from bot.core.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent
 ROADMAP = ROOT / "roadmap.yaml"
@@ -21,7 +21,7 @@ PAYLOADS = ROOT.parent / "shared" / "slack-payloads"
 @pytest.fixture
 def clock() -> ManualClock:
     """Monday of the roadmap's week 3, 10:00 in the roadmap's timezone (override per test)."""
-    from bot.roadmap import load
+    from bot.core.roadmap import load
 
     schedule = load(ROADMAP).schedule
     start = dt.datetime.combine(schedule.start + dt.timedelta(weeks=2), dt.time(10, 0), schedule.tz)

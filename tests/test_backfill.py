@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from bot import backfill, qa
-from bot.clock import ManualClock
-from bot.roadmap import load
-from bot.standin import BOT_ID, BOT_USER
+from bot.cli import backfill
+from bot.cli.standin import BOT_ID, BOT_USER
+from bot.core import qa
+from bot.core.clock import ManualClock
+from bot.core.roadmap import load
 from tests.test_qa import (
     ASKER,
     HELPER,

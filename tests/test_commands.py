@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from bot import calendar, progress, views
-from bot.clock import ManualClock
-from bot.roadmap import Roadmap, load
-from bot.sandbox import Sandbox
-from bot.signed import Reply
+from bot.cli.sandbox import Sandbox
+from bot.cli.signed import Reply
+from bot.core import calendar, progress
+from bot.core.clock import ManualClock
+from bot.core.roadmap import Roadmap, load
+from bot.slack import views
 from tests.blockkit import all_text, assert_valid_message
 from tests.conftest import FIXTURES, ROADMAP
 
@@ -627,7 +628,7 @@ def test_nexttopic_follows_writes_from_another_process(small: Sandbox):
     week = monday(SMALL, 2).date().isoformat()
     script = (
         "import datetime as dt, sys\n"
-        "from bot import calendar, db, progress\n"
+        "from bot.core import calendar, db, progress\n"
         "conn = db.connect(sys.argv[1])\n"
         "progress.mark_done(conn, sys.argv[2], 'vectors', dt.datetime.now(dt.UTC))\n"
         "if len(sys.argv) > 3:\n"

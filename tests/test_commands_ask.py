@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot import qa
-from bot.clock import ManualClock
-from bot.sandbox import Sandbox
+from bot.cli.sandbox import Sandbox
+from bot.core import qa
+from bot.core.clock import ManualClock
 from tests.blockkit import all_text, assert_valid_view
 from tests.test_commands import MEMBER, SMALL, answer, monday, responses, valid
 

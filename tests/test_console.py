@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.roadmap import load
+from bot.core.roadmap import load
 from tests.conftest import ROADMAP
 from tests.test_settings import studybot
 

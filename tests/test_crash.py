@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bot.signed import SignedClient
-from bot.standin import SlackStandIn
+from bot.cli.signed import SignedClient
+from bot.cli.standin import SlackStandIn
 from tests.test_hardening_kit import bot_env, free_port, start_bot, stop_bot
 
 CHANNEL = "C0STUDY01"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bot.db import Pool, connect, migrate, migration_steps
+from bot.core.db import Pool, connect, migrate, migration_steps
 
 
 def test_migrations_are_recorded_and_applied_once(tmp_path):
@@ -21,7 +21,7 @@ def test_migrations_are_recorded_and_applied_once(tmp_path):
 
 def test_two_processes_migrate_the_same_file(tmp_path):
     path = tmp_path / "shared.db"
-    code = "import sys; from bot.db import Pool; Pool(sys.argv[1]); print('ok')"
+    code = "import sys; from bot.core.db import Pool; Pool(sys.argv[1]); print('ok')"
     procs = [
         subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
         for _ in range(4)
@@ -59,7 +59,7 @@ def test_a_queued_writer_gives_up_instead_of_waiting_forever(tmp_path):
     import sqlite3
     import threading
 
-    from bot import db as dbmod
+    from bot.core import db as dbmod
 
     path = tmp_path / "held.db"
     migrate(connect(path))

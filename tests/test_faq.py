@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import faq, qa
-from bot.roadmap import load
+from bot.cli import faq
+from bot.core import qa
+from bot.core.roadmap import load
 from tests.test_qa import (
     ADMIN,
     ASKER,

@@ -21,16 +21,16 @@ from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import posts
-from bot.app import SORRY, _guarded, web_client
-from bot.clock import ManualClock
-from bot.posts_slack import SlackPoster
-from bot.roadmap import load
-from bot.sandbox import Sandbox
-from bot.scheduler import ManualScheduler
-from bot.settings import Settings
-from bot.signed import SignedClient
-from bot.standin import SlackStandIn
+from bot.cli.sandbox import Sandbox
+from bot.cli.signed import SignedClient
+from bot.cli.standin import SlackStandIn
+from bot.core.clock import ManualClock
+from bot.core.roadmap import load
+from bot.core.settings import Settings
+from bot.slack import posts
+from bot.slack.app import SORRY, _guarded, web_client
+from bot.slack.delivery import SlackPoster
+from bot.slack.scheduler import ManualScheduler
 from tests.conftest import ROADMAP
 from tests.test_hardening_kit import bot_env, free_port, healthy, start_bot, stop_bot
 
@@ -339,14 +339,14 @@ def test_ask_posts_at_most_once_and_always_tells_the_member(cbox: Sandbox, fault
     cbox.slack.fail("chat.postMessage", **ASK_FAULTS[fault])
     before = len(cbox.slack.calls_to("response_url"))
     failed = ListenerFailures()
-    logging.getLogger("bot.app").addHandler(failed)
+    logging.getLogger("bot.slack.app").addHandler(failed)
     try:
         reply = cbox.client.command("/ask", text, user=MEMBER)
         assert reply.status == 200
         # The listener either answers the member or fails (and the guard logs it).
         wait_until(lambda: len(responses(cbox, before)) > 0 or failed.count > 0)
     finally:
-        logging.getLogger("bot.app").removeHandler(failed)
+        logging.getLogger("bot.slack.app").removeHandler(failed)
     told = len(responses(cbox, before)) > 0
     if ASK_FAULTS[fault].get("delay"):  # Slack's slow answer still lands in the channel
         wait_until(lambda: any(c.method == "chat.postMessage" for c in cbox.slack.calls), 5)
@@ -402,7 +402,7 @@ def archive(box: Sandbox) -> tuple[list[str], list[str]]:
 
 
 def backfill_now(box: Sandbox) -> tuple[int, str]:
-    from bot import backfill
+    from bot.cli import backfill
 
     err = io.StringIO()
     settings = replace(box.settings, api_url=box.slack.api_url)

@@ -25,10 +25,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import ACTIONS, COMMANDS, VIEWS
-from bot.roadmap import Roadmap, RoadmapError, load
-from bot.sandbox import Sandbox
-from bot.signed import Reply
+from bot.cli.sandbox import Sandbox
+from bot.cli.signed import Reply
+from bot.core.roadmap import Roadmap, RoadmapError, load
+from bot.slack.app import ACTIONS, COMMANDS, VIEWS
 from tests.conftest import ROADMAP
 from tests.test_hardening_kit import healthy, week3_clock
 
@@ -763,8 +763,8 @@ def test_a_resource_url_with_a_stray_bracket_is_a_roadmap_error(tmp_path: Path) 
 @pytest.mark.parametrize("text", ["eigen\x00vectors", "pca\x00"])
 def test_qa_search_with_a_nul_character(tmp_path: Path, text: str) -> None:
     """Found by the command fuzz (FTS5 'unterminated string'); fixed in bot/qa.py since."""
-    from bot import qa
-    from bot.db import Pool
+    from bot.core import qa
+    from bot.core.db import Pool
 
     pool = Pool(str(tmp_path / "qa.db"))
     try:

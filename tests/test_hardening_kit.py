@@ -15,9 +15,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.clock import ManualClock
-from bot.roadmap import load
-from bot.standin import Call, SlackStandIn
+from bot.cli.standin import Call, SlackStandIn
+from bot.core.clock import ManualClock
+from bot.core.roadmap import load
 from tests.conftest import ROADMAP
 
 ROOT = Path(__file__).resolve().parent.parent

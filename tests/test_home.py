@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from bot import calendar, progress, qa
-from bot.roadmap import load
-from bot.sandbox import Sandbox
+from bot.cli.sandbox import Sandbox
+from bot.core import calendar, progress, qa
+from bot.core.roadmap import load
 from tests.blockkit import all_text, assert_valid_message, assert_valid_view
 from tests.conftest import ROADMAP
 

@@ -12,8 +12,8 @@ import urllib.request
 
 import pytest
 
-from bot.roadmap import load
-from bot.signed import SignedClient
+from bot.cli.signed import SignedClient
+from bot.core.roadmap import load
 from tests.conftest import ROADMAP
 
 SECRET = "test-signing-secret"

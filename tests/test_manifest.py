@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from bot.app import COMMANDS, subscribed_events
+from bot.slack.app import COMMANDS, subscribed_events
 from tests.conftest import ROOT
 
 

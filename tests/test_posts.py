@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 
-from bot import calendar, posts
-from bot.calendar import Change
-from bot.clock import ManualClock
-from bot.posts_slack import SlackPoster
-from bot.roadmap import load
-from bot.sandbox import Sandbox
-from bot.scheduler import ManualScheduler
+from bot.cli.sandbox import Sandbox
+from bot.core import calendar
+from bot.core.calendar import Change
+from bot.core.clock import ManualClock
+from bot.core.roadmap import load
+from bot.slack import posts
+from bot.slack.delivery import SlackPoster
+from bot.slack.scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
 from tests.conftest import FIXTURES
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import connect
-from bot.posts import EVENT_TYPE
-from bot.standin import SlackStandIn
+from bot.cli.standin import SlackStandIn
+from bot.core.db import connect
+from bot.slack.posts import EVENT_TYPE
 from tests.conftest import ROOT
 from tests.test_posts import LA, TZ
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import progress
-from bot.calendar import Calendar, Change
-from bot.db import Pool
-from bot.roadmap import Topic, load
+from bot.core import progress
+from bot.core.calendar import Calendar, Change
+from bot.core.db import Pool
+from bot.core.roadmap import Topic, load
 from tests.conftest import FIXTURES
 
 NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from bot import qa
-from bot.clock import ManualClock
-from bot.roadmap import load
-from bot.sandbox import Sandbox
+from bot.cli.sandbox import Sandbox
+from bot.core import qa
+from bot.core.clock import ManualClock
+from bot.core.roadmap import load
 from tests.conftest import FIXTURES
 
 QA_ROADMAP = FIXTURES / "qa_roadmap.yaml"

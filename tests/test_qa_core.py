@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import qa
-from bot.db import connect, migrate
+from bot.core import qa
+from bot.core.db import connect, migrate
 
 T0 = dt.datetime(2025, 1, 6, 9, tzinfo=dt.UTC)
 WORDS = [

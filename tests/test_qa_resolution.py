@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import qa
-from bot.listeners.qa import MARK_ANSWERED
+from bot.core import qa
+from bot.slack.listeners.qa import MARK_ANSWERED
 from tests.blockkit import all_text, assert_valid_message
 from tests.test_qa import (
     ADMIN,

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from bot import qa
-from bot.roadmap import load
+from bot.core import qa
+from bot.core.roadmap import load
 from tests.blockkit import all_text, assert_valid_message
 from tests.test_qa import (
     ADMIN,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.roadmap import load
-from bot.roadmap_cli import notes
-from bot.search import find_topics
+from bot.cli.roadmap_check import notes
+from bot.core.roadmap import load
+from bot.core.topic_search import find_topics
 from tests.conftest import FIXTURES, ROADMAP, ROOT
 
 ROADMAP_DATA = load(ROADMAP)

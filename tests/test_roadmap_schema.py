@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.roadmap import RoadmapError, load
-from bot.roadmap_schema import parse
+from bot.core.roadmap import RoadmapError, load
+from bot.core.roadmap_schema import parse
 from tests.conftest import FIXTURES
 
 BROKEN = FIXTURES / "roadmaps" / "broken"

@@ -6,12 +6,13 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from bot import calendar, posts, scheduler
-from bot.calendar import Change
-from bot.clock import ManualClock, SystemClock
-from bot.roadmap import load
-from bot.sandbox import Sandbox
-from bot.scheduler import ManualScheduler
+from bot.cli.sandbox import Sandbox
+from bot.core import calendar
+from bot.core.calendar import Change
+from bot.core.clock import ManualClock, SystemClock
+from bot.core.roadmap import load
+from bot.slack import posts, scheduler
+from bot.slack.scheduler import ManualScheduler
 from tests.conftest import FIXTURES
 from tests.test_posts import LA, ROADMAP, TZ, at, due, sent, week
 

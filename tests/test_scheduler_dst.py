@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import calendar
-from bot.calendar import Change
-from bot.clock import ManualClock
-from bot.roadmap import load
-from bot.sandbox import Sandbox
-from bot.scheduler import ManualScheduler
+from bot.cli.sandbox import Sandbox
+from bot.core import calendar
+from bot.core.calendar import Change
+from bot.core.clock import ManualClock
+from bot.core.roadmap import load
+from bot.slack.scheduler import ManualScheduler
 from tests.conftest import FIXTURES
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.roadmap import load
-from bot.search import find_topics, singular, suggest, words
+from bot.core.roadmap import load
+from bot.core.topic_search import find_topics, singular, suggest, words
 from tests.conftest import FIXTURES, ROADMAP
 
 SMALL = load(FIXTURES / "roadmaps" / "small.yaml")

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from bot import calendar
-from bot.app import SORRY
-from bot.sandbox import SECRET, Sandbox
-from bot.settings import Settings
-from bot.signed import Reply, SignedClient, signature
+from bot.cli.sandbox import SECRET, Sandbox
+from bot.cli.signed import Reply, SignedClient, signature
+from bot.core import calendar
+from bot.core.settings import Settings
+from bot.slack.app import SORRY
 from tests.conftest import ROADMAP
 from tests.test_hardening_kit import (
     HOSTILE_TEXTS,
@@ -230,7 +230,7 @@ def test_a_fresh_signature_on_a_redelivered_event_is_handled_once(box: Sandbox) 
 
 def test_http_mode_without_a_signing_secret_does_not_start(tmp_path: Path) -> None:
     """Without SLACK_SIGNING_SECRET the app would accept unsigned requests: refuse to run."""
-    from bot.standin import SlackStandIn
+    from bot.cli.standin import SlackStandIn
 
     with SlackStandIn() as slack:
         env = bot_env(slack, tmp_path / "bot.db", free_port())
@@ -471,7 +471,7 @@ def crafted_action_via(client: SignedClient, action_id: str, user: str) -> Reply
 def test_a_full_debug_run_never_logs_tokens_or_the_signing_secret(tmp_path: Path) -> None:
     """`studybot -v run` (HTTP) with commands, events, failing listeners and bad requests; then
     Socket Mode refused and failing; then malformed tokens: no secret in any output or reply."""
-    from bot.standin import SlackStandIn
+    from bot.cli.standin import SlackStandIn
 
     values = _secrets()
     log = tmp_path / "bot.log"
@@ -636,7 +636,7 @@ def test_member_text_never_pings_anyone_when_re_posted(tmp_path: Path) -> None:
     """Hostile text (channel/here/everyone/subteam/user mentions, mrkdwn, links) through every
     path that re-posts member text: /ask, "asked before", the nudge and recap digests, /qa
     results, App Home, /studygroup status. Only the bot's own mentions of real members remain."""
-    from bot.scheduler import ManualScheduler
+    from bot.slack.scheduler import ManualScheduler
 
     clock = week3_clock()
     with Sandbox(

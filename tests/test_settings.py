@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bot.settings import ConfigError, Settings, documented
+from bot.core.settings import ConfigError, Settings, documented
 from tests.conftest import ROOT
 
 

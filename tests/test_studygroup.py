@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot import calendar
-from bot.clock import ManualClock
-from bot.sandbox import Sandbox
-from bot.scheduler import ManualScheduler
+from bot.cli.sandbox import Sandbox
+from bot.core import calendar
+from bot.core.clock import ManualClock
+from bot.slack.scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
 from tests.test_posts import ADMIN, LA, at, due, ledger, sent, week
 

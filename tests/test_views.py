@@ -9,10 +9,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import blocks as bk
-from bot import views
-from bot.calendar import Calendar, Change
-from bot.roadmap import PostTime, Resource, Roadmap, Schedule, Stage, Topic
+from bot.core.calendar import Calendar, Change
+from bot.core.roadmap import PostTime, Resource, Roadmap, Schedule, Stage, Topic
+from bot.slack import blocks as bk
+from bot.slack import views
 from tests.blockkit import all_text, assert_valid_message, assert_valid_view
 
 START = dt.date(2026, 9, 7)

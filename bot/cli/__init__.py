@@ -1,0 +1,1 @@
+"""The studybot command line, the console and the local Slack stand-in."""

@@ -1,0 +1,158 @@
+"""`studybot backfill`: import the channel's past questions and answers, the way live events are."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core import qa
+from bot.core.clock import Clock, SystemClock
+from bot.core.db import transaction
+from bot.core.deps import Deps
+from bot.core.settings import ConfigError, Settings
+from bot.slack import blocks as bk
+from bot.slack.listeners import qa as qa_listener
+
+log = logging.getLogger(__name__)
+
+PAGE = 200
+
+
+@dataclass
+class Tally:
+    outcomes: dict[str, int] = field(default_factory=dict)
+    messages: int = 0
+
+    def add(self, outcome: str) -> None:
+        self.messages += 1
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def summary(self) -> str:
+        got = self.outcomes.get
+        return (
+            f"Backfill: {self.messages} messages read; {got('question', 0)} new questions, "
+            f"{got('answer', 0)} new answers, {got('known', 0)} already archived."
+        )
+
+
+def command(
+    settings: Settings,
+    days: int = 90,
+    *,
+    clock: Clock | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Exit 0 when done, 1 when Slack refused (the reason on one line)."""
+    from bot.cli.main import open_deps_or_exit
+    from bot.slack.app import web_client
+
+    err = err or sys.stderr
+    settings.require("bot_token")
+    if days < 1:
+        print("studybot: --days must be at least 1", file=err)
+        return 2
+    pool, roadmaps = open_deps_or_exit(settings)
+    try:
+        deps = Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=clock or SystemClock())
+        if not deps.channel:
+            raise ConfigError("STUDYBOT_CHANNEL", "is required (the channel to import)")
+        try:
+            tally = run(deps, web_client(settings), days=days, err=err)
+        except SlackApiError as exc:
+            print(f"\nstudybot: Slack refused: {exc.response.get('error')}", file=err)
+            return 1
+        except (OSError, http.client.HTTPException) as exc:
+            # Slack unreachable after the client's own retries: what was read is kept, and a
+            # second run picks up where this one stopped.
+            print(
+                f"\nstudybot: cannot reach Slack ({exc.__class__.__name__}); run again later",
+                file=err,
+            )
+            return 1
+    finally:
+        pool.close()
+    print(tally.summary(), file=err)
+    return 0
+
+
+def run(deps: Deps, client: WebClient, *, days: int, err: TextIO) -> Tally:
+    """Read the history, then each thread, recording every message as a live event would be."""
+    channel = deps.channel
+    assert channel
+    oldest = deps.now() - dt.timedelta(days=days)
+    print(f"Reading the history of {channel} (last {days} days)…", file=err)
+    top = sorted(_history(client, channel, oldest), key=lambda m: float(m["ts"]))
+    tally = Tally()
+    for done, message in enumerate(top, start=1):
+        thread = [message]
+        if message.get("reply_count") or message.get("thread_ts") == message["ts"]:
+            thread += [
+                m for m in _replies(client, channel, message["ts"]) if m["ts"] != message["ts"]
+            ]
+        # One transaction per thread: a question and its answers land together.
+        with transaction(deps.db):
+            for item in thread:
+                tally.add(_record(deps, channel, item))
+        _progress(err, done, len(top))
+    if top:
+        err.write("\n")
+    qa_listener.verify_marks(deps, client)
+    return tally
+
+
+def _record(deps: Deps, channel: str, message: dict[str, Any]) -> str:
+    event = dict(message, channel=channel, type="message")
+    outcome = qa_listener.record_message(deps, event, at=qa.ts_time(message["ts"]))
+    for reaction in message.get("reactions") or ():
+        name = str(reaction.get("name") or "").split("::")[0]
+        if name not in qa.CHECK_MARKS:
+            continue
+        for user in reaction.get("users") or ():
+            qa.add_mark(
+                deps.db,
+                channel=channel,
+                item_ts=message["ts"],
+                user=user,
+                kind=name,
+                at=deps.now(),
+                organizer=True if deps.settings.is_admin_id(user) else None,
+            )
+    return outcome
+
+
+def _pages(call: Any, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every message of a paginated conversations.* call (the client waits out 429s)."""
+    cursor = None
+    while True:
+        response = call(**params, limit=PAGE, **({"cursor": cursor} if cursor else {}))
+        yield from response.get("messages") or ()
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
+        if not cursor or not response.get("has_more", True):
+            return
+
+
+def _history(client: WebClient, channel: str, oldest: dt.datetime) -> Iterator[dict[str, Any]]:
+    for message in _pages(
+        client.conversations_history, channel=channel, oldest=f"{oldest.timestamp():.6f}"
+    ):
+        if isinstance(message.get("ts"), str):
+            yield message
+
+
+def _replies(client: WebClient, channel: str, ts: str) -> Iterator[dict[str, Any]]:
+    for message in _pages(client.conversations_replies, channel=channel, ts=ts):
+        if isinstance(message.get("ts"), str):
+            yield message
+
+
+def _progress(err: TextIO, done: int, total: int) -> None:
+    err.write(f"\r{bk.progress_bar(done, total)} threads")
+    err.flush()

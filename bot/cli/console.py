@@ -1,0 +1,358 @@
+"""`studybot console`: the real app against a local Slack stand-in, driven from a prompt."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from bot.cli import render
+from bot.cli.sandbox import Sandbox
+from bot.cli.standin import BOT_USER
+from bot.core.clock import ManualClock
+from bot.core.roadmap import RoadmapError
+from bot.core.settings import Settings
+
+HELP = """\
+Type what a member would type in Slack:
+  /nexttopic, /resources free, /roadmap, /progress, /qa eigen, /ask …   slash commands
+  any other text                       a message in the study channel (a question if it has "?")
+  reply [N] TEXT                       reply in the thread of message #N (default: your last question)
+  react [N] EMOJI / unreact [N] EMOJI  add or remove a reaction on #N (default: your last message),
+                                       e.g. react white_check_mark to mark an answer
+  click N                              press button N of the last answer
+  home                                 open the App Home tab
+  join                                 join the study channel (as a newcomer)
+  as USER                              type as another member (e.g. as U0MEMBER2)
+  time                                 the clock and the next scheduled posts
+  next                                 fast-forward to the next scheduled post and run it
+  advance 3d | 12h | 30m               move the clock forward, running posts that fall due
+  help, quit"""
+
+
+class Console:
+    def __init__(self, box: Sandbox, user: str, out: Callable[[str], None] = print) -> None:
+        self.box = box
+        self.user = user
+        self.out = out
+        self.messages: list[tuple[str, str]] = []  # (#N) -> (channel, ts)
+        self.typed: list[tuple[int, bool]] = []  # (#N, top-level?) of the messages typed here
+        self.buttons: list[dict[str, Any]] = []
+        self.seen_calls = 0
+        self.box.slack.add_user(user, "you")
+        self.scheduler = _scheduler_for(box)
+
+    # --- output --------------------------------------------------------------------
+
+    def _number(self, channel: str, ts: str) -> int:
+        self.messages.append((channel, ts))
+        return len(self.messages)
+
+    def _show(self, title: str, payload: dict[str, Any]) -> None:
+        self.out(f"┌ {title}")
+        for line in render.message(payload, self.buttons):
+            self.out(f"│ {line}")
+        self.out("└")
+
+    def _settle(self, quiet: float = 0.15, limit: float = 3.0) -> None:
+        """Wait until the bot has stopped calling Slack (its work after the ack)."""
+        deadline = time.time() + limit
+        count = len(self.box.slack.calls)
+        last_change = time.time()
+        while time.time() < deadline:
+            time.sleep(0.03)
+            now_count = len(self.box.slack.calls)
+            if now_count != count:
+                count, last_change = now_count, time.time()
+            elif time.time() - last_change >= quiet:
+                break
+        self._flush()
+
+    def _flush(self) -> None:
+        calls = self.box.slack.calls[self.seen_calls :]
+        self.seen_calls += len(calls)
+        for call in calls:
+            if call.status != 200:
+                self.out(
+                    f"(Slack answered {call.method} with HTTP {call.status or 'a dropped connection'})"
+                )
+                continue
+            params = call.params
+            if call.method == "chat.postMessage":
+                channel = params.get("channel", "")
+                ts = self._latest_ts(channel)
+                n = self._number(channel, ts)
+                where = "in thread" if params.get("thread_ts") else f"in {channel}"
+                self._show(f"#{n} studybot {where}", params)
+            elif call.method == "chat.postEphemeral":
+                self._show("studybot (only visible to you)", params)
+            elif call.method == "response_url":
+                self._show("studybot (reply)", params)
+            elif call.method in ("views.publish", "views.open", "views.update", "views.push"):
+                view = params.get("view")
+                if isinstance(view, str):
+                    import json
+
+                    view = json.loads(view)
+                title = (view or {}).get("title", {}).get("text") or "App Home"
+                self._show(f"{call.method}: {title}", {"blocks": (view or {}).get("blocks", [])})
+            elif call.method == "chat.update":
+                self._show("studybot updated a message", params)
+
+    def _latest_ts(self, channel: str) -> str:
+        with self.box.slack.lock:
+            stored = self.box.slack.messages.get(channel, {})
+            return max(stored, key=float) if stored else ""
+
+    def catch_up(self) -> None:
+        """What `studybot run` does on start-up: this week's posts that are already due."""
+        if self.scheduler is not None:
+            self.scheduler.run_until(self.box.clock.now())
+            self._settle()
+
+    # --- input ---------------------------------------------------------------------
+
+    def handle(self, line: str) -> bool:
+        """Run one line; False means quit."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        word, _, rest = line.partition(" ")
+        handlers: dict[str, Callable[[str], None]] = {
+            "help": lambda _: self.out(HELP),
+            "reply": self.reply,
+            "react": lambda r: self.react(r, "reaction_added"),
+            "unreact": lambda r: self.react(r, "reaction_removed"),
+            "click": self.click,
+            "home": self.home,
+            "join": self.join,
+            "as": self.switch_user,
+            "time": self.time,
+            "next": self.next,
+            "advance": self.advance,
+        }
+        if word in ("quit", "exit"):
+            return False
+        try:
+            if line.startswith("/"):
+                self.command(word, rest)
+            elif word in handlers:
+                handlers[word](rest.strip())
+            else:
+                self.say(line)
+        except ValueError as exc:
+            self.out(f"(console: {exc})")
+        self._settle()
+        return True
+
+    def command(self, name: str, text: str) -> None:
+        self.buttons = []
+        reply = self.box.client.command(name, text, user=self.user, channel=self.box.channel)
+        if reply.status != 200:
+            self.out(f'(Slack would show: “{name} failed with the error "{reply.status}"”)')
+            return
+        if reply.body:
+            try:
+                payload = reply.json()
+            except ValueError:
+                payload = {"text": reply.text}
+            self._show(
+                f"studybot ({'only visible to you' if payload.get('response_type') != 'in_channel' else 'in channel'})",
+                payload,
+            )
+
+    def say(self, text: str, thread_ts: str | None = None) -> None:
+        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        event = self.box.slack.add_message(self.box.channel, self.user, _wire(text), **extra)
+        n = self._number(self.box.channel, event["ts"])
+        self.typed.append((n, thread_ts is None))
+        self.out(f"#{n} you{' (in thread)' if thread_ts else ''}: {text}")
+        self.box.client.event(event)
+
+    def _target(self, rest: str, top_level: bool) -> tuple[str, str, str]:
+        """`#N rest` or `N rest` names message N; otherwise the latest message typed here
+        (top-level only, for a reply). Returns (channel, ts, rest)."""
+        ref, _, tail = rest.partition(" ")
+        if ref.lstrip("#").isdigit():
+            return (*self._message(ref), tail)
+        latest = [n for n, top in self.typed if top or not top_level]
+        if not latest:
+            raise ValueError("type a message first, or name one: e.g. reply 3 Your answer")
+        return (*self._message(str(latest[-1])), rest)
+
+    def _message(self, ref: str) -> tuple[str, str]:
+        try:
+            return self.messages[int(ref.lstrip("#")) - 1]
+        except (ValueError, IndexError):
+            raise ValueError(
+                f"no message #{ref}; messages are numbered #1 to #{len(self.messages)}"
+            ) from None
+
+    def reply(self, rest: str) -> None:
+        channel, ts, text = self._target(rest, top_level=True)
+        if not text.strip():
+            raise ValueError("say what: reply [N] YOUR ANSWER")
+        with self.box.slack.lock:
+            parent = self.box.slack.messages.get(channel, {}).get(ts, {})
+        self.say(text, thread_ts=parent.get("thread_ts") or ts)
+
+    def react(self, rest: str, kind: str) -> None:
+        channel, ts, emoji = self._target(rest, top_level=False)
+        ref = str(self.messages.index((channel, ts)) + 1)
+        emoji = emoji.strip().strip(":") or "white_check_mark"
+        with self.box.slack.lock:
+            author = self.box.slack.messages.get(channel, {}).get(ts, {}).get("user", BOT_USER)
+        event = {
+            "type": kind,
+            "user": self.user,
+            "reaction": emoji,
+            "item_user": author,
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": self.box.slack.next_ts(),
+        }
+        self.out(
+            f"(you {'added' if kind == 'reaction_added' else 'removed'} :{emoji}: on #{ref.lstrip('#')})"
+        )
+        self.box.client.event(event)
+
+    def click(self, rest: str) -> None:
+        try:
+            element = self.buttons[int(rest) - 1]
+        except (ValueError, IndexError):
+            raise ValueError(f"no button {rest!r}; press one of 1..{len(self.buttons)}") from None
+        reply = self.box.client.action(
+            element["action_id"], element.get("value", ""), user=self.user, channel=self.box.channel
+        )
+        if reply.status != 200:
+            self.out(f"(the button failed: HTTP {reply.status})")
+
+    def home(self, _: str) -> None:
+        self.buttons = []
+        self.box.client.event(
+            {
+                "type": "app_home_opened",
+                "user": self.user,
+                "channel": "D" + self.user[1:],
+                "tab": "home",
+                "event_ts": self.box.slack.next_ts(),
+            }
+        )
+
+    def join(self, _: str) -> None:
+        self.box.client.event(
+            {
+                "type": "member_joined_channel",
+                "user": self.user,
+                "channel": self.box.channel,
+                "channel_type": "C",
+                "team": "T0TEAM001",
+                "event_ts": self.box.slack.next_ts(),
+            }
+        )
+
+    def switch_user(self, rest: str) -> None:
+        user = rest.strip().upper()
+        if not user.startswith(("U", "W")) or not user[1:].isalnum():
+            raise ValueError("a user ID looks like U0MEMBER2")
+        self.user = user
+        if user not in self.box.slack.users:
+            self.box.slack.add_user(user)
+        self.out(f"(you are now {user})")
+
+    def time(self, _: str) -> None:
+        now = self.box.clock.now()
+        tz = self.box.deps.roadmap.schedule.tz
+        self.out(f"(it is {now.astimezone(tz):%A %Y-%m-%d %H:%M %Z})")
+        if self.scheduler is None:
+            return
+        for kind, when in self.scheduler.upcoming(now):
+            self.out(f"(next {kind} post: {when.astimezone(tz):%a %Y-%m-%d %H:%M %Z})")
+
+    def next(self, _: str) -> None:
+        if self.scheduler is None:
+            raise ValueError("scheduled posts are not available yet")
+        upcoming = self.scheduler.upcoming(self.box.clock.now())
+        if not upcoming:
+            raise ValueError("nothing more is scheduled: the roadmap is done")
+        self._run_until(upcoming[0][1])
+
+    def advance(self, rest: str) -> None:
+        self._run_until(self.box.clock.now() + _duration(rest))
+
+    def _run_until(self, when: dt.datetime) -> None:
+        assert isinstance(self.box.clock, ManualClock)
+        if self.scheduler is not None:
+            self.scheduler.run_until(when)
+        else:
+            self.box.clock.set(when)
+        self._settle()
+        self.time("")
+
+
+def _duration(text: str) -> dt.timedelta:
+    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+    text = text.strip().lower()
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise ValueError("say how far, e.g. advance 3d, advance 12h, advance 30m")
+    return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+def _wire(text: str) -> str:
+    """What Slack would send for typed text: &, < and > escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _scheduler_for(box: Sandbox) -> Any:
+    try:
+        from bot.slack.scheduler import ManualScheduler
+    except ImportError:
+        return None
+    return ManualScheduler(box.deps, box.app.client)
+
+
+def main(settings: Settings, args: argparse.Namespace) -> int:
+    logging.getLogger().setLevel(logging.WARNING)
+    start = dt.datetime.fromisoformat(args.at) if args.at else dt.datetime.now(dt.UTC)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=dt.UTC)
+    settings = replace(settings, roadmap_path=args.roadmap or settings.roadmap_path)
+    try:
+        box = Sandbox(
+            roadmap_path=settings.roadmap_path,
+            db_path=args.db,
+            clock=ManualClock(start),
+            settings=replace(settings, admins=(*settings.admins, args.user)),
+        )
+    except RoadmapError as exc:
+        print("\n".join(exc.errors), file=sys.stderr)
+        print(
+            "studybot: fix the roadmap (see `studybot roadmap check`) and try again",
+            file=sys.stderr,
+        )
+        return 1
+    interactive = sys.stdin.isatty()
+    console = Console(box, args.user)
+    try:
+        roadmap = box.deps.roadmap
+        print(
+            f"Study Companion console — {roadmap.title}. You are {args.user}, an organizer. "
+            "Type `help` for what you can do, `quit` to leave."
+        )
+        console.catch_up()
+        while True:
+            try:
+                line = input("> " if interactive else "")
+            except EOFError:
+                break
+            if not interactive:
+                print(f"> {line}")
+            if not console.handle(line):
+                break
+    finally:
+        box.close()
+    return 0

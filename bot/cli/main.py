@@ -1,0 +1,198 @@
+"""The studybot command line: run, console, roadmap check, post, faq export, backfill."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sqlite3
+import sys
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.core.roadmap import RoadmapError, RoadmapStore
+from bot.core.settings import ConfigError, Settings
+
+if TYPE_CHECKING:  # `roadmap check` needs neither the Slack client nor sqlite_utils
+    from bot.core.db import Pool
+
+log = logging.getLogger("studybot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studybot", description="Study Companion: a Slack app for a team's reading group."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    sub.add_parser("run", help="run the bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
+
+    console = sub.add_parser("console", help="try the bot locally against a Slack stand-in")
+    console.add_argument("--db", help="SQLite file to keep (default: a throwaway one)")
+    console.add_argument("--roadmap", help="roadmap file (default: STUDYBOT_ROADMAP)")
+    console.add_argument("--at", help="start the clock at this ISO date/time (default: now)")
+    console.add_argument("--user", default="U0MEMBER1", help="the member you type as")
+
+    roadmap = sub.add_parser("roadmap", help="roadmap tools")
+    roadmap_sub = roadmap.add_subparsers(dest="roadmap_command", metavar="ACTION")
+    roadmap_sub.required = True
+    check = roadmap_sub.add_parser("check", help="validate a roadmap and print its summary")
+    check.add_argument("path", nargs="?", help="roadmap file (default: STUDYBOT_ROADMAP)")
+
+    post = sub.add_parser("post", help="send a scheduled post now (once per week and kind)")
+    post.add_argument("kind", choices=["weekly", "nudge", "recap"])
+    post.add_argument("--force", action="store_true", help="send even if already sent this week")
+
+    faq = sub.add_parser("faq", help="the Q&A archive as an FAQ")
+    faq_sub = faq.add_subparsers(dest="faq_command", metavar="ACTION")
+    faq_sub.required = True
+    export = faq_sub.add_parser("export", help="write the answered Q&A as Markdown")
+    export.add_argument("--topic", help="only this topic id")
+    export.add_argument("--out", help="write to this file (default: standard output)")
+
+    backfill = sub.add_parser("backfill", help="import past questions and answers from the channel")
+    backfill.add_argument("--days", type=int, default=90, help="how far back (default: 90)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings.from_env()
+        return _dispatch(args, settings)
+    except ConfigError as exc:
+        print(f"studybot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run":
+        return run(settings)
+    if args.command == "console":
+        from bot.cli import console
+
+        return console.main(settings, args)
+    if args.command == "roadmap":
+        from bot.cli import roadmap_check as roadmap_cli
+
+        return roadmap_cli.check(args.path or settings.roadmap_path)
+    if args.command == "post":
+        from bot.cli import post as posts_cli
+
+        return posts_cli.post(settings, args.kind, force=args.force)
+    if args.command == "faq":
+        from bot.cli import faq
+
+        return faq.export_command(settings, topic=args.topic, out=args.out)
+    if args.command == "backfill":
+        from bot.cli import backfill
+
+        return backfill.command(settings, days=args.days)
+    raise AssertionError(args.command)
+
+
+def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
+    """The database pool and roadmap store; a problem with either is a configuration error."""
+    from bot.core.db import Pool
+
+    try:
+        pool = Pool(settings.db_path)
+    except sqlite3.Error as exc:
+        raise ConfigError("STUDYBOT_DB", f"cannot open {settings.db_path}: {exc}") from None
+    try:
+        roadmaps = RoadmapStore(settings.roadmap_path, settings.track)
+    except RoadmapError as exc:
+        first = exc.errors[0] if exc.errors else str(exc)
+        more = (
+            f" (and {len(exc.errors) - 1} more; run `studybot roadmap check`)"
+            if len(exc.errors) > 1
+            else ""
+        )
+        raise ConfigError("STUDYBOT_ROADMAP", f"{first}{more}") from None
+    return pool, roadmaps
+
+
+def run(settings: Settings) -> int:
+    """The bot, until SIGINT/SIGTERM. SIGHUP re-reads the roadmap."""
+    settings.require("bot_token", "channel")
+    if not settings.app_token:
+        settings.require("signing_secret")
+    pool, roadmaps = open_deps_or_exit(settings)
+
+    from bot.slack.app import create_app
+
+    app = create_app(settings, pool=pool, roadmaps=roadmaps)
+    stop = threading.Event()
+    scheduler = _start_scheduler(app)
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: roadmaps.reload())  # type: ignore[attr-defined]
+
+    try:
+        if settings.app_token:
+            _run_socket_mode(app, settings, stop)
+        else:
+            _run_http(app, settings, stop)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        pool.close()
+    return 0
+
+
+def _start_scheduler(app: object) -> object | None:
+    try:
+        from bot.slack import scheduler
+    except ImportError:
+        return None
+    return scheduler.start(app.deps, app.client)  # type: ignore[attr-defined]
+
+
+def _run_http(app: object, settings: Settings, stop: threading.Event) -> None:
+    from bot.slack.server import make_server
+
+    server = make_server(app, "0.0.0.0", settings.port)  # type: ignore[arg-type]
+    server.prepare()
+    log.info("HTTP mode: listening on port %d (POST /slack/events, GET /healthz)", settings.port)
+    thread = threading.Thread(target=server.serve, name="http", daemon=True)
+    thread.start()
+    stop.wait()
+    log.info("shutting down")
+    server.stop()
+
+
+def _run_socket_mode(app: object, settings: Settings, stop: threading.Event) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    # app.client already points at SLACK_API_URL; apps.connections.open gets the app token.
+    handler = SocketModeHandler(app, settings.app_token, web_client=app.client)  # type: ignore[arg-type]
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise SystemExit(
+            f"studybot: Socket Mode: Slack refused the connection ({exc.response.get('error')}); "
+            "check SLACK_APP_TOKEN"
+        ) from None
+    log.info("Socket Mode: connected")
+    stop.wait()
+    handler.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The real app, served over HTTP on 127.0.0.1 and wired to the Slack stand-in: console and tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.cli.signed import SignedClient
+from bot.cli.standin import SlackStandIn
+from bot.core.clock import Clock, ManualClock
+from bot.core.db import Pool
+from bot.core.roadmap import RoadmapStore
+from bot.core.settings import Settings
+from bot.slack.app import create_app
+from bot.slack.server import EVENTS_PATH, make_server
+
+CHANNEL = "C0STUDY01"
+SECRET = "sandbox-signing-secret"
+
+
+class Sandbox:
+    """`with Sandbox(roadmap_path=...) as box:` — box.client sends signed requests, box.slack records."""
+
+    def __init__(
+        self,
+        *,
+        roadmap_path: str | Path = "roadmap.yaml",
+        db_path: str | Path | None = None,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
+        **overrides: Any,
+    ) -> None:
+        self._tmp = None
+        if db_path is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="studybot-")
+            db_path = Path(self._tmp.name) / "studybot.db"
+        self.slack = SlackStandIn().start()
+        base = settings or Settings()
+        self.settings = replace(
+            base,
+            bot_token="xoxb-sandbox-token",
+            signing_secret=SECRET,
+            api_url=self.slack.api_url,
+            channel=base.channel or CHANNEL,
+            db_path=str(db_path),
+            roadmap_path=str(roadmap_path),
+            **overrides,
+        )
+        self.clock = clock or ManualClock(dt.datetime.now(dt.UTC))
+        self.pool = Pool(self.settings.db_path)
+        self.roadmaps = RoadmapStore(self.settings.roadmap_path, self.settings.track)
+        self.app = create_app(
+            self.settings, pool=self.pool, roadmaps=self.roadmaps, clock=self.clock
+        )
+        self.deps = self.app.deps  # type: ignore[attr-defined]
+        self.server = make_server(self.app, "127.0.0.1", 0, threads=8)
+        self.server.prepare()
+        self._thread = threading.Thread(target=self.server.serve, name="sandbox-http", daemon=True)
+        self._thread.start()
+        host, port = self.server.bind_addr[:2]
+        self.url = f"http://{host}:{port}"
+        self.client = SignedClient(
+            self.url + EVENTS_PATH, SECRET, response_url=self.slack.response_url()
+        )
+
+    @property
+    def channel(self) -> str:
+        return self.settings.channel or CHANNEL
+
+    def close(self) -> None:
+        self.server.stop()
+        self.slack.stop()
+        self.pool.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

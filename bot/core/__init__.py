@@ -1,0 +1,1 @@
+"""The domain: roadmap, calendar, progress, the Q&A archive, the post ledger. Plain values and SQLite."""

@@ -1,0 +1,152 @@
+"""The SQLite database: one connection per thread, WAL, busy timeout, schema by migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from importlib import resources
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open the database file with the pragmas every connection needs."""
+    conn = sqlite3.connect(
+        str(path),
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=False,
+        isolation_level=None,  # autocommit; explicit transactions via `with db.conn:`
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # WAL + NORMAL survives a process crash (kill -9) without losing committed transactions.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(conn)
+    db.writer_lock = writer_lock(str(Path(path).resolve()))  # type: ignore[attr-defined]
+    return db
+
+
+def migration_steps() -> list[tuple[str, str]]:
+    """(name, sql) of every migration shipped in bot/core/migrations, in name order."""
+    folder = resources.files("bot.core") / "migrations"
+    steps = [(p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir()]
+    return sorted((name, sql) for name, sql in steps if name.endswith(".sql"))
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations not yet applied; safe when two processes start at once."""
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations ("
+        " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+    )
+    applied: list[str] = []
+    for name, sql in migration_steps():
+        # BEGIN IMMEDIATE takes the write lock first, so a second process waits, then skips.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            done = conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone()
+            if not done:
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO migrations (name) VALUES (?)", (name,))
+                applied.append(name)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return [s for s in statements if s.strip(" ;\n")]
+
+
+class Pool:
+    """One connection per thread: Bolt runs listeners on a thread pool."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite_utils.Database] = []
+        migrate(self.get())
+
+    def get(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path)
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+# One writer lock per database file in this process (see transaction).
+_writer_locks: dict[str, threading.RLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def writer_lock(path: str) -> threading.RLock:
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(path, threading.RLock())
+
+
+class transaction:
+    """`with transaction(db):` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on error. Nestable (no-op).
+
+    Threads of this process queue on a lock before asking SQLite for the write lock: SQLite's
+    busy handler sleeps and polls (backing off up to 100 ms), so under load its waiters woke
+    late; a queue wakes the next writer the moment the last one commits (ingest p99 at
+    concurrency 16: 543 -> 120 ms). busy_timeout still arbitrates between processes."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.conn = db.conn
+        self.outer = False
+        self.lock: threading.RLock | None = getattr(db, "writer_lock", None)
+
+    def __enter__(self) -> sqlite3.Connection:
+        if not self.conn.in_transaction:
+            # As long as SQLite would wait, so a database held by another process still fails
+            # (and is answered 503) in time instead of queueing every writer behind it.
+            if self.lock is not None and not self.lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+                raise sqlite3.OperationalError(
+                    "database is locked (waited for this process's writers)"
+                )
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                if self.lock is not None:
+                    self.lock.release()
+                raise
+            self.outer = True
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self.outer:
+            return
+        try:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            if self.lock is not None:
+                self.lock.release()

@@ -1,0 +1,233 @@
+"""The curriculum: roadmap.yaml loaded into a typed, immutable model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+log = logging.getLogger(__name__)
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+RESOURCE_KINDS = ("course", "book", "video", "article", "docs", "paper", "exercise")
+FULL_TRACK = "full"  # the whole roadmap, always available besides the named tracks
+
+
+class RoadmapError(Exception):
+    """The roadmap is invalid; `errors` holds every `PATH:LINE: field.path: message` line."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Resource:
+    title: str
+    url: str
+    kind: str  # course, book, video, article, docs, paper, exercise
+    cost_usd: float  # 0 means free
+    section: str | None = None
+    hours: float | None = None
+
+    @property
+    def free(self) -> bool:
+        return self.cost_usd == 0
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    stage: str
+    weeks: int
+    summary: str
+    key_points: tuple[str, ...]
+    resources: tuple[Resource, ...]
+    prompts: tuple[str, ...]
+    prerequisites: tuple[str, ...] = ()
+    recall: tuple[str, ...] = ()
+    exercise: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class PostTime:
+    weekday: int  # 0 = Monday
+    time: dt.time
+
+
+@dataclass(frozen=True)
+class Schedule:
+    timezone: str
+    start: dt.date
+    weekly: PostTime
+    nudge: PostTime | None = None
+    recap: PostTime | None = None
+    track: str | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Track:
+    id: str
+    title: str
+    topics: tuple[str, ...]
+    # Optional per-topic pace for this track (topic id -> weeks); else the topic's own pace.
+    pace: dict[str, int] = field(default_factory=dict)
+    budget_usd: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Roadmap:
+    title: str
+    schedule: Schedule
+    stages: tuple[Stage, ...]
+    topics: tuple[Topic, ...]
+    tracks: dict[str, Track] = field(default_factory=dict)
+    path: str = "roadmap.yaml"
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def stage_title(self, stage_id: str) -> str:
+        return next((s.title for s in self.stages if s.id == stage_id), stage_id)
+
+    def followed(self, track: str | None = None) -> tuple[Topic, ...]:
+        """The topics the group follows, in order, with the track's pace applied."""
+        track_id = track or self.schedule.track
+        if not track_id or track_id == FULL_TRACK:
+            return self.topics
+        chosen = self.tracks[track_id]
+        out = []
+        for topic_id in chosen.topics:
+            topic = self.topic(topic_id)
+            assert topic is not None
+            weeks = chosen.pace.get(topic_id, topic.weeks)
+            out.append(topic if weeks == topic.weeks else _with_weeks(topic, weeks))
+        return tuple(out)
+
+    def total_weeks(self, track: str | None = None) -> int:
+        return sum(t.weeks for t in self.followed(track))
+
+    def paid_resources(self, track: str | None = None) -> tuple[Resource, ...]:
+        """The paid resources of the followed topics, each URL once (a book bought once serves
+        every topic that cites it)."""
+        seen: dict[str, Resource] = {}
+        for topic in self.followed(track):
+            for r in topic.resources:
+                if not r.free and r.url not in seen:
+                    seen[r.url] = r
+        return tuple(seen.values())
+
+    def cost_usd(self, track: str | None = None) -> float:
+        """What buying every paid resource of the followed topics costs."""
+        return sum(r.cost_usd for r in self.paid_resources(track))
+
+
+def _with_weeks(topic: Topic, weeks: int) -> Topic:
+    from dataclasses import replace
+
+    return replace(topic, weeks=weeks)
+
+
+def load(path: str | Path) -> Roadmap:
+    """Load and validate a roadmap file; raise RoadmapError listing every problem."""
+    from bot.core.roadmap_schema import parse
+
+    path = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RoadmapError([f"{path}:1: (file): cannot read: {exc.strerror or exc}"]) from None
+    return parse(text, path)
+
+
+class RoadmapStore:
+    """The current roadmap, re-read when the file changes; a bad edit keeps the last good one.
+
+    Every access stats the file (cheap); a changed stamp (mtime in ns, size, inode, so an
+    editor's save-by-rename counts) triggers one reload. An invalid or unreadable version is
+    logged once with every error line and remembered in `last_error`; the group keeps the
+    last good roadmap until the file is fixed. `reload()` forces a re-read (SIGHUP).
+    """
+
+    def __init__(self, path: str | Path, track: str | None = None) -> None:
+        self.path = str(path)
+        self.track = track
+        # Re-entrant: a SIGHUP handler may call reload() while this thread is in current().
+        self._lock = threading.RLock()
+        self.last_error: str | None = None
+        self._stamp = self._file_stamp()
+        self._roadmap = load(self.path)
+        self._check_track(self._roadmap)
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _check_track(self, roadmap: Roadmap) -> None:
+        track = self.track or roadmap.schedule.track
+        if track and track != FULL_TRACK and track not in roadmap.tracks:
+            known = ", ".join([FULL_TRACK, *roadmap.tracks])
+            raise RoadmapError(
+                [f"{self.path}:1: schedule.track: unknown track {track!r} ({known})"]
+            )
+
+    def current(self) -> Roadmap:
+        stamp = self._file_stamp()
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    self._stamp = stamp
+                    if stamp is None:
+                        self._keep(f"{self.path}:1: (file): cannot read the file")
+                    else:
+                        self._load()
+        return self._roadmap
+
+    def reload(self) -> bool:
+        """Re-read the file now; return whether the new version was taken."""
+        with self._lock:
+            self._stamp = self._file_stamp()
+            return self._load()
+
+    def _load(self) -> bool:
+        try:
+            roadmap = load(self.path)
+            self._check_track(roadmap)
+        except RoadmapError as exc:
+            self._keep(str(exc))
+            return False
+        self._roadmap = roadmap
+        self.last_error = None
+        log.info("roadmap %s reloaded: %d topics", self.path, len(roadmap.topics))
+        return True
+
+    def _keep(self, why: str) -> None:
+        self.last_error = why
+        log.error("roadmap %s is invalid; keeping the last good version:\n%s", self.path, why)
+
+    def topics(self) -> tuple[Topic, ...]:
+        return self.current().followed(self.track)
+
+
+def weekday_number(name: str) -> int:
+    return WEEKDAYS.index(name.strip().lower())

@@ -1,0 +1,247 @@
+"""Find roadmap topics by keyword, forgiving of case and plurals, with "did you mean".
+
+CONTRACT (used by /resources and /ask; keep these signatures):
+  find_topics(roadmap, query) -> list[Topic]    best match first; [] when nothing matches
+  suggest(roadmap, query, n=3) -> list[Topic]   close topics for "did you mean"
+
+How it matches: text is lower-cased, punctuation becomes spaces ("k-means" == "k means") and
+each word is reduced to a crude singular ("forests" == "forest", "matrices" == "matrix"). A
+query matches a field when it starts at a word of that field, also with the spaces squeezed
+out ("kmeans", "crossvalidation") and as a word prefix ("eigen" -> "eigenvectors",
+"backprop" -> "backpropagation"). Ids, titles and aliases weigh most, then key points, then
+the summary and the stage title. When the whole phrase matches nowhere, every meaningful word
+of it must match somewhere in the topic.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+from dataclasses import dataclass
+
+from bot.core.roadmap import Roadmap, Topic
+
+# Field weights: a hit in the title says far more than one in the summary.
+W_ID = 10.0
+W_TITLE = 10.0
+W_ALIAS = 9.0
+W_KEY_POINT = 4.0
+W_SUMMARY = 2.0
+W_STAGE = 1.0
+
+# Multipliers by how well the query fits the field.
+EXACT = 3.0  # the whole field is the query
+WHOLE_WORDS = 1.5  # the query ends on a word boundary
+PREFIX = 1.0  # the query ends inside a word ("eigen" in "eigenvectors")
+
+# Short prefixes ("a", "de") would match half the roadmap; below this a word must be whole.
+MIN_PREFIX = 3
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "what",
+        "when",
+        "where",
+        "which",
+        "why",
+        "with",
+        "about",
+        "into",
+    ]
+)
+IRREGULAR = {
+    "matrices": "matrix",
+    "vertices": "vertex",
+    "indices": "index",
+    "analyses": "analysis",
+    "hypotheses": "hypothesis",
+    "bases": "basis",
+    "axes": "axis",
+    "derivatives": "derivative",
+    "curves": "curve",
+}
+KEEP = frozenset({"series", "species", "bayes", "news", "lens", "gauss", "pandas", "numpy"})
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def singular(word: str) -> str:
+    """A crude singular: enough to make 'forests', 'probabilities', 'matrices' meet."""
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    if len(word) <= 3 or word in KEEP:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Normalised words of `text`: lower case, punctuation as spaces, singular."""
+    cleaned = _NON_WORD.sub(" ", text.lower().replace("'", ""))
+    return tuple(singular(w) for w in cleaned.split())
+
+
+@dataclass(frozen=True)
+class _Field:
+    weight: float
+    joined: str  # the words with the spaces squeezed out
+    starts: frozenset[int]  # where each word begins in `joined`
+    ends: frozenset[int]  # where each word ends in `joined`
+
+
+def _field(weight: float, text: str) -> _Field:
+    parts = words(text)
+    starts, ends, at = [], [], 0
+    for w in parts:
+        starts.append(at)
+        at += len(w)
+        ends.append(at)
+    return _Field(weight, "".join(parts), frozenset(starts), frozenset(ends))
+
+
+def _fields(roadmap: Roadmap, topic: Topic) -> list[_Field]:
+    out = [
+        _field(W_ID, topic.id),
+        _field(W_TITLE, topic.title),
+        *(_field(W_ALIAS, a) for a in topic.aliases),
+        *(_field(W_KEY_POINT, k) for k in topic.key_points),
+        _field(W_SUMMARY, topic.summary),
+        _field(W_STAGE, roadmap.stage_title(topic.stage)),
+    ]
+    return [f for f in out if f.joined]
+
+
+# Normalised fields per roadmap: a roadmap is immutable and replaced whole on reload, so the
+# object itself is the cache key (held here, so its id cannot be reused while cached).
+_CACHE: dict[int, tuple[Roadmap, list[list[_Field]]]] = {}
+_CACHE_SIZE = 8
+_cache_lock = threading.Lock()
+
+
+def _index(roadmap: Roadmap) -> list[list[_Field]]:
+    with _cache_lock:
+        hit = _CACHE.get(id(roadmap))
+        if hit is not None and hit[0] is roadmap:
+            return hit[1]
+    fields = [_fields(roadmap, t) for t in roadmap.topics]
+    with _cache_lock:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[id(roadmap)] = (roadmap, fields)
+    return fields
+
+
+def _fit(query: tuple[str, ...], field: _Field) -> float:
+    """How well `query` matches inside `field`: EXACT, WHOLE_WORDS, PREFIX or 0. The query
+    must start where a word of the field starts; spaces are ignored on both sides."""
+    q = "".join(query)
+    if not q:
+        return 0.0
+    if q == field.joined:
+        return EXACT
+    best = 0.0
+    at = field.joined.find(q)
+    while at != -1:
+        if at in field.starts:
+            if at + len(q) in field.ends:
+                return WHOLE_WORDS
+            if len(q) >= MIN_PREFIX:
+                best = PREFIX
+        at = field.joined.find(q, at + 1)
+    return best
+
+
+def _best(query: tuple[str, ...], fields: list[_Field]) -> float:
+    return max((f.weight * _fit(query, f) for f in fields), default=0.0)
+
+
+def _score(query: tuple[str, ...], fields: list[_Field]) -> float:
+    whole = _best(query, fields)
+    if whole:
+        return whole
+    # The phrase is nowhere as such: every meaningful word must still be somewhere.
+    meaningful = [w for w in query if w not in STOPWORDS] or list(query)
+    if len(meaningful) < 2 and meaningful == list(query):
+        return 0.0
+    scores = [_best((w,), fields) for w in meaningful]
+    if not all(scores):
+        return 0.0
+    return sum(scores) / len(scores) * 0.5
+
+
+def find_topics(roadmap: Roadmap, query: str) -> list[Topic]:
+    """Topics matching `query`, best match first (ties in roadmap order); [] when none."""
+    q = words(query)
+    if not q:
+        return []
+    scored = []
+    for order, (topic, fields) in enumerate(zip(roadmap.topics, _index(roadmap), strict=True)):
+        if topic.id == query.strip().lower():
+            scored.append((-1e9, order, topic))
+            continue
+        score = _score(q, fields)
+        if score > 0:
+            scored.append((-score, order, topic))
+    scored.sort(key=lambda s: (s[0], s[1]))
+    return [topic for _, _, topic in scored]
+
+
+def _similarity(query: str, topic: Topic) -> float:
+    """Closest spelling of `query` to the topic's id, title, aliases or any of their words."""
+    candidates = [topic.id, topic.title, *topic.aliases]
+    texts = [" ".join(words(c)) for c in candidates]
+    texts += [w for t in texts for w in t.split() if len(w) >= MIN_PREFIX]
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(query)
+    best = 0.0
+    for text in texts:
+        matcher.set_seq1(text)
+        if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+            best = max(best, matcher.ratio())
+    return best
+
+
+def suggest(roadmap: Roadmap, query: str, n: int = 3) -> list[Topic]:
+    """Up to `n` topics whose names are spelled close to `query` ("did you mean"); the best
+    matches first. Typos ("eigenvetors", "baysian") land here when find_topics finds nothing."""
+    found = find_topics(roadmap, query)[:n]
+    q = " ".join(words(query))
+    if len(found) >= n or not q:
+        return found
+    scored = sorted(
+        ((_similarity(q, t), order, t) for order, t in enumerate(roadmap.topics)),
+        key=lambda s: (-s[0], s[1]),
+    )
+    for score, _, topic in scored:
+        if len(found) >= n or score < 0.7:
+            break
+        if topic not in found:
+            found.append(topic)
+    return found

@@ -1,0 +1,230 @@
+"""The App Home tab and the newcomer's welcome: what a member sees, gathered and rendered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sqlite_utils
+
+from bot.core import calendar, progress, qa
+from bot.core.calendar import Calendar, Week
+from bot.core.roadmap import Roadmap, Topic
+from bot.slack import blocks as bk
+from bot.slack import posts
+
+MAX_LISTED = 8  # questions per list: the Home tab stays well inside 100 blocks
+
+
+@dataclass(frozen=True)
+class HomeData:
+    """Everything the Home tab shows one member, as plain values."""
+
+    roadmap: Roadmap
+    calendar: Calendar
+    week: Week
+    done: frozenset[str]
+    mine: tuple[qa.Question, ...]
+    to_help: tuple[qa.Question, ...]
+    upcoming: tuple[tuple[str, dt.datetime], ...]
+    thread_link: str | None = None
+    organizer: bool = False
+    ledger: tuple[posts.LedgerRow, ...] = ()
+    notice: str | None = None
+
+
+def permalink(channel: str, ts: str) -> str:
+    """A message link built without an API call (Slack redirects it to the workspace)."""
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def gather(
+    db: sqlite_utils.Database,
+    roadmap: Roadmap,
+    cal: Calendar,
+    now: dt.datetime,
+    user: str,
+    channel: str | None,
+    organizer: bool = False,
+) -> HomeData:
+    week = cal.week_of(calendar.local_today(roadmap.schedule, now))
+    ts = posts.weekly_ts(db, channel, week.key) if channel else None
+    return HomeData(
+        roadmap=roadmap,
+        calendar=cal,
+        week=week,
+        done=frozenset(progress.done_topics(db, user)),
+        mine=tuple(qa.open_questions(db, user=user, limit=MAX_LISTED)),
+        to_help=tuple(qa.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
+        upcoming=tuple(calendar.upcoming(roadmap.schedule, cal, now)),
+        thread_link=permalink(channel, ts) if channel and ts else None,
+        organizer=organizer,
+        ledger=tuple(posts.recent(db, limit=6)) if organizer else (),
+    )
+
+
+def catch_up(roadmap: Roadmap, topic: Topic | None, done: frozenset[str]) -> list[Topic]:
+    """The prerequisites (transitively, in roadmap order) of `topic` not yet ticked."""
+    if topic is None:
+        return []
+    needed: set[str] = set()
+    stack = list(topic.prerequisites)
+    while stack:
+        topic_id = stack.pop()
+        if topic_id in needed:
+            continue
+        needed.add(topic_id)
+        prereq = roadmap.topic(topic_id)
+        if prereq:
+            stack.extend(prereq.prerequisites)
+    return [t for t in roadmap.topics if t.id in needed and t.id not in done]
+
+
+def _local(when: dt.datetime, roadmap: Roadmap) -> str:
+    return f"{when.astimezone(roadmap.schedule.tz):%a %b %-d, %H:%M %Z}"
+
+
+def _week_line(cal: Calendar, week: Week) -> str:
+    return f"{week.start:%b %-d} – {week.end:%b %-d}"
+
+
+def _question_line(question: qa.Question, link: str | None) -> str:
+    text = bk.truncate(bk.escape(question.text).replace("\n", " "), 200)
+    when = f"{question.asked_at:%b %-d}"
+    answers = f"{question.answer_count} answer{'s' * (question.answer_count != 1)}"
+    return f"• {text}  _({when}, {answers})_" + (f" <{link}|open>" if link else "")
+
+
+def this_week_blocks(data: HomeData) -> list[dict[str, Any]]:
+    week, cal = data.week, data.calendar
+    if week.kind == "topic" and week.topic:
+        topic = week.topic
+        lines = [
+            f"*Week {week.study_week} of {cal.total_study_weeks}* · {_week_line(cal, week)}",
+            bk.escape(topic.summary),
+        ]
+        if week.topic_weeks > 1:
+            lines[0] += f" · part {week.topic_week} of {week.topic_weeks}"
+        if data.thread_link:
+            lines.append(f"<{data.thread_link}|Join this week's discussion thread>")
+        out = [bk.header(f"This week: {topic.title}"), bk.section("\n".join(lines))]
+        buttons = [
+            bk.button("Resources", "home_resources", topic.id),
+            bk.button("Ask a question", "home_ask", topic.id),
+        ]
+        if topic.id not in data.done:
+            buttons.insert(0, bk.button("Mark done ✓", "home_done", topic.id, style="primary"))
+        out.append(bk.actions(*buttons, block_id="home_week"))
+        return out
+    nxt = cal.next_topic_week(week)
+    if week.kind == "before" and nxt and nxt.topic:
+        text = f"The group starts on *{nxt.start:%A %b %-d}* with *{nxt.topic.title}*."
+    elif week.kind in ("skip", "paused"):
+        what = "a break week" if week.kind == "skip" else "paused"
+        later = (
+            f" Next up: *{nxt.topic.title}* from {nxt.start:%b %-d}." if nxt and nxt.topic else ""
+        )
+        text = f"The study group is {what} this week.{later}"
+    else:
+        text = "The roadmap is complete — congratulations! Review with `/roadmap` and `/qa`."
+    return [bk.header("This week"), bk.section(text)]
+
+
+def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
+    topics = data.roadmap.followed()
+    done = [t for t in topics if t.id in data.done]
+    lines = [f"`{bk.progress_bar(len(done), len(topics))}`"]
+    group_done = sum(
+        1 for t in topics if (w := data.calendar.first_week_of(t.id)) and w.index < data.week.index
+    )
+    if data.week.kind == "topic":
+        diff = len(done) - group_done
+        if diff > 0:
+            lines.append(f"You are {diff} topic{'s' * (diff != 1)} ahead of the group.")
+        elif diff < 0:
+            lines.append(f"You are {-diff} topic{'s' * (diff != 1)} behind the group.")
+        else:
+            lines.append("You are in step with the group.")
+    missing = catch_up(data.roadmap, data.week.topic, data.done)
+    if missing:
+        lines.append(f"Next prerequisite to tick: *{missing[0].title}* (`{missing[0].id}`)")
+    return [bk.header("Your progress"), bk.section("\n".join(lines))]
+
+
+def questions_blocks(
+    title: str, questions: tuple[qa.Question, ...], empty: str
+) -> list[dict[str, Any]]:
+    if not questions:
+        return [bk.section(f"*{title}*\n{empty}")]
+    lines = [_question_line(q, q.permalink or permalink(q.channel, q.ts)) for q in questions]
+    return [bk.section(f"*{title}*"), *bk.sections("\n".join(lines))]
+
+
+def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
+    lines = []
+    for row in data.ledger:
+        mark = {"sent": "✅", "failed": "⚠️", "claimed": "⏳"}.get(row.status, "•")
+        error = f" — {bk.escape(row.error)}" if row.status == "failed" and row.error else ""
+        lines.append(f"{mark} {row.kind} · week of {row.week} · {row.status}{error}")
+    paused = data.week.kind == "paused"
+    controls = [
+        bk.button("Skip a week", "home_admin_skip", data.week.key),
+        bk.button("Extend this topic", "home_admin_extend", data.week.key),
+        bk.button(
+            "Resume" if paused else "Pause",
+            "home_admin_resume" if paused else "home_admin_pause",
+            data.week.key,
+        ),
+    ]
+    return [
+        bk.divider(),
+        bk.header("Organizer"),
+        bk.section("*Recent posts*\n" + ("\n".join(lines) if lines else "No posts yet.")),
+        bk.actions(*controls, block_id="home_admin"),
+    ]
+
+
+def with_notice(data: HomeData, notice: str | None) -> HomeData:
+    return replace(data, notice=notice)
+
+
+def home_view(data: HomeData) -> dict[str, Any]:
+    """The Home tab (a `home` view), within 100 blocks however large the roadmap and archive."""
+    items = [
+        *([bk.context(data.notice)] if data.notice else []),
+        *this_week_blocks(data),
+        bk.divider(),
+        *progress_blocks(data),
+        bk.divider(),
+        *questions_blocks("Your open questions", data.mine, "None — ask with `/ask`."),
+        *questions_blocks("Questions you could help with", data.to_help, "Nothing unanswered. 🎉"),
+    ]
+    if data.upcoming:
+        when = [f"{kind} post: {_local(at, data.roadmap)}" for kind, at in data.upcoming]
+        items.append(bk.context("Next: " + " · ".join(when)))
+    if data.organizer:
+        items += organizer_blocks(data)
+    return {"type": "home", "blocks": bk.fit(items, bk.MAX_VIEW_BLOCKS)}
+
+
+def welcome(data: HomeData) -> dict[str, Any]:
+    """The private greeting for someone who joined the study channel."""
+    week = data.week
+    lines = [
+        f"*Welcome to the {data.roadmap.title} study group!* 👋",
+        "Every week the bot posts the topic with what to read; discuss and ask in its thread "
+        "(or `/ask`, also anonymously). React ✅ to the answer that helped you.",
+    ]
+    if week.kind == "topic" and week.topic:
+        lines.append(
+            f"This week: *{week.topic.title}* (week {week.study_week} of {data.calendar.total_study_weeks}). Try `/nexttopic`."
+        )
+    missing = catch_up(data.roadmap, week.topic, data.done)
+    if missing:
+        path = " → ".join(f"{t.title} (`{t.id}`)" for t in missing[:8])
+        lines.append(
+            f"*To catch up*, these come before it: {path}. `/resources <topic>` shows what to read; `/progress done <topic>` ticks one off."
+        )
+    text = "\n".join(lines)
+    return bk.message(bk.plain(text.replace("*", "")), bk.sections(text))

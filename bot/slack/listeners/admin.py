@@ -1,0 +1,392 @@
+"""/studygroup: the organizers' controls (status, skip, extend, pause, resume, post, channel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.cli.post import describe
+from bot.core import calendar
+from bot.core.calendar import Calendar, Change, Week
+from bot.core.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack import posts
+from bot.slack.delivery import SlackPoster
+from bot.slack.organizers import is_organizer
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+COMMAND = "/studygroup"
+USAGE: list[tuple[str, str]] = [
+    ("status", "the calendar ahead, the recent posts and any failures"),
+    ("skip [YYYY-MM-DD]", "skip a week (default: the next week whose post has not gone out)"),
+    ("extend", "give the current topic one more week"),
+    ("pause [YYYY-MM-DD]", "pause from that week (default: the next week not yet posted)"),
+    ("resume [YYYY-MM-DD]", "resume from that week (default: the next week not yet posted)"),
+    ("post weekly|nudge|recap [force]", "send this week's post now (`force`: again)"),
+    ("channel [#channel]", "post in this channel, or the one named"),
+]
+AHEAD = 8  # weeks shown by status
+RECENT = 8  # ledger rows shown by status
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+STATUS_ICON = {"sent": ":white_check_mark:", "failed": ":x:", "claimed": ":hourglass:"}
+REFUSAL = (
+    "Sorry, `/studygroup` is for the study group's organizers. If something needs changing, "
+    "ask one of them or a workspace admin."
+)
+
+
+def studygroup(
+    ack: Ack, command: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
+    ack()  # checking the organizer may ask Slack (users.info): answer after the ack
+    deps: Deps = context["deps"]
+    user = str(command.get("user_id") or "")
+    words = str(command.get("text") or "").split()
+    if not is_organizer(deps.settings, client, user):
+        respond(**bk.message(REFUSAL, [bk.section(REFUSAL)], response_type="ephemeral"))
+        return
+    action, args = (words[0].lower(), words[1:]) if words else ("status", [])
+    handler = HANDLERS.get(action)
+    if handler is None:
+        problem = (
+            None if action in ("help", "usage", "-h", "--help") else f"I don't know `{action}`."
+        )
+        respond(**bk.usage_card(COMMAND, USAGE, problem))
+        return
+    try:
+        reply = handler(deps, client, user, args, command)
+    except Usage as exc:
+        reply = bk.usage_card(COMMAND, USAGE, str(exc))
+    respond(**reply)
+
+
+class Usage(Exception):
+    """Bad arguments: answered with the usage card and this problem."""
+
+
+def _say(text: str, *more: bk.Block) -> dict[str, Any]:
+    return bk.message(bk.plain(text), [bk.section(text), *more], response_type="ephemeral")
+
+
+def _date(args: list[str]) -> dt.date | None:
+    if not args:
+        return None
+    if len(args) > 1:
+        raise Usage("Give one date, like `2026-12-21`.")
+    try:
+        return dt.date.fromisoformat(args[0])
+    except ValueError:
+        raise Usage(f"`{bk.escape(args[0])}` is not a date; write it like `2026-12-21`.") from None
+
+
+def _monday_of(cal: Calendar, day: dt.date) -> dt.date:
+    """The start of the calendar week holding `day` (weeks start on the roadmap's start weekday)."""
+    return cal.week_of(day).start
+
+
+def _first_open_week(deps: Deps, cal: Calendar, now: dt.datetime) -> dt.date:
+    """The week organizer changes apply to by default: this week while its weekly post has not
+    gone out (and is not yet due), else the next one."""
+    schedule = deps.roadmap.schedule
+    week = cal.week_of(calendar.local_today(schedule, now))
+    due = calendar.due_at(schedule, "weekly", week)
+    sent = posts.sent_row(deps.db, "weekly", week.key)
+    if sent is None and (due is None or now < due):
+        return week.start
+    return week.start + dt.timedelta(weeks=1)
+
+
+def _week_name(week: Week, cal: Calendar) -> str:
+    if week.kind == "topic" and week.topic:
+        part = f", part {week.topic_week} of {week.topic_weeks}" if week.topic_weeks > 1 else ""
+        return (
+            f"week {week.study_week} of {cal.total_study_weeks}: "
+            f"*{bk.escape(week.topic.title)}*{part}"
+        )
+    return {
+        "skip": "_skipped_",
+        "paused": "_paused_",
+        "before": "_before the start_",
+        "after": "_after the roadmap ends_",
+    }[week.kind]
+
+
+def _target(deps: Deps, cal: Calendar, args: list[str]) -> tuple[dt.date, Week]:
+    """The week a skip/pause/resume is about, checked against the calendar."""
+    now = deps.now()
+    day = _date(args)
+    start = _monday_of(cal, day) if day else _first_open_week(deps, cal, now)
+    today = calendar.local_today(deps.roadmap.schedule, now)
+    if start < _monday_of(cal, today):
+        raise Usage(f"The week of {start:%b %-d} is already over.")
+    week = cal.week_of(start)
+    if week.kind == "before":
+        raise Usage(f"The group starts on {cal.start:%b %-d, %Y}; pick a week from then on.")
+    return start, week
+
+
+def _next_line(deps: Deps, cal: Calendar) -> str:
+    upcoming = calendar.next_due(deps.roadmap.schedule, cal, "weekly", deps.now())
+    if upcoming is None:
+        return "No more weekly posts are scheduled: the roadmap is done."
+    week, at = upcoming
+    return (
+        f"Next weekly post: {_week_name(week, cal)}, "
+        f"{posts.slack_date(at, deps.roadmap.schedule.tz)}."
+    )
+
+
+def _record(deps: Deps, change: Change, user: str) -> Calendar:
+    calendar.record_change(deps.db, change, by_user=user, now=deps.now())
+    log.info("%s: %s from %s", user, change.kind, change.week_start)
+    return deps.calendar()
+
+
+# --- the actions ---------------------------------------------------------------------------
+
+
+def skip(
+    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
+) -> Message:
+    cal = deps.calendar()
+    start, week = _target(deps, cal, args)
+    if week.kind == "skip":
+        return _say(f"The week of {start:%b %-d} is already skipped.")
+    if week.kind in ("paused", "after"):
+        return _say(
+            f"There is nothing to skip in the week of {start:%b %-d}: it is {_week_name(week, cal)}."
+        )
+    posted = posts.sent_row(deps.db, "weekly", week.key)
+    cal = _record(deps, Change("skip", start), user)
+    moved = (
+        f" (its post already went out; *{bk.escape(week.topic.title)}* continues the week after)"
+        if posted and week.topic
+        else ""
+    )
+    return _say(f":palm_tree: Skipped the week of {start:%b %-d}{moved}. {_next_line(deps, cal)}")
+
+
+def extend(
+    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
+) -> Message:
+    if args:
+        raise Usage("`extend` takes no arguments: it extends the topic on this week.")
+    cal, week = deps.this_week()
+    if week.kind != "topic" or week.topic is None:
+        return _say(f"There is no topic on this week to extend (it is {_week_name(week, cal)}).")
+    topic = week.topic
+    cal = _record(deps, Change("extend", week.start, topic.id), user)
+    last = max((w for w in cal.weeks if w.topic and w.topic.id == topic.id), key=lambda w: w.index)
+    return _say(
+        f":hourglass_flowing_sand: *{bk.escape(topic.title)}* gets one more week: it now runs "
+        f"{last.topic_weeks} weeks, until {last.end:%b %-d}. {_next_line(deps, cal)}"
+    )
+
+
+def pause(
+    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
+) -> Message:
+    cal = deps.calendar()
+    start, week = _target(deps, cal, args)
+    if week.kind == "paused":
+        return _say(f"The group is already paused in the week of {start:%b %-d}.")
+    if week.kind == "after":
+        return _say("The roadmap is over by then; there is nothing to pause.")
+    _record(deps, Change("pause", start), user)
+    return _say(
+        f":double_vertical_bar: Paused from the week of {start:%b %-d}: no posts until "
+        "`/studygroup resume`. The topics wait where they are."
+    )
+
+
+def resume(
+    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
+) -> Message:
+    cal = deps.calendar()
+    start, week = _target(deps, cal, args)
+    if week.kind != "paused":
+        return _say(f"The group is not paused in the week of {start:%b %-d}; nothing to resume.")
+    cal = _record(deps, Change("resume", start), user)
+    return _say(
+        f":arrow_forward: Resuming from the week of {start:%b %-d}. {_next_line(deps, cal)}"
+    )
+
+
+def post(
+    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
+) -> Message:
+    kinds = [a.lower() for a in args]
+    force = "force" in kinds or "--force" in kinds
+    rest = [k for k in kinds if k not in ("force", "--force")]
+    if len(rest) != 1 or rest[0] not in calendar.POST_KINDS:
+        raise Usage("Say which post: `weekly`, `nudge` or `recap` (add `force` to send it again).")
+    outcome = posts.deliver(deps, SlackPoster(client), rest[0], force=force)
+    icon = ":white_check_mark:" if outcome.ok else ":warning:"
+    text = describe(outcome, force_hint=f"`/studygroup post {rest[0]} force`")
+    if outcome.ts and outcome.channel:
+        text = text.replace(
+            f" in {outcome.channel} (ts {outcome.ts})",
+            f" in <#{outcome.channel}> (<{posts.message_link(outcome.channel, outcome.ts)}|open>)",
+        )
+    return _say(f"{icon} {text}")
+
+
+_CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
+
+def channel(
+    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
+) -> Message:
+    if len(args) > 1:
+        raise Usage("Name one channel, like `/studygroup channel #study-group`.")
+    if not args:
+        chosen = str(command.get("channel_id") or "")
+        if not _CHANNEL_ID.match(chosen):
+            return _say(
+                "Run this in the channel you want, or name it: `/studygroup channel #study-group`."
+            )
+    else:
+        chosen = _channel_id(client, args[0])
+        if chosen is None:
+            raise Usage(
+                f"I couldn't find {bk.escape(args[0])}. Pick it from the autocomplete, or run "
+                "`/studygroup channel` inside it."
+            )
+    deps.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES ('channel', ?)", [chosen])
+    hint = ""
+    try:
+        info = client.conversations_info(channel=chosen)["channel"]
+        if not info.get("is_member", True):
+            hint = " Invite me there (`/invite @Study Companion`) so I can read its questions."
+    except Exception as exc:
+        hint = f" (I could not look the channel up: {exc.__class__.__name__}.)"
+    return _say(f":round_pushpin: From now on the posts go to <#{chosen}>.{hint}")
+
+
+def _channel_id(client: WebClient, ref: str) -> str | None:
+    """`<#C123|name>`, `C123` or `#name` (looked up: the command does not escape channels)."""
+    if match := _CHANNEL_REF.match(ref):
+        return match.group(1)
+    if _CHANNEL_ID.match(ref):
+        return ref
+    name = ref.lstrip("#").lower()
+    if not re.fullmatch(r"[a-z0-9._-]{1,80}", name):
+        return None
+    cursor = None
+    try:
+        for _ in range(20):
+            page = client.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for found in page.get("channels") or []:
+                if found.get("name") == name:
+                    return str(found["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    except Exception as exc:
+        log.warning("conversations.list failed: %s", exc.__class__.__name__)
+    return None
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+def status(
+    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
+) -> Message:
+    roadmap = deps.roadmap
+    schedule = roadmap.schedule
+    tz = schedule.tz
+    now = deps.now()
+    cal, week = deps.this_week()
+    where = f"<#{deps.channel}>" if deps.channel else "_no channel set_ (`/studygroup channel`)"
+    times = ", ".join(
+        f"{kind} {_DAYS[t.weekday]} {t.time:%H:%M}"
+        for kind in calendar.POST_KINDS
+        if (t := calendar.post_time(schedule, kind)) is not None
+    )
+    out: list[bk.Block] = [
+        bk.header(f"Study group: {roadmap.title}"),
+        bk.section(
+            f"*This week* ({posts.dates(week)}): {_week_name(week, cal)}\n"
+            f"Posts go to {where}: {times} ({schedule.timezone})."
+        ),
+    ]
+    if deps.roadmaps.last_error:
+        out.append(
+            bk.section(
+                ":warning: The roadmap file has errors, so I'm using the last good version. "
+                "Run `studybot roadmap check`."
+            )
+        )
+    upcoming = [
+        (kind, due)
+        for kind in calendar.POST_KINDS
+        if (due := calendar.next_due(schedule, cal, kind, now)) is not None
+    ]
+    upcoming.sort(key=lambda item: item[1][1])
+    out += bk.sections(
+        "*Next posts*\n"
+        + (
+            "\n".join(
+                f"• {kind} for week {w.study_week}: {posts.slack_date(at, tz)}"
+                for kind, (w, at) in upcoming
+            )
+            or "• none: the roadmap is done"
+        )
+    )
+    ahead = [cal.week_of(week.start + dt.timedelta(weeks=i)) for i in range(AHEAD)]
+    out += bk.sections(
+        "*Calendar ahead*\n"
+        + "\n".join(f"• {posts.dates(w)} · {_week_name(w, cal)}" for w in ahead)
+    )
+    rows = posts.recent(deps.db, RECENT)
+    out += bk.sections(
+        "*Recent posts*\n" + ("\n".join(_ledger_line(r, tz) for r in rows) or "• none yet")
+    )
+    # Failures of the last few weeks: older weeks' posts are never sent late anyway.
+    failed = posts.failures(deps.db, (week.start - dt.timedelta(weeks=4)).isoformat())
+    if failed:
+        out += bk.sections(
+            "*:warning: Failed, not sent since*\n"
+            + "\n".join(_ledger_line(r, tz) for r in failed[:RECENT])
+            + "\nThe bot retries this week's posts by itself; `/studygroup post KIND` tries now."
+        )
+    out.append(bk.context("`/studygroup help` lists what you can change."))
+    fallback = f"Study group status: this week {bk.plain(_week_name(week, cal))}; {len(failed)} failed posts."
+    return bk.message(fallback, out, response_type="ephemeral")
+
+
+def _ledger_line(row: posts.LedgerRow, tz: Any) -> str:
+    when = dt.datetime.fromisoformat(row.sent_at or row.claimed_at).astimezone(tz)
+    again = f" (again, #{row.attempt})" if row.attempt else ""
+    head = f"• {STATUS_ICON.get(row.status, '')} {row.kind}{again} · week of {row.week}"
+    if row.status == "sent" and row.ts:
+        return f"{head} · sent {when:%a %b %-d %H:%M} · <{posts.message_link(row.channel, row.ts)}|open>"
+    if row.status == "failed":
+        return f"{head} · failed after {row.tries} tr{'y' if row.tries == 1 else 'ies'}: `{bk.escape(row.error or '?')}`"
+    return f"{head} · being sent since {when:%a %b %-d %H:%M}"
+
+
+HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "status": status,
+    "skip": skip,
+    "extend": extend,
+    "pause": pause,
+    "resume": resume,
+    "post": post,
+    "channel": channel,
+}

@@ -1,0 +1,241 @@
+"""APScheduler wiring: a cron job per post at the roadmap's local time, catch-up on start, retries.
+
+Jobs (explicit ids):
+  post-weekly / post-nudge / post-recap  CronTrigger on the post's weekday and time in the
+      roadmap's timezone, so a post keeps its local time across DST changes;
+  post-catchup  once, at start-up: the current week's posts that fell due while the bot was down;
+  post-retry    once, after a failed post, with a growing delay;
+  roadmap-sync  every minute: re-read the roadmap; if the post times or timezone changed,
+      re-schedule the cron jobs and catch up.
+Every job runs the same tick, bot.posts.run_due: it sends the current week's due posts that are
+not out yet, so a job firing on a skipped or paused week, twice in an ambiguous DST hour, or in
+two processes at once sends nothing more (the ledger decides). Organizer changes to the calendar
+are read at every tick.
+
+ManualScheduler runs the same jobs, triggers and job store against a ManualClock (the console's
+fast-forward and the tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Any
+
+from apscheduler.executors.debug import DebugExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.core import calendar
+from bot.core.clock import ManualClock
+from bot.core.deps import Deps
+from bot.slack import posts
+from bot.slack.delivery import SlackPoster
+
+log = logging.getLogger(__name__)
+
+JOB_IDS: dict[str, str] = {kind: f"post-{kind}" for kind in calendar.POST_KINDS}
+CATCH_UP_ID = "post-catchup"
+RETRY_ID = "post-retry"
+SYNC_ID = "roadmap-sync"
+SYNC_SECONDS = 60
+SHUTDOWN_GRACE = 20.0  # seconds a post being sent may take to finish when the bot stops
+RETRY_DELAYS = tuple(dt.timedelta(minutes=m) for m in (5, 10, 20, 40, 60))
+# run_due decides what is still worth sending (only the current week), so a late run is always
+# allowed (misfire_grace_time None) and a backlog runs once (coalesce).
+JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
+
+_UNSET = object()
+
+
+class PostJobs:
+    """The post jobs on an APScheduler scheduler, kept in step with the roadmap's schedule."""
+
+    def __init__(self, deps: Deps, client: Any, scheduler: BaseScheduler, poster: Any = None):
+        self.deps = deps
+        self.scheduler = scheduler
+        self.poster = poster or SlackPoster(client)
+        self._lock = threading.RLock()
+        self._installed: dict[str, Any] = {}
+        self._stopping = threading.Event()
+
+    def install(self, now: dt.datetime) -> None:
+        self.sync(now)
+        self._once(CATCH_UP_ID, now)
+
+    def sync(self, now: dt.datetime) -> bool:
+        """(Re)schedule the cron jobs whose weekday, time or timezone changed; True if any did."""
+        schedule = self.deps.roadmap.schedule
+        changed = False
+        with self._lock:
+            for kind, job_id in JOB_IDS.items():
+                when = calendar.post_time(schedule, kind)
+                wanted = (schedule.timezone, when.weekday, when.time) if when else None
+                had = self._installed.get(kind, _UNSET)
+                if had == wanted:
+                    continue
+                changed = changed or had is not _UNSET
+                self._installed[kind] = wanted
+                if when is None:
+                    if self.scheduler.get_job(job_id):
+                        self.scheduler.remove_job(job_id)
+                    continue
+                trigger = CronTrigger(
+                    day_of_week=when.weekday,  # 0 = Monday in both APScheduler and the roadmap
+                    hour=when.time.hour,
+                    minute=when.time.minute,
+                    second=0,
+                    timezone=schedule.tz,
+                )
+                self.scheduler.add_job(
+                    self.tick,
+                    trigger,
+                    id=job_id,
+                    name=f"{kind} post",
+                    replace_existing=True,
+                    next_run_time=trigger.get_next_fire_time(None, now),
+                    **JOB_DEFAULTS,
+                )
+                log.info("%s: next at %s", job_id, trigger.get_next_fire_time(None, now))
+        return changed
+
+    def resync(self) -> None:
+        """The roadmap-sync job: pick up an edited roadmap's times, then catch up."""
+        if self.sync(self.deps.now()):
+            self.tick()
+
+    def tick(self) -> list[posts.Outcome]:
+        """Send what is due; after a failure, come back later."""
+        with self._lock:
+            if self._stopping.is_set():
+                return []
+            outcomes = posts.run_due(self.deps, self.poster, stop=self._stopping.is_set)
+            failed = [o for o in outcomes if o.status == "failed"]
+            if failed:
+                tries = min(o.tries for o in failed)
+                delay = RETRY_DELAYS[min(tries, len(RETRY_DELAYS)) - 1]
+                at = self.deps.now() + delay
+                self._once(RETRY_ID, at)
+                log.warning("%d post(s) failed; retrying at %s", len(failed), at)
+        return outcomes
+
+    def stop(self, timeout: float) -> None:
+        """Start no more posts; give the one being sent up to `timeout` seconds to finish (a post
+        cut off mid-send is recovered on the next start, but finishing it is cleaner)."""
+        self._stopping.set()
+        if self._lock.acquire(timeout=timeout):
+            self._lock.release()
+        else:
+            log.warning("a post is still being sent; stopping anyway (it resumes on restart)")
+
+    def _once(self, job_id: str, at: dt.datetime) -> None:
+        self.scheduler.add_job(
+            self.tick,
+            DateTrigger(run_date=at, timezone=dt.UTC),
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+            next_run_time=at,
+            **JOB_DEFAULTS,
+        )
+
+
+class PostScheduler(BackgroundScheduler):
+    """The BackgroundScheduler of `studybot run`, whose shutdown first lets a post being sent
+    finish (bounded): the CLI closes the database right after."""
+
+    post_jobs: PostJobs | None = None
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self.post_jobs is not None:
+            self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
+        super().shutdown(wait)
+
+
+def start(deps: Deps, client: Any) -> PostScheduler:
+    """Start the posts' scheduler for `studybot run`; stop it with .shutdown(wait=False)."""
+    scheduler = PostScheduler(timezone=dt.UTC, job_defaults=JOB_DEFAULTS, daemon=True)
+    scheduler.start()
+    jobs = PostJobs(deps, client, scheduler)
+    scheduler.post_jobs = jobs
+    jobs.install(deps.now())
+    scheduler.add_job(
+        jobs.resync,
+        IntervalTrigger(seconds=SYNC_SECONDS, timezone=dt.UTC),
+        id=SYNC_ID,
+        name=SYNC_ID,
+        replace_existing=True,
+    )
+    return scheduler
+
+
+class _ClockDriven(BaseScheduler):
+    """An APScheduler scheduler without a thread of its own: ManualScheduler decides when."""
+
+    def shutdown(self, wait: bool = True) -> None:
+        super().shutdown(wait)
+
+    def wakeup(self) -> None:
+        pass
+
+
+class ManualScheduler:
+    """The same jobs on a ManualClock: `run_until(when)` moves the clock from one fire time to
+    the next and runs each due job, in order (the console's `next`/`advance`, and tests)."""
+
+    def __init__(self, deps: Deps, client: Any, poster: Any = None) -> None:
+        if not isinstance(deps.clock, ManualClock):
+            raise TypeError("ManualScheduler needs deps with a ManualClock")
+        self.deps = deps
+        self.clock: ManualClock = deps.clock
+        # DebugExecutor runs a job in the calling thread, so run_until returns when it is done.
+        self.scheduler = _ClockDriven(
+            timezone=dt.UTC, job_defaults=JOB_DEFAULTS, executors={"default": DebugExecutor()}
+        )
+        self.scheduler.start()
+        self.jobs = PostJobs(deps, client, self.scheduler, poster)
+        self.jobs.install(self.clock.now())
+        self.store = self.scheduler._lookup_jobstore("default")
+
+    def upcoming(self, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        """The next post of each kind after `now`, soonest first."""
+        return calendar.upcoming(self.deps.roadmap.schedule, self.deps.calendar(), now)
+
+    def run_until(self, when: dt.datetime) -> None:
+        """Move the clock to `when`, running every job that falls due on the way, in order."""
+        while True:
+            # The real scheduler's roadmap-sync job runs every minute; here, before every step.
+            if self.jobs.sync(self.clock.now()):
+                self.jobs.tick()
+            next_run = self.store.get_next_run_time()
+            if next_run is None or next_run > when:
+                break
+            self.clock.set(max(next_run, self.clock.now()))
+            self._run_due(self.clock.now())
+        if when > self.clock.now():
+            self.clock.set(when)
+
+    def _run_due(self, now: dt.datetime) -> None:
+        """What BaseScheduler._process_jobs does, at the manual clock's time: for each due job,
+        work out its run times (coalesced), move it to its next fire time, then run it."""
+        executor = self.scheduler._lookup_executor("default")
+        for job in self.store.get_due_jobs(now):
+            run_times = job._get_run_times(now)
+            run_times = run_times[-1:] if run_times and job.coalesce else run_times
+            following = job.trigger.get_next_fire_time(run_times[-1], now) if run_times else None
+            # Reschedule before running, as the real scheduler does (it runs jobs in a pool):
+            # a job may schedule a new run of itself (post-retry).
+            if following:
+                job._modify(next_run_time=following)
+                self.store.update_job(job)
+            else:
+                self.scheduler.remove_job(job.id)
+            if run_times:
+                executor.submit_job(job, run_times)
+
+    def shutdown(self, wait: bool = False) -> None:
+        self.scheduler.shutdown(wait)
