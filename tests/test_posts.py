@@ -16,6 +16,7 @@ import pytest
 
 from bot.cli.sandbox import Sandbox
 from bot.core import calendar
+from bot.core import format as fmt
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock
 from bot.core.roadmap import load
@@ -147,7 +148,7 @@ def test_nudge_counts_the_weeks_questions_and_links_the_unanswered(lbox):
     [weekly] = lbox.deps.db.execute(
         "SELECT ts FROM posts_ledger WHERE kind = 'weekly' AND week = ?", [week(9).key]
     ).fetchall()
-    assert posts.message_link(lbox.channel, weekly[0]) not in text  # questions exist: no plea
+    assert fmt.message_link(lbox.channel, weekly[0]) not in text  # questions exist: no plea
     assert "https://slack.com/archives/" in text
 
 
@@ -155,7 +156,7 @@ def test_nudge_in_a_quiet_week_points_at_the_weekly_thread(lbox):
     ManualScheduler(lbox.deps, lbox.app.client).run_until(due("nudge", 9))
     [post] = sent(lbox, "nudge", 9)
     ts = posts.weekly_ts(lbox.deps.db, lbox.channel, week(9).key)
-    assert ts and posts.message_link(lbox.channel, ts) in all_text(post)
+    assert ts and fmt.message_link(lbox.channel, ts) in all_text(post)
     assert "No questions yet" in all_text(post)
 
 

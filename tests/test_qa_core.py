@@ -171,15 +171,6 @@ def test_similarity_ignores_stopwords_and_plurals():
     assert qa.similarity("<!channel> ?", "why?") == 0
 
 
-def test_permalinks():
-    assert qa.permalink("https://t.slack.com/", "C1", "1.000200") == (
-        "https://t.slack.com/archives/C1/p1000200"
-    )
-    assert qa.permalink("https://t.slack.com", "C1", "2.000001", "1.000200") == (
-        "https://t.slack.com/archives/C1/p2000001?thread_ts=1.000200&cid=C1"
-    )
-
-
 def test_a_filtered_search_past_its_depth_finds_nothing_and_says_it_was_capped(
     tmp_path, monkeypatch
 ):

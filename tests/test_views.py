@@ -186,13 +186,6 @@ def test_best_resources_keep_one_free_and_follow_the_roadmaps_order():
     assert views.best_resources(topic) == list(topic.resources[:3])
 
 
-def test_resource_line_shows_kind_cost_section_and_hours():
-    line = views.resource_line(
-        Resource("Strang & co", "https://x.org/a b", "book", 45.5, "Ch 2", 3)
-    )
-    assert line == "• <https://x.org/a%20b|Strang &amp; co> — book · $45.50 · Ch 2 · ~3 h"
-
-
 def test_roadmap_page_values_round_trip():
     for page in (views.RoadmapPage(None, 3), views.RoadmapPage("math-1", 2)):
         assert views.RoadmapPage.parse(page.value(page.page or 1)) == page

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from bot.core.db import transaction
+from bot.core.format import message_link
 from bot.core.text import plain
 
 CHECK_MARKS = frozenset({"white_check_mark", "heavy_check_mark"})
@@ -993,23 +994,14 @@ def answers_accepted_first(db: sqlite_utils.Database, question: Question) -> lis
 # --- permalinks ---------------------------------------------------------------------------
 
 
-def permalink(team_url: str, channel: str, ts: str, thread_ts: str | None = None) -> str:
-    """Slack's permalink shape: https://team.slack.com/archives/C…/p<ts without the dot>."""
-    base = team_url if team_url.endswith("/") else team_url + "/"
-    link = f"{base}archives/{channel}/p{ts.replace('.', '')}"
-    if thread_ts and thread_ts != ts:
-        link += f"?thread_ts={thread_ts}&cid={channel}"
-    return link
-
-
 def question_link(team_url: str, question: Question) -> str:
-    return question.permalink or permalink(
-        team_url, question.channel, question.ts, question.thread_ts
+    return question.permalink or message_link(
+        question.channel, question.ts, question.thread_ts, team_url
     )
 
 
 def answer_link(team_url: str, answer: Answer) -> str:
-    return permalink(team_url, answer.channel, answer.ts, answer.thread_ts)
+    return message_link(answer.channel, answer.ts, answer.thread_ts, team_url)
 
 
 def get_meta(db: sqlite_utils.Database, key: str) -> str | None:

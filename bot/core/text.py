@@ -61,3 +61,15 @@ def plain(text: str) -> str:
 
     text = _CONTROL.sub(replace, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Shorten to `limit` characters with an ellipsis, never cutting an entity or link in half."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    for opener, closer in (("<", ">"), ("&", ";")):
+        at = cut.rfind(opener)
+        if at != -1 and cut.find(closer, at) == -1:
+            cut = cut[:at]
+    return cut.rstrip() + "…"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.text import escape, plain
+from bot.core.text import escape, plain, truncate
 
 __all__ = [
     "escape",
     "plain",
+    "truncate",
     "header",
     "section",
     "sections",
@@ -34,18 +35,6 @@ MAX_CONTEXT_ELEMENTS = 10
 MAX_ACTION_ELEMENTS = 25
 MAX_FALLBACK_TEXT = 3000
 MAX_BUTTON_VALUE = 2000
-
-
-def truncate(text: str, limit: int) -> str:
-    """Shorten to `limit` characters with an ellipsis, never cutting an entity or link in half."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    for opener, closer in (("<", ">"), ("&", ";")):
-        at = cut.rfind(opener)
-        if at != -1 and cut.find(closer, at) == -1:
-            cut = cut[:at]
-    return cut.rstrip() + "…"
 
 
 def header(text: str) -> Block:

@@ -9,6 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.core import calendar, progress, qa
+from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
 from bot.core.roadmap import Roadmap, Topic
 from bot.slack import blocks as bk
@@ -34,11 +35,6 @@ class HomeData:
     notice: str | None = None
 
 
-def permalink(channel: str, ts: str) -> str:
-    """A message link built without an API call (Slack redirects it to the workspace)."""
-    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
-
-
 def gather(
     db: sqlite_utils.Database,
     roadmap: Roadmap,
@@ -58,7 +54,7 @@ def gather(
         mine=tuple(qa.open_questions(db, user=user, limit=MAX_LISTED)),
         to_help=tuple(qa.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
         upcoming=tuple(calendar.upcoming(roadmap.schedule, cal, now)),
-        thread_link=permalink(channel, ts) if channel and ts else None,
+        thread_link=fmt.message_link(channel, ts) if channel and ts else None,
         organizer=organizer,
         ledger=tuple(posts.recent(db, limit=6)) if organizer else (),
     )
@@ -157,7 +153,7 @@ def questions_blocks(
 ) -> list[dict[str, Any]]:
     if not questions:
         return [bk.section(f"*{title}*\n{empty}")]
-    lines = [_question_line(q, q.permalink or permalink(q.channel, q.ts)) for q in questions]
+    lines = [_question_line(q, q.permalink or fmt.message_link(q.channel, q.ts)) for q in questions]
     return [bk.section(f"*{title}*"), *bk.sections("\n".join(lines))]
 
 

@@ -31,10 +31,11 @@ from typing import Any, Literal, Protocol
 import sqlite_utils
 
 from bot.core import calendar, qa
+from bot.core import format as fmt
 from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
 from bot.core.db import transaction
 from bot.core.deps import Deps
-from bot.core.roadmap import Resource, Roadmap, Topic
+from bot.core.roadmap import Roadmap, Topic
 from bot.slack import blocks as bk
 
 log = logging.getLogger(__name__)
@@ -332,43 +333,11 @@ def week_span(week: Week, tz: Any) -> tuple[dt.datetime, dt.datetime]:
     return local_midnight(week.start, tz), local_midnight(week.start + dt.timedelta(days=7), tz)
 
 
-def dates(week: Week) -> str:
-    return f"{week.start:%b %-d} – {week.end:%b %-d}"
-
-
-def _safe(text: str) -> str:
-    """Roadmap or member text for mrkdwn: shown as written, never a mention."""
-    return bk.escape(" ".join(text.split()))
-
-
 def slack_date(at: dt.datetime, tz: Any) -> str:
     """A time each reader sees in their own timezone, with the group's time as the fallback."""
     local = at.astimezone(tz)
     fallback = f"{local:%a %b %-d, %-I:%M %p} {local.tzname()}"
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
-
-
-def _link(url: str, label: str) -> str:
-    url = re.sub(r"[\s<>|]", "", url)
-    return f"<{url}|{_safe(label).replace('|', '¦')}>" if url else _safe(label)
-
-
-def message_link(channel: str, ts: str) -> str:
-    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
-
-
-def _money(cost: float) -> str:
-    return f"${cost:,.0f}" if cost == int(cost) else f"${cost:,.2f}"
-
-
-def resource_line(resource: Resource) -> str:
-    facts = [resource.kind]
-    if resource.section:
-        facts.append(_safe(resource.section))
-    if resource.hours:
-        facts.append(f"~{resource.hours:g} h")
-    price = "*free*" if resource.free else _money(resource.cost_usd)
-    return f"• {_link(resource.url, resource.title)} — {', '.join(facts)} · {price}"
 
 
 def _bullets(title: str, items: Sequence[str]) -> list[bk.Block]:
@@ -410,8 +379,8 @@ def unanswered(q: qa.Question) -> bool:
 
 
 def _question_line(q: qa.Question) -> str:
-    link = q.permalink or message_link(q.channel, q.ts)
-    return f"• {bk.truncate(_safe(q.text), 220)} <{link}|→ thread>"
+    link = q.permalink or fmt.message_link(q.channel, q.ts)
+    return f"• {bk.truncate(fmt.safe(q.text), 220)} <{link}|→ thread>"
 
 
 def _listed(questions: Sequence[qa.Question], more_hint: str) -> list[str]:
@@ -440,21 +409,23 @@ def weekly(ctx: Context) -> dict[str, Any]:
     topic = week.topic
     assert topic is not None
     title = f"Week {week.study_week} of {cal.total_study_weeks}: {topic.title}"
-    facts = [dates(week), ctx.roadmap.stage_title(topic.stage)]
+    facts = [fmt.week_dates(week), ctx.roadmap.stage_title(topic.stage)]
     if week.topic_weeks > 1:
         facts.append(f"part {week.topic_week} of {week.topic_weeks} on this topic")
-    out: list[bk.Block] = [bk.header(title), bk.context(" · ".join(_safe(f) for f in facts))]
-    out += bk.sections(_safe(topic.summary)) if topic.summary.strip() else []
-    out += _bullets(":dart: Key points", [f"• {_safe(p)}" for p in topic.key_points])
-    out += _bullets(":books: Resources", [resource_line(r) for r in topic.resources])
-    out += _bullets(":speech_balloon: Discussion prompts", [f"• {_safe(p)}" for p in topic.prompts])
+    out: list[bk.Block] = [bk.header(title), bk.context(" · ".join(fmt.safe(f) for f in facts))]
+    out += bk.sections(fmt.safe(topic.summary)) if topic.summary.strip() else []
+    out += _bullets(":dart: Key points", [f"• {fmt.safe(p)}" for p in topic.key_points])
+    out += _bullets(":books: Resources", [fmt.resource_line(r) for r in topic.resources])
+    out += _bullets(
+        ":speech_balloon: Discussion prompts", [f"• {fmt.safe(p)}" for p in topic.prompts]
+    )
     if topic.exercise:
-        out += bk.sections(f"*:computer: Learn it through code*\n{_safe(topic.exercise)}")
+        out += bk.sections(f"*:computer: Learn it through code*\n{fmt.safe(topic.exercise)}")
     recall = recall_questions(cal, week)
     out += _bullets(
         ":repeat: Spaced review — can you still answer these?",
         [
-            f"• {_safe(q)} _({_safe(t.title)}, {back} week{'s' if back > 1 else ''} back)_"
+            f"• {fmt.safe(q)} _({fmt.safe(t.title)}, {back} week{'s' if back > 1 else ''} back)_"
             for q, t, back in recall
         ],
     )
@@ -479,7 +450,7 @@ def weekly(ctx: Context) -> dict[str, Any]:
         )
     )
     fallback = (
-        f"{title} ({dates(week)}). {topic.summary} "
+        f"{title} ({fmt.week_dates(week)}). {topic.summary} "
         f"Key points, resources and prompts inside; ask your questions in this thread."
     )
     return bk.message(fallback, out)
@@ -496,7 +467,7 @@ def nudge(ctx: Context) -> dict[str, Any]:
     out: list[bk.Block] = [bk.header(title)]
     thread = weekly_ts(ctx.db, ctx.channel, week.key)
     where = (
-        f"<{message_link(ctx.channel, thread)}|this week's thread>"
+        f"<{fmt.message_link(ctx.channel, thread)}|this week's thread>"
         if thread
         else "this week's thread"
     )
@@ -512,7 +483,7 @@ def nudge(ctx: Context) -> dict[str, Any]:
         ":raising_hand: Can you answer one of these?", _listed(waiting, "`/qa unanswered`")
     )
     if topic.prompts:
-        out.append(bk.context(f"Something to think about: {_safe(topic.prompts[-1])}"))
+        out.append(bk.context(f"Something to think about: {fmt.safe(topic.prompts[-1])}"))
     fallback = f"{title}: {len(asked)} questions so far, {len(waiting)} unanswered."
     return bk.message(fallback, out)
 
@@ -563,8 +534,8 @@ def _whats_next(ctx: Context) -> str:
     assert week.topic is not None
     when = slack_date(at, ctx.tz)
     if ctx.week.topic and week.topic.id == ctx.week.topic.id:
-        return f"We stay on *{_safe(week.topic.title)}* (part {week.topic_week} of {week.topic_weeks}); the next post is {when}."
-    return f"*{_safe(week.topic.title)}* ({dates(week)}) — the post goes out {when}."
+        return f"We stay on *{fmt.safe(week.topic.title)}* (part {week.topic_week} of {week.topic_weeks}); the next post is {when}."
+    return f"*{fmt.safe(week.topic.title)}* ({fmt.week_dates(week)}) — the post goes out {when}."
 
 
 # --- sending ---------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.core import format as fmt
 from bot.core import progress
 from bot.core.calendar import Calendar, Week, due_at
 from bot.core.roadmap import Resource, Roadmap, Topic
-from bot.core.text import from_plain
 from bot.slack import blocks as bk
 
 Block = dict[str, Any]
@@ -42,7 +42,6 @@ ROADMAP_PAGE = 40  # at most this many topics on one /roadmap page…
 PAGE_BLOCKS = 44  # …in at most this many blocks (header, context and 2 nav blocks make 48)
 THIS_WEEK = "  ← *this week*"
 ROW_MARGIN = len(THIS_WEEK) + 10  # a row's longest form: this week's mark, and a wider date
-TITLE_CHARS = 100  # a topic title inside a line; headers and buttons have their own limits
 MODAL_TOPICS = 100  # Slack's cap on options in a select (and on option groups)
 OPTION_TEXT = 75
 
@@ -104,48 +103,8 @@ def _once(sources: tuple[object, ...], key: tuple[Any, ...], draw: Callable[[], 
     return value
 
 
-def _day(d: dt.date, year: bool = False) -> str:
-    return f"{d:%a %b %-d, %Y}" if year else f"{d:%a %b %-d}"
-
-
-def _dates(week: Week) -> str:
-    return f"{week.start:%b %-d} – {week.end:%b %-d}"
-
-
-def _name(text: str, limit: int = TITLE_CHARS) -> str:
-    """Roadmap text (written by organizers) made safe for mrkdwn."""
-    return bk.escape(bk.truncate(text, limit))
-
-
 def _topic_ref(topic: Topic) -> str:
-    return f"*{_name(topic.title)}* (`{_name(topic.id, 60)}`)"
-
-
-def _link(url: str, label: str) -> str:
-    safe = url.replace(" ", "%20").replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
-    text = from_plain(bk.truncate(label, TITLE_CHARS)).replace("|", "/")
-    return f"<{safe}|{text}>"
-
-
-def cost(amount: float) -> str:
-    if amount == 0:
-        return "free"
-    return f"${amount:,.0f}" if amount == int(amount) else f"${amount:,.2f}"
-
-
-def _hours(hours: float) -> str:
-    return f"~{hours:g} h"
-
-
-def resource_line(resource: Resource, with_kind: bool = True) -> str:
-    """`• <url|Title> — book · $45 · Ch. 2 · ~12 h`"""
-    facts = [
-        resource.kind if with_kind else None,
-        cost(resource.cost_usd),
-        _name(resource.section, 80) if resource.section else None,
-        _hours(resource.hours) if resource.hours else None,
-    ]
-    return f"• {_link(resource.url, resource.title)} — " + " · ".join(f for f in facts if f)
+    return f"*{fmt.title(topic.title)}* (`{fmt.safe(topic.id, 60)}`)"
 
 
 def best_resources(topic: Topic, n: int = BEST_RESOURCES) -> list[Resource]:
@@ -160,7 +119,7 @@ def best_resources(topic: Topic, n: int = BEST_RESOURCES) -> list[Resource]:
 
 
 def _bullets(items: Sequence[str]) -> str:
-    return "\n".join(f"• {_name(item, 500)}" for item in items)
+    return "\n".join(f"• {fmt.safe(item, 500)}" for item in items)
 
 
 def _plural(n: int, word: str) -> str:
@@ -217,15 +176,15 @@ class TopicCard:
 def _topic_blocks(card: TopicCard, topic: Topic) -> list[Block]:
     out: list[Block] = []
     if topic.summary:
-        out += bk.sections(_name(topic.summary, 2500))
+        out += bk.sections(fmt.safe(topic.summary, 2500))
     if topic.key_points:
         out += bk.sections("*Key points*\n" + _bullets(topic.key_points))
     best = best_resources(topic)
     if best:
-        lines = [resource_line(r) for r in best]
+        lines = [fmt.resource_line(r) for r in best]
         more = len(topic.resources) - len(best)
         if more > 0:
-            lines.append(f"_…and {more} more: `/resources {_name(topic.id, 60)}`_")
+            lines.append(f"_…and {more} more: `/resources {fmt.safe(topic.id, 60)}`_")
         out += bk.sections("*Start with*\n" + "\n".join(lines))
     return out
 
@@ -247,7 +206,7 @@ def _next_line(card: TopicCard, after: Week) -> str:
     elif nxt.topic is not None:
         when = due_at(card.roadmap.schedule, "weekly", nxt)
         post = f", posted {when:%a %b %-d %H:%M %Z}" if when else ""
-        parts.append(f"*Next:* {_topic_ref(nxt.topic)} from {_day(nxt.start)}{post}.")
+        parts.append(f"*Next:* {_topic_ref(nxt.topic)} from {fmt.day(nxt.start)}{post}.")
     return " ".join(parts)
 
 
@@ -279,7 +238,7 @@ def _buttons(card: TopicCard, topic: Topic) -> list[Block]:
 def _thread(card: TopicCard) -> list[Block]:
     if not card.thread_link:
         return []
-    link = _link(card.thread_link, "This week's discussion thread")
+    link = fmt.link(card.thread_link, "This week's discussion thread")
     return [bk.section(f":speech_balloon: {link}: ask and answer there.")]
 
 
@@ -322,19 +281,19 @@ def _draw_next_topic(card: TopicCard) -> Message:
     if week.kind == "topic" and week.topic is not None:
         topic = week.topic
         title = f"Week {week.study_week} of {cal.total_study_weeks}: {topic.title}"
-        facts = [_dates(week), roadmap.stage_title(topic.stage)]
+        facts = [fmt.week_dates(week), roadmap.stage_title(topic.stage)]
         if week.topic_weeks > 1:
             facts.append(f"part {week.topic_week} of {week.topic_weeks}")
-        blocks = _card(card, title, topic, " · ".join(_name(f) for f in facts), week)
-        return bk.message(f"{_name(title, 200)} ({_dates(week)})", blocks, **extra)
+        blocks = _card(card, title, topic, " · ".join(fmt.title(f) for f in facts), week)
+        return bk.message(f"{fmt.safe(title, 200)} ({fmt.week_dates(week)})", blocks, **extra)
     if week.kind == "before" and cal.weeks and cal.weeks[0].topic is not None:
         first = cal.weeks[0]
         topic = first.topic
         assert topic is not None
-        title = f"Starts {_day(cal.start, year=True)}: {topic.title}"
-        facts = f"Week 1 of {cal.total_study_weeks} · {_dates(first)} · {_name(roadmap.title)}"
+        title = f"Starts {fmt.day(cal.start, year=True)}: {topic.title}"
+        facts = f"Week 1 of {cal.total_study_weeks} · {fmt.week_dates(first)} · {fmt.title(roadmap.title)}"
         blocks = _card(card, title, topic, facts, first)
-        text = f"The study group starts on {_day(cal.start, year=True)} with {_name(topic.title)}."
+        text = f"The study group starts on {fmt.day(cal.start, year=True)} with {fmt.title(topic.title)}."
         return bk.message(text, blocks, **extra)
     if week.kind == "after" or not cal.weeks:
         return _complete(card)
@@ -346,11 +305,11 @@ def _complete(card: TopicCard) -> Message:
     title = "The roadmap is complete"
     if cal.weeks:
         facts = (
-            f"{_name(roadmap.title)} ran {_day(cal.start, year=True)} – {_day(cal.end, year=True)}"
+            f"{fmt.title(roadmap.title)} ran {fmt.day(cal.start, year=True)} – {fmt.day(cal.end, year=True)}"
             f": {_plural(cal.total_study_weeks, 'study week')}, {_plural(len(cal.topics), 'topic')}."
         )
     else:
-        facts = f"{_name(roadmap.title)} has no topics yet."
+        facts = f"{fmt.title(roadmap.title)} has no topics yet."
     now = (
         "*What now*\n"
         "• Catch up on what you missed: `/progress` shows it, `/resources &lt;topic&gt;` what to read\n"
@@ -372,7 +331,7 @@ def _break(card: TopicCard) -> Message:
     reason = (
         "Organizers can resume it with `/studygroup resume`."
         if paused
-        else f"The week of {_dates(week)} is a break."
+        else f"The week of {fmt.week_dates(week)} is a break."
     )
     nxt = cal.next_topic_week(week)
     blocks: list[Block] = [bk.header(title), bk.section(reason)]
@@ -381,9 +340,9 @@ def _break(card: TopicCard) -> Message:
         blocks += _personal(card, None) + _shared(card)
         return bk.message(f"{title}. {reason}", blocks, **extra)
     topic = nxt.topic
-    facts = f"Next up: week {nxt.study_week} of {cal.total_study_weeks} · from {_day(nxt.start)}"
+    facts = f"Next up: week {nxt.study_week} of {cal.total_study_weeks} · from {fmt.day(nxt.start)}"
     blocks = _card(card, title, topic, facts, nxt, intro=[bk.section(reason)])
-    text = f"{title}. Next: {_name(topic.title)} from {_day(nxt.start)}."
+    text = f"{title}. Next: {fmt.title(topic.title)} from {fmt.day(nxt.start)}."
     return bk.message(text, blocks, **extra)
 
 
@@ -437,21 +396,21 @@ def resources(
     hours = sum(r.hours or 0 for r in topic.resources)
     paid = sum(r.cost_usd for r in topic.resources)
     facts = [
-        _name(roadmap.stage_title(topic.stage)),
-        f"`{_name(topic.id, 60)}`",
+        fmt.title(roadmap.stage_title(topic.stage)),
+        f"`{fmt.safe(topic.id, 60)}`",
         f"{_plural(len(topic.resources), 'resource')}, {len(all_free)} free",
     ]
     if hours:
-        facts.append(f"{_hours(hours)} in all")
+        facts.append(f"{fmt.hours(hours)} in all")
     if paid:
-        facts.append(f"{cost(paid)} for the paid ones")
+        facts.append(f"{fmt.cost(paid)} for the paid ones")
     blocks.append(bk.context(" · ".join(facts)))
     if not topic.resources:
         blocks.append(bk.section(f"{_topic_ref(topic)} lists no resources yet."))
     elif not chosen:
         blocks.append(
             bk.section(
-                f"No {_name(what, 60)} for {_topic_ref(topic)}. "
+                f"No {fmt.safe(what, 60)} for {_topic_ref(topic)}. "
                 f"It has {_kinds_summary(topic.resources)}."
             )
         )
@@ -461,19 +420,19 @@ def resources(
         for r in chosen:
             groups.setdefault(r.kind, []).append(r)
         for k in sorted(groups, key=_kind_rank):
-            heading = KIND_PLURAL.get(k, _name(k.capitalize(), 40))
-            lines = [resource_line(r, with_kind=False) for r in groups[k]]
+            heading = KIND_PLURAL.get(k, fmt.safe(k.capitalize(), 40))
+            lines = [fmt.resource_line(r, with_kind=False) for r in groups[k]]
             blocks += bk.sections(f"*{heading}*\n" + "\n".join(lines))
         if filtered:
-            everything = f"`/resources {_name(topic.id, 60)}`"
-            blocks.append(bk.context(f"Showing {_name(what, 60)} only · {everything} for all"))
+            everything = f"`/resources {fmt.safe(topic.id, 60)}`"
+            blocks.append(bk.context(f"Showing {fmt.safe(what, 60)} only · {everything} for all"))
     if also:
-        others = ", ".join(f"{_name(t.title)} (`{_name(t.id, 60)}`)" for t in also[:5])
-        said = f" “{_name(query, 60)}”" if query else ""
+        others = ", ".join(f"{fmt.title(t.title)} (`{fmt.safe(t.id, 60)}`)" for t in also[:5])
+        said = f" “{fmt.safe(query, 60)}”" if query else ""
         blocks.append(bk.context(f"Also matching{said}: {others}"))
-    text = f"{_name(title, 200)}: " + (
-        "; ".join(f"{_name(r.title)} ({r.kind}, {cost(r.cost_usd)})" for r in chosen)
-        or f"no {_name(what, 60)}"
+    text = f"{fmt.safe(title, 200)}: " + (
+        "; ".join(f"{fmt.title(r.title)} ({r.kind}, {fmt.cost(r.cost_usd)})" for r in chosen)
+        or f"no {fmt.safe(what, 60)}"
     )
     return bk.message(text, blocks, response_type="ephemeral")
 
@@ -482,7 +441,7 @@ def no_match(
     command: str, query: str, suggestions: Sequence[Topic], action: str, verb: str
 ) -> Message:
     """ "No topic matches" with did-you-mean buttons (each runs `action` on its topic)."""
-    said = _name(query, 100)
+    said = fmt.safe(query, 100)
     blocks: list[Block] = []
     if suggestions:
         names = ", ".join(_topic_ref(t) for t in suggestions)
@@ -493,7 +452,7 @@ def no_match(
         ]
         blocks.append(bk.actions(*buttons))
         text = f"No topic matches “{said}”. Did you mean " + ", ".join(
-            _name(t.title) for t in suggestions
+            fmt.title(t.title) for t in suggestions
         )
     else:
         blocks.append(
@@ -510,11 +469,11 @@ def which_topic(query: str, candidates: Sequence[Topic], action: str, verb: str)
     buttons = [
         bk.button(f"{verb} {t.title}", f"{action}:{i}", t.id) for i, t in enumerate(candidates[:5])
     ]
-    text = f"Several topics match “{_name(query)}”: " + ", ".join(
-        _name(t.title) for t in candidates[:5]
+    text = f"Several topics match “{fmt.title(query)}”: " + ", ".join(
+        fmt.title(t.title) for t in candidates[:5]
     )
     blocks = [
-        bk.section(f"Several topics match “{_name(query, 100)}”: {names}. Which one?"),
+        bk.section(f"Several topics match “{fmt.safe(query, 100)}”: {names}. Which one?"),
         bk.actions(*buttons),
     ]
     return bk.message(text, blocks, response_type="ephemeral")
@@ -523,9 +482,11 @@ def which_topic(query: str, candidates: Sequence[Topic], action: str, verb: str)
 def no_topic_now(command: str, week: Week, cal: Calendar, example: str | None = None) -> Message:
     """A command that needs "this week's topic" in a week that has none."""
     if week.kind == "after":
-        why = f"The roadmap ended on {_day(cal.end, year=True)}, so there is no topic this week."
+        why = f"The roadmap ended on {fmt.day(cal.end, year=True)}, so there is no topic this week."
     elif week.kind == "before":
-        why = f"The group starts on {_day(cal.start, year=True)}, so there is no topic this week."
+        why = (
+            f"The group starts on {fmt.day(cal.start, year=True)}, so there is no topic this week."
+        )
     elif week.kind == "paused":
         why = "The study group is paused, so there is no topic this week."
     else:
@@ -568,11 +529,11 @@ def _runs(topics: Sequence[Topic], rows: dict[str, str]) -> list[tuple[str, list
 
 def _headings(roadmap: Roadmap) -> dict[str, str]:
     """stage id -> its title as a bold mrkdwn heading (escaped once, not per row)."""
-    return {s.id: f"*{_name(s.title)}*" for s in roadmap.stages}
+    return {s.id: f"*{fmt.title(s.title)}*" for s in roadmap.stages}
 
 
 def _run_blocks(headings: dict[str, str], stage_id: str, lines: list[str]) -> list[Block]:
-    heading = headings.get(stage_id) or f"*{_name(stage_id)}*"
+    heading = headings.get(stage_id) or f"*{fmt.title(stage_id)}*"
     return bk.sections(heading + "\n" + "\n".join(lines))
 
 
@@ -637,7 +598,7 @@ def _topic_row(
     )
     first, weeks = spans.get(topic.id, (None, 0))
     when = f"{first:%b %-d}" if first else "not scheduled"
-    line = f"{mark} *{_name(topic.title)}* `{_name(topic.id, 60)}` — {when}, {_plural(weeks, 'wk')}"
+    line = f"{mark} *{fmt.title(topic.title)}* `{fmt.safe(topic.id, 60)}` — {when}, {_plural(weeks, 'wk')}"
     return line + (THIS_WEEK if current else "")
 
 
@@ -662,7 +623,7 @@ def roadmap(
     ticked = sum(1 for t in cal.topics if t.id in done)
     facts = [f"{_plural(len(cal.topics), 'topic')} in {_plural(len(roadmap.stages), 'stage')}"]
     if cal.weeks:
-        facts.append(f"{_day(cal.start)} – {_day(cal.end, year=True)}")
+        facts.append(f"{fmt.day(cal.start)} – {fmt.day(cal.end, year=True)}")
     facts.append(f"you: `{bk.progress_bar(ticked, len(cal.topics), width=10)}`")
     blocks.append(bk.context(" · ".join(facts)))
     if not shown:
@@ -675,8 +636,8 @@ def roadmap(
         blocks += _run_blocks(headings, stage_id, lines)
     tail = _roadmap_nav(roadmap, page, number, pages)
     blocks = bk.fit(blocks, bk.MAX_MESSAGE_BLOCKS - len(tail)) + tail
-    text = f"{_name(title, 200)}: " + ", ".join(
-        ("✓ " if t.id in done else "") + _name(t.title) for t in shown
+    text = f"{fmt.safe(title, 200)}: " + ", ".join(
+        ("✓ " if t.id in done else "") + fmt.title(t.title) for t in shown
     )
     return bk.message(text, blocks, response_type="ephemeral")
 
@@ -692,7 +653,7 @@ def _roadmap_nav(roadmap: Roadmap, page: RoadmapPage, number: int, pages: int) -
         buttons.append(bk.button("Whole roadmap", f"{ROADMAP}:all", ":"))
     if buttons:
         out.append(bk.actions(*buttons))
-    stages = " ".join(f"`{_name(s.id, 40)}`" for s in roadmap.stages[:20])
+    stages = " ".join(f"`{fmt.safe(s.id, 40)}`" for s in roadmap.stages[:20])
     if len(roadmap.stages) > 20:
         stages += " …"
     hint = "`/roadmap page N`" if pages > 1 else ""
@@ -702,8 +663,10 @@ def _roadmap_nav(roadmap: Roadmap, page: RoadmapPage, number: int, pages: int) -
 
 
 def stage_not_found(roadmap: Roadmap, query: str) -> Message:
-    problem = f"No stage or option “{_name(query, 60)}”."
-    stages = ", ".join(f"{_name(s.id, 40)} ({_name(s.title, 60)})" for s in roadmap.stages[:20])
+    problem = f"No stage or option “{fmt.safe(query, 60)}”."
+    stages = ", ".join(
+        f"{fmt.safe(s.id, 40)} ({fmt.safe(s.title, 60)})" for s in roadmap.stages[:20]
+    )
     return usage("/roadmap", f"{problem} Stages: {stages}." if stages else problem)
 
 
@@ -729,10 +692,10 @@ def progress_overview(
         ticks = sum(1 for t in items if t.id in done)
         marks = " · ".join(
             (":white_check_mark: " if t.id in done else ":white_large_square: ")
-            + _name(t.title, 60)
+            + fmt.safe(t.title, 60)
             for t in items
         )
-        rows.append(f"*{_name(roadmap.stage_title(stage_id))}* {ticks}/{len(items)}: {marks}")
+        rows.append(f"*{fmt.title(roadmap.stage_title(stage_id))}* {ticks}/{len(items)}: {marks}")
     blocks += bk.sections("\n".join(rows)) if rows else []
     up = _up_next(cal, week, done)
     tail: list[Block] = []
@@ -750,9 +713,9 @@ def progress_overview(
         )
     tail.append(bk.context("`/progress done [topic]` ticks · `/progress undo [topic]` unticks"))
     blocks = bk.fit(blocks, bk.MAX_MESSAGE_BLOCKS - len(tail)) + tail
-    text = f"{_name(title, 200)}: {s.done} of {s.total} topics ticked"
+    text = f"{fmt.safe(title, 200)}: {s.done} of {s.total} topics ticked"
     if s.behind:
-        text += "; behind on " + ", ".join(_name(t.title) for t in s.behind[:5])
+        text += "; behind on " + ", ".join(fmt.title(t.title) for t in s.behind[:5])
     return bk.message(text, blocks, response_type="ephemeral")
 
 
@@ -799,7 +762,7 @@ def progress_changed(
         if ticked
         else ("Unticked" if changed else "Was not ticked:")
     )
-    text = f"{verb} {_name(topic.title)}. {count} of {len(cal.topics)} topics ticked."
+    text = f"{verb} {fmt.title(topic.title)}. {count} of {len(cal.topics)} topics ticked."
     return bk.message(text, blocks, response_type="ephemeral")
 
 
@@ -910,7 +873,7 @@ def ask_post(question: str, user: str | None, topic: Topic | None) -> Message:
     who = f"<@{user}> asks" if user else "Someone asks anonymously"
     shown = bk.escape(question.strip())
     blocks = bk.sections(f":question: {who}: {shown}")[: bk.MAX_MESSAGE_BLOCKS - 1]
-    facts = [f"Topic: {_name(topic.title)}"] if topic else []
+    facts = [f"Topic: {fmt.title(topic.title)}"] if topic else []
     facts.append("Answer in the thread :thread:")
     blocks.append(bk.context(" · ".join(facts)))
     return bk.message(f"{who}: {shown}", blocks)
@@ -918,14 +881,16 @@ def ask_post(question: str, user: str | None, topic: Topic | None) -> Message:
 
 def ask_posted(channel: str, link: str | None, anonymous: bool) -> Message:
     how = "anonymously " if anonymous else ""
-    where = _link(link, "your question") if link else "your question"
+    where = fmt.link(link, "your question") if link else "your question"
     text = f":white_check_mark: Posted {where} {how}to <#{channel}>; answers arrive in its thread."
     return bk.message(text, [bk.section(text)], response_type="ephemeral")
 
 
 def ask_failed(channel: str | None, error: str) -> Message:
     where = f"<#{channel}>" if channel else "the study channel"
-    text = f":warning: I could not post your question to {where} ({_name(error, 80)}). Try again?"
+    text = (
+        f":warning: I could not post your question to {where} ({fmt.safe(error, 80)}). Try again?"
+    )
     return bk.message(text, [bk.section(text)], response_type="ephemeral")
 
 

@@ -9,6 +9,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core import format as fmt
 from bot.core import progress as ticks
 from bot.core.deps import Deps
 from bot.core.roadmap import Topic
@@ -152,7 +153,7 @@ def ask_submitted(
         log.warning("/ask form could not post: %s", error)
         _tell(client, deps.channel, user, views.ask_failed(deps.channel, error))
         return
-    link = commands.permalink(channel, ts, _domain(body)) if ts else None
+    link = fmt.message_link(channel, ts, team=fmt.team_url(_domain(body))) if ts else None
     _tell(client, channel, user, views.ask_posted(channel, link, anonymous))
 
 

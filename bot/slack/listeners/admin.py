@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.cli.post import describe
 from bot.core import calendar
+from bot.core import format as fmt
 from bot.core.calendar import Calendar, Change, Week
 from bot.core.deps import Deps
 from bot.slack import blocks as bk
@@ -234,7 +235,7 @@ def post(
     if outcome.ts and outcome.channel:
         text = text.replace(
             f" in {outcome.channel} (ts {outcome.ts})",
-            f" in <#{outcome.channel}> (<{posts.message_link(outcome.channel, outcome.ts)}|open>)",
+            f" in <#{outcome.channel}> (<{fmt.message_link(outcome.channel, outcome.ts)}|open>)",
         )
     return _say(f"{icon} {text}")
 
@@ -321,7 +322,7 @@ def status(
     out: list[bk.Block] = [
         bk.header(f"Study group: {roadmap.title}"),
         bk.section(
-            f"*This week* ({posts.dates(week)}): {_week_name(week, cal)}\n"
+            f"*This week* ({fmt.week_dates(week)}): {_week_name(week, cal)}\n"
             f"Posts go to {where}: {times} ({schedule.timezone})."
         ),
     ]
@@ -351,7 +352,7 @@ def status(
     ahead = [cal.week_of(week.start + dt.timedelta(weeks=i)) for i in range(AHEAD)]
     out += bk.sections(
         "*Calendar ahead*\n"
-        + "\n".join(f"• {posts.dates(w)} · {_week_name(w, cal)}" for w in ahead)
+        + "\n".join(f"• {fmt.week_dates(w)} · {_week_name(w, cal)}" for w in ahead)
     )
     rows = posts.recent(deps.db, RECENT)
     out += bk.sections(
@@ -375,7 +376,9 @@ def _ledger_line(row: posts.LedgerRow, tz: Any) -> str:
     again = f" (again, #{row.attempt})" if row.attempt else ""
     head = f"• {STATUS_ICON.get(row.status, '')} {row.kind}{again} · week of {row.week}"
     if row.status == "sent" and row.ts:
-        return f"{head} · sent {when:%a %b %-d %H:%M} · <{posts.message_link(row.channel, row.ts)}|open>"
+        return (
+            f"{head} · sent {when:%a %b %-d %H:%M} · <{fmt.message_link(row.channel, row.ts)}|open>"
+        )
     if row.status == "failed":
         return f"{head} · failed after {row.tries} tr{'y' if row.tries == 1 else 'ies'}: `{bk.escape(row.error or '?')}`"
     return f"{head} · being sent since {when:%a %b %-d %H:%M}"

@@ -11,6 +11,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core import format as fmt
 from bot.core import progress as ticks
 from bot.core import qa
 from bot.core import topic_search as search
@@ -52,12 +53,6 @@ def current_topic(cal: Calendar, week: Week) -> Topic | None:
     return nxt.topic if nxt else None
 
 
-def permalink(channel: str, ts: str, team_domain: str | None) -> str:
-    """A message link built without an API call (the ack must come within 3 s)."""
-    host = f"{team_domain}.slack.com" if team_domain else "slack.com"
-    return f"https://{host}/archives/{channel}/p{ts.replace('.', '')}"
-
-
 def thread_link(deps: Deps, week: Week, team_domain: str | None) -> str | None:
     """The link to this week's weekly post (its thread is the week's discussion), once sent.
 
@@ -74,7 +69,7 @@ def thread_link(deps: Deps, week: Week, team_domain: str | None) -> str | None:
     except sqlite3.OperationalError:  # a ledger of another shape: show the card without it
         log.warning("posts_ledger has no (kind, channel, week, status, ts); no thread link")
         return None
-    return permalink(row[0], row[1], team_domain) if row else None
+    return fmt.message_link(row[0], row[1], team=fmt.team_url(team_domain)) if row else None
 
 
 def topic_card(
@@ -378,7 +373,9 @@ def ask(
         log.warning("/ask could not post: %s", exc.error)
         respond(views.ask_failed(deps.channel, exc.error))
         return
-    link = permalink(channel, ts, command.get("team_domain")) if ts else None
+    link = (
+        fmt.message_link(channel, ts, team=fmt.team_url(command.get("team_domain"))) if ts else None
+    )
     respond(views.ask_posted(channel, link, anonymous=False))
 
 
