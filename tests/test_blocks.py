@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slack import blocks as bk
+from bot.slack.render import blocks as bk
 from tests.blockkit import assert_valid_message
 
 

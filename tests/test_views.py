@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bot.core.calendar import Calendar, Change
 from bot.core.roadmap import PostTime, Resource, Roadmap, Schedule, Stage, Topic
-from bot.slack import blocks as bk
 from bot.slack import views
+from bot.slack.render import blocks as bk
 from tests.blockkit import all_text, assert_valid_message, assert_valid_view
 
 START = dt.date(2026, 9, 7)

@@ -18,8 +18,8 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.db import transaction
 from bot.core.deps import Deps
 from bot.core.settings import ConfigError, Settings
-from bot.slack import blocks as bk
 from bot.slack.listeners import qa as qa_listener
+from bot.slack.render import blocks as bk
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
 from bot.core.db import transaction
 from bot.core.deps import Deps
 from bot.core.roadmap import Roadmap, Topic
-from bot.slack import blocks as bk
+from bot.slack.render import blocks as bk
 
 log = logging.getLogger(__name__)
 

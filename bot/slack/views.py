@@ -11,7 +11,7 @@ from bot.core import format as fmt
 from bot.core import progress
 from bot.core.calendar import Calendar, Week, due_at
 from bot.core.roadmap import Resource, Roadmap, Topic
-from bot.slack import blocks as bk
+from bot.slack.render import blocks as bk
 
 Block = dict[str, Any]
 Message = dict[str, Any]

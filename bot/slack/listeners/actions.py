@@ -14,10 +14,10 @@ from bot.core import progress as ticks
 from bot.core.deps import Deps
 from bot.core.roadmap import Topic
 from bot.core.text import from_plain
-from bot.slack import blocks as bk
 from bot.slack import views
 from bot.slack.listeners import commands
 from bot.slack.posts import PostError
+from bot.slack.render import blocks as bk
 
 log = logging.getLogger(__name__)
 

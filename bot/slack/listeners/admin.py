@@ -16,10 +16,10 @@ from bot.core import calendar
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Change, Week
 from bot.core.deps import Deps
-from bot.slack import blocks as bk
 from bot.slack import posts
 from bot.slack.delivery import SlackPoster
 from bot.slack.organizers import is_organizer
+from bot.slack.render import blocks as bk
 
 log = logging.getLogger(__name__)
 

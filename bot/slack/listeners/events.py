@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.slack.blocks import escape
+from bot.slack.render.blocks import escape
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from slack_sdk import WebClient
 from bot.core import calendar, qa
 from bot.core.deps import Deps
 from bot.core.text import from_plain
-from bot.slack import blocks as bk
 from bot.slack.organizers import is_organizer
+from bot.slack.render import blocks as bk
 
 log = logging.getLogger(__name__)
 
