@@ -20,7 +20,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -62,10 +61,8 @@ def _serve(app: Any, threads: int | None) -> tuple[Any, str]:
         if threads is None
         else (make_server(app, "127.0.0.1", 0, threads=threads))
     )
-    server.prepare()
-    threading.Thread(target=server.serve, name="bench-http", daemon=True).start()
-    host, port = server.bind_addr[:2]
-    return server, f"http://{host}:{port}/slack/events"
+    server.start()
+    return server, f"http://127.0.0.1:{server.port}/slack/events"
 
 
 def bot_app(args: argparse.Namespace) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -57,12 +56,8 @@ class Sandbox:
             self.settings, pool=self.pool, roadmaps=self.roadmaps, clock=self.clock
         )
         self.deps = self.app.deps  # type: ignore[attr-defined]
-        self.server = make_server(self.app, "127.0.0.1", 0, threads=8)
-        self.server.prepare()
-        self._thread = threading.Thread(target=self.server.serve, name="sandbox-http", daemon=True)
-        self._thread.start()
-        host, port = self.server.bind_addr[:2]
-        self.url = f"http://{host}:{port}"
+        self.server = make_server(self.app, "127.0.0.1", 0, threads=8).start()
+        self.url = f"http://127.0.0.1:{self.server.port}"
         self.client = SignedClient(
             self.url + EVENTS_PATH, SECRET, response_url=self.slack.response_url()
         )

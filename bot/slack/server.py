@@ -1,20 +1,26 @@
-"""HTTP mode: a WSGI front for Bolt (POST /slack/events, GET /healthz) on a threaded server."""
+"""HTTP mode: a WSGI front for Bolt (POST /slack/events, GET /healthz, GET /readyz) on waitress."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cheroot import wsgi
+import waitress
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.core import health
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything bigger
+THREADS = 16  # workers for requests already read whole
+IDLE_SECONDS = 5  # a connection silent this long is closed (Slack gives up after 3 s)
+MAX_CONNECTIONS = 1000  # open connections before the server stops accepting more
 
 
 def _reply(
@@ -28,21 +34,23 @@ def _reply(
 
 
 def wsgi_app(
-    app: App, health: Callable[[], dict[str, Any]] | None = None
+    app: App, ready: Callable[[], str | None] | None = None
 ) -> Callable[..., Iterable[bytes]]:
-    """The WSGI application: Slack's endpoint, a health check, and 4xx for everything else."""
+    """The WSGI application: Slack's endpoint, liveness (/healthz: the process answers),
+    readiness (/readyz: `ready()` names no problem), and 4xx for everything else."""
     handler = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if path == "/healthz":
+        if path in ("/healthz", "/readyz"):
             if method not in ("GET", "HEAD"):
                 return _reply(start_response, "405 Method Not Allowed", b"use GET\n")
-            payload = {"ok": True, **(health() if health else {})}
-            return _reply(
-                start_response, "200 OK", json.dumps(payload).encode(), "application/json"
-            )
+            # Liveness stays cheap: a failing one makes a platform restart the bot in a loop.
+            problem = ready() if ready is not None and path == "/readyz" else None
+            status = "503 Service Unavailable" if problem else "200 OK"
+            payload = {"ok": False, "reason": problem} if problem else {"ok": True}
+            return _reply(start_response, status, json.dumps(payload).encode(), "application/json")
         if path != EVENTS_PATH:
             return _reply(start_response, "404 Not Found", b"not found\n")
         if method != "POST":
@@ -71,13 +79,68 @@ def _plausible_timestamp(value: str | None) -> bool:
     return value is None or (value.isascii() and value.strip().isdigit() and len(value) < 16)
 
 
-def make_server(app: App, host: str, port: int, threads: int = 16, **kwargs: Any) -> wsgi.Server:
-    """A cheroot server (a thread pool, keep-alive): requests are served concurrently."""
-    server = wsgi.Server(
-        (host, port), wsgi_app(app, **kwargs), numthreads=threads, request_queue_size=128
-    )
-    server.timeout = 30
-    # How often the accept loop looks up; it bounds how long stop() waits (0.5 s by default,
-    # paid by every test's teardown and every restart).
-    server.expiration_interval = 0.1
-    return server
+class HttpServer:
+    """waitress serving the WSGI app: one I/O thread reads each request whole before a worker
+    thread gets it, so connections that send nothing (or half their headers) hold no worker;
+    they are closed after IDLE_SECONDS. (cheroot gave each connection a worker: 16 idle
+    sockets stalled every request for 30 s.)"""
+
+    def __init__(
+        self,
+        application: Callable[..., Iterable[bytes]],
+        host: str,
+        port: int,
+        threads: int = THREADS,
+    ) -> None:
+        self._server = waitress.create_server(
+            application,
+            host=host,
+            port=port,
+            threads=threads,
+            channel_timeout=IDLE_SECONDS,
+            cleanup_interval=1,  # how often idle connections are looked at
+            connection_limit=MAX_CONNECTIONS,
+            asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+            asyncore_loop_timeout=0.1,  # bounds how long stop() waits
+            max_request_body_size=MAX_BODY_BYTES,
+            ident="studybot",
+            clear_untrusted_proxy_headers=True,
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the one the OS chose when asked for 0)."""
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    @property
+    def host(self) -> str:
+        return str(self._server.effective_host)  # type: ignore[union-attr]
+
+    def start(self) -> HttpServer:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening, close every connection, let running requests finish (bounded)."""
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def make_server(
+    app: App, host: str, port: int, threads: int = THREADS, **kwargs: Any
+) -> HttpServer:
+    """Slack's endpoint, liveness and readiness (the app's database by default), served
+    concurrently (see HttpServer)."""
+    ready = kwargs.pop("ready", None) or _database_ready(app)
+    return HttpServer(wsgi_app(app, ready=ready, **kwargs), host, port, threads)
+
+
+def _database_ready(app: App) -> Callable[[], str | None] | None:
+    deps = getattr(app, "deps", None)
+    if deps is None:  # a bare Bolt app (the benchmark's baseline)
+        return None
+    return lambda: health.readiness_problem(deps.db, deps.health, deps.settings.db_path)
