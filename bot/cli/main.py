@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.cli import logs
 from bot.core.roadmap import RoadmapError, RoadmapStore
 from bot.core.settings import ConfigError, Settings
 
@@ -60,13 +61,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.setup(args.verbose)
     try:
         settings = Settings.from_env()
+        logs.setup(args.verbose, settings.log_format)
         return _dispatch(args, settings)
     except ConfigError as exc:
         print(f"studybot: configuration error: {exc}", file=sys.stderr)
@@ -104,7 +102,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
     """The database pool and roadmap store; a problem with either is a configuration error."""
     from bot.core.db import Pool
+    from bot.core.health import startup_problem
 
+    problem = startup_problem(settings.db_path)
+    if problem:
+        raise ConfigError("STUDYBOT_DB", problem)
     try:
         pool = Pool(settings.db_path)
     except sqlite3.Error as exc:
@@ -166,11 +168,11 @@ def _start_scheduler(app: object) -> object | None:
 def _run_http(app: object, settings: Settings, stop: threading.Event) -> None:
     from bot.slack.server import make_server
 
-    server = make_server(app, "0.0.0.0", settings.port)  # type: ignore[arg-type]
-    server.prepare()
-    log.info("HTTP mode: listening on port %d (POST /slack/events, GET /healthz)", settings.port)
-    thread = threading.Thread(target=server.serve, name="http", daemon=True)
-    thread.start()
+    server = make_server(app, "0.0.0.0", settings.port).start()  # type: ignore[arg-type]
+    log.info(
+        "HTTP mode: listening on port %d (POST /slack/events, GET /healthz, GET /readyz)",
+        server.port,
+    )
     stop.wait()
     log.info("shutting down")
     server.stop()

@@ -13,6 +13,7 @@ import sqlite_utils
 from bot.core import calendar
 from bot.core.clock import Clock
 from bot.core.db import Pool
+from bot.core.health import Health
 from bot.core.roadmap import Roadmap, RoadmapStore
 from bot.core.settings import Settings
 
@@ -27,6 +28,8 @@ class Deps:
     pool: Pool
     roadmaps: RoadmapStore
     clock: Clock
+    # What this process has seen of the database's state (damage), for readiness and 503s.
+    health: Health = field(default_factory=Health, repr=False, compare=False)
     # The last calendar built, with what it was built from: the roadmap and the changes are
     # immutable, and rebuilding the calendar was a third of every /nexttopic's time.
     _calendars: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)

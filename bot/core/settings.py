@@ -62,6 +62,16 @@ def _token(prefix: str) -> Callable[[str], str]:
     return parse
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip().lower()
+        if value not in allowed:
+            raise ValueError("must be one of " + ", ".join(allowed))
+        return value
+
+    return parse
+
+
 def _setting(
     env: str, default: Any, help: str, parse: Callable[[str], Any] = _text, secret: bool = False
 ) -> Any:
@@ -111,6 +121,12 @@ class Settings:
         "STUDYBOT_QUESTION_PREFIX",
         "Q:",
         "a top-level message starting with this (or containing a `?`) is kept as a question",
+    )
+    log_format: str = _setting(
+        "STUDYBOT_LOG_FORMAT",
+        "text",
+        "`text` or `json` (one JSON object a line, for hosted log collectors)",
+        _choice("text", "json"),
     )
     track: str | None = _setting(
         "STUDYBOT_TRACK",

@@ -269,6 +269,9 @@ def _guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
         try:
             listener(**kwargs)
         except Exception as error:
+            deps = args.context.get("deps")
+            if deps is not None:
+                deps.health.saw(error)  # damage seen anywhere makes the bot "not ready"
             _log_error(error, args.body or {})
             if args.ack.response is None:
                 if args.command:
@@ -291,7 +294,7 @@ def _log_error(
         # Listeners are guarded and our middleware answers its own failures, so what is left
         # is Slack or the network failing (503: Slack delivers it again later), or Bolt
         # tripping over a payload shape Slack never sends (400: the caller's error).
-        temporary = (OSError, http.client.HTTPException, SlackApiError, sqlite3.OperationalError)
+        temporary = (OSError, http.client.HTTPException, SlackApiError, sqlite3.DatabaseError)
         response.status = 503 if isinstance(error, temporary) else 400
 
 

@@ -15,6 +15,7 @@ from slack_bolt.middleware import Middleware
 
 from bot.core.db import transaction
 from bot.core.deps import Deps
+from bot.core.health import RESTORE_HINT
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,27 @@ def once_per_event(
     if not isinstance(event_id, str) or not event_id:
         return next()
     deps: Deps = context["deps"]
+    recorders = context.get("recorders", ())
     try:
-        recorded = _record(deps, event_id, event, context.get("recorders", ()))
-    except sqlite3.OperationalError as exc:
-        # Busy or failing database: nothing was kept, so Slack must deliver it again.
-        log.error("could not record event %s (%s); Slack will re-deliver it", event_id, exc)
+        try:
+            recorded = _record(deps, event_id, event, recorders)
+        except UnicodeEncodeError:
+            # A lone surrogate (JSON allows "\ud800"; SQLite cannot store it): keep the
+            # message with the character replaced rather than drop it.
+            event, event_id = _without_surrogates(event), _without_surrogates(event_id)
+            body["event"] = event
+            recorded = _record(deps, event_id, event, recorders)
+    except sqlite3.DatabaseError as exc:
+        # Nothing was kept, so Slack must deliver it again (busy, full, read-only or damaged).
+        if deps.health.saw(exc):
+            log.error(
+                "database damaged (%s): event %s not stored, answered 503 so Slack re-delivers; %s",
+                exc,
+                event_id,
+                RESTORE_HINT,
+            )
+        else:
+            log.error("could not record event %s (%s); Slack will re-deliver it", event_id, exc)
         return BoltResponse(status=503, body="")
     except Exception:
         # A recorder failed on this payload: nothing was kept, and a re-delivery would fail
@@ -94,6 +111,17 @@ def once_per_event(
         return BoltResponse(status=200, body="")
     context["recorded"] = recorded  # what the archive did, for the listeners after the ack
     return next()
+
+
+def _without_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {k: _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value
 
 
 def _record(

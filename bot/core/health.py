@@ -1,0 +1,116 @@
+"""Is the database fit to keep what Slack sends? Cheap probes for start-up and readiness."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.core.db import transaction
+
+# SQLite's primary result codes for a damaged file (extended codes keep them in the low byte).
+SQLITE_CORRUPT = 11
+SQLITE_NOTADB = 26
+# Start-up checks the whole file when that is quick; on a large archive it stops after this
+# long (a full check is `studybot doctor`'s job), so a restart stays fast.
+STARTUP_CHECK_SECONDS = 1.0
+# Below this much free disk the next write may fail: not ready, before it does.
+MIN_FREE_BYTES = 8 * 1024 * 1024
+RESTORE_HINT = (
+    "check it with `studybot doctor`; restore a backup (`studybot restore FILE`) "
+    "or recover what is readable with `sqlite3 BROKEN.db .recover | sqlite3 NEW.db`"
+)
+
+
+def is_damage(error: BaseException) -> bool:
+    """True when SQLite says the file itself is damaged (not busy, not full, not read-only)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+    text = str(error).lower()
+    return "malformed" in text or "not a database" in text
+
+
+class Health:
+    """What this process has seen of its database: the first sign of damage is kept, so the
+    readiness check stays false until an operator restores the file and restarts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._damage: str | None = None
+
+    def saw(self, error: BaseException) -> bool:
+        """Remember `error` if it is damage; True if it was (the caller answers 503)."""
+        if not is_damage(error):
+            return False
+        with self._lock:
+            if self._damage is None:
+                self._damage = f"database damaged: {error}"
+        return True
+
+    @property
+    def damage(self) -> str | None:
+        """Why the database is known to be damaged, or None."""
+        return self._damage
+
+
+def startup_problem(path: str | Path, budget: float = STARTUP_CHECK_SECONDS) -> str | None:
+    """Why the bot must not start on this file, or None: it cannot be written, or a quick
+    integrity check (bounded by `budget` seconds) finds damage."""
+    file = Path(path)
+    folder = file.resolve().parent
+    if file.exists() and not os.access(file, os.W_OK):
+        return f"{file} is read-only for this user; the bot must write to it"
+    if not os.access(folder, os.W_OK):
+        return f"{folder} is not writable; SQLite keeps its journal next to the database"
+    if not file.exists():
+        return None
+    conn = sqlite3.connect(str(file), timeout=10)
+    try:
+        deadline = time.monotonic() + budget
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                return None  # a large file: checked as far as the budget allows
+            raise
+        except sqlite3.DatabaseError as exc:
+            return f"{file} is damaged ({exc}); {RESTORE_HINT}"
+        problems = [" ".join(r[0].split()) for r in rows if r[0] != "ok"]
+        if problems:
+            return f"{file} is damaged ({problems[0]}); {RESTORE_HINT}"
+    finally:
+        conn.close()
+    return None
+
+
+def readiness_problem(
+    db: sqlite_utils.Database, health: Health, path: str | Path, min_free: int = MIN_FREE_BYTES
+) -> str | None:
+    """Why the bot cannot keep what Slack sends right now, or None: damage seen at run time,
+    a disk nearly full, or a write that fails (read-only, full, damaged)."""
+    if health.damage:
+        return health.damage
+    folder = Path(path).resolve().parent
+    free = shutil.disk_usage(folder).free
+    if free < min_free:
+        return f"disk nearly full: {free // 1024} KiB free in {folder}"
+    try:
+        with transaction(db) as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO kv (key, value) VALUES ('readyz', ?)",
+                (dt.datetime.now(dt.UTC).isoformat(),),
+            )
+    except sqlite3.DatabaseError as exc:
+        health.saw(exc)
+        return f"database not writable: {exc}"
+    return None

@@ -1,0 +1,235 @@
+"""Promises at the edges of HTTP mode: idle sockets, a damaged or unwritable database, odd input."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.cli.signed import SignedClient, signature
+from bot.core import health
+from bot.core.db import Pool
+from bot.core.health import Health
+from bot.slack.server import IDLE_SECONDS
+from tests.test_hardening_kit import bot_env, free_port, start_bot, stop_bot
+
+SECRET = "test-signing-secret"
+
+
+def _get(url: str, timeout: float = 5.0) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _message(text: str, ts: str) -> dict:
+    return {"type": "message", "channel": "C0STUDY01", "user": "U0MEMBER1", "text": text, "ts": ts}
+
+
+def _damage_event_index(db_path: Path) -> None:
+    """Random bytes over the event-dedupe index's page, as a failing disk would leave it."""
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events_seen'"
+    ).fetchone()
+    conn.close()
+    with open(db_path, "r+b") as f:
+        f.seek((root - 1) * page_size)
+        f.write(random.Random(7).randbytes(page_size))
+
+
+@pytest.fixture
+def bot(tmp_path, slack):
+    env = bot_env(slack, tmp_path / "bot.db", free_port())
+    proc, base = start_bot(env, tmp_path, tmp_path / "bot.log")
+    yield base, SignedClient(base + "/slack/events", SECRET, response_url=slack.response_url())
+    stop_bot(proc)
+
+
+def test_200_idle_connections_neither_stall_http_mode_nor_stay_open(bot):
+    base, client = bot
+    port = int(base.rsplit(":", 1)[1])
+    idle = []
+    for n in range(200):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if n % 2:  # half of them send half of their headers, then nothing
+            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Le")
+        idle.append(sock)
+    try:
+        started = time.monotonic()
+        reply = client.command("/nexttopic")
+        answered_in = time.monotonic() - started
+        assert reply.status == 200 and "Week" in reply.text, reply.text
+        assert answered_in < 1.0, f"/nexttopic took {answered_in:.2f} s with 200 idle sockets"
+        started = time.monotonic()
+        assert _get(base + "/healthz")[0] == 200
+        assert time.monotonic() - started < 1.0
+        # The idle ones are closed after a few seconds: the server reads end-of-stream.
+        deadline = time.monotonic() + IDLE_SECONDS + 5
+        still_open = list(idle)
+        while still_open and time.monotonic() < deadline:
+            for sock in list(still_open):
+                sock.settimeout(0.01)
+                try:
+                    if sock.recv(1024) == b"":
+                        still_open.remove(sock)
+                except TimeoutError:
+                    pass
+                except OSError:
+                    still_open.remove(sock)
+        assert not still_open, f"{len(still_open)} idle sockets still open"
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+def test_a_signed_chunked_request_is_read_and_verified(bot):
+    base, client = bot
+    body = b"command=%2Fnexttopic&text=&user_id=U0MEMBER1&channel_id=C0STUDY01&team_id=T0STUDY01"
+    ts = str(int(time.time()))
+    conn = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), timeout=10)
+    conn.putrequest("POST", "/slack/events")
+    conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.putheader("X-Slack-Request-Timestamp", ts)
+    conn.putheader("X-Slack-Signature", signature(SECRET, ts, body))
+    conn.endheaders()
+    for start in range(0, len(body), 20):
+        chunk = body[start : start + 20]
+        conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    conn.send(b"0\r\n\r\n")
+    reply = conn.getresponse()
+    text = reply.read().decode()
+    conn.close()
+    assert reply.status == 200 and "Week" in text, text
+
+
+def test_readiness_is_ok_on_a_healthy_database_and_liveness_is_cheap(bot):
+    base, _ = bot
+    assert _get(base + "/readyz") == (200, {"ok": True})
+    assert _get(base + "/healthz") == (200, {"ok": True})
+
+
+def test_a_damaged_database_acknowledges_nothing_it_did_not_store(box, caplog):
+    """Damage found at run time: every event gets 503 (Slack re-delivers), the readiness check
+    says why, liveness stays up, and one clear line is logged per refused event."""
+    assert box.client.event(_message("What is a basis?", "1700000001.000100")).status == 200
+    _damage_event_index(Path(box.settings.db_path))
+    # (The checkpoint in _damage_event_index resets the WAL: every connection of the app drops
+    # its page cache at its next transaction and reads the damaged page from the file.)
+    with caplog.at_level("ERROR"):
+        replies = [
+            box.client.event(_message(f"Question {n}?", f"17000000{n:02d}.000100"))
+            for n in range(10, 15)
+        ]
+    assert [r.status for r in replies] == [503] * 5
+    damaged = [r for r in caplog.records if "database damaged" in r.getMessage()]
+    assert len(damaged) == 5 and "studybot doctor" in damaged[0].getMessage()
+    status, body = _get(box.url + "/readyz")
+    assert status == 503 and "damaged" in body["reason"]
+    assert _get(box.url + "/healthz")[0] == 200
+
+
+def test_run_refuses_to_start_on_a_damaged_database(tmp_path, slack):
+    db = tmp_path / "bot.db"
+    pool = Pool(db)
+    pool.get().execute("INSERT INTO events_seen (event_id) VALUES ('Ev1')")
+    pool.close()
+    _damage_event_index(db)
+    env = bot_env(slack, db, free_port())
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True, timeout=30
+    )
+    assert done.returncode == 2
+    lines = done.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "STUDYBOT_DB" in lines[0] and "damaged" in lines[0] and "studybot doctor" in lines[0]
+
+
+def test_run_refuses_a_database_it_cannot_write(tmp_path, slack):
+    """Root may write any file, so as root the bot runs in a user namespace as `nobody`
+    (mapped to the file's owner, without root's override) over a read-only file."""
+    db = tmp_path / "bot.db"
+    Pool(db).close()
+    db.chmod(0o444)
+    env = bot_env(slack, db, free_port())
+    as_nobody = ["unshare", "--user", "--map-user=65534"] if os.geteuid() == 0 else []
+    try:
+        done = subprocess.run(
+            [*as_nobody, sys.executable, "-m", "bot", "run"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=30,
+        )
+    finally:
+        db.chmod(0o644)
+    assert done.returncode == 2, done.stderr.decode()
+    line = done.stderr.decode().strip()
+    assert "\n" not in line and "STUDYBOT_DB" in line and "read-only" in line
+
+
+def test_readiness_says_why_when_the_disk_is_nearly_full_or_writes_fail(box):
+    """The probe itself, on this thread's connection: a disk with less free space than the
+    margin, then a connection that may not write (as a read-only file gives)."""
+    db, path = box.deps.db, box.settings.db_path
+    assert health.readiness_problem(db, Health(), path) is None
+    free = shutil.disk_usage(Path(path).parent).free
+    problem = health.readiness_problem(db, Health(), path, min_free=free * 2)
+    assert problem and problem.startswith("disk nearly full")
+    db.conn.execute("PRAGMA query_only = ON")
+    try:
+        problem = health.readiness_problem(db, Health(), path)
+    finally:
+        db.conn.execute("PRAGMA query_only = OFF")
+    assert problem and problem.startswith("database not writable")
+
+
+def test_a_lone_surrogate_is_stored_replaced_not_dropped(box):
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "event_id": "EvSurrogate1",
+            "team_id": "T0STUDY01",
+            "event": _message("Why \ud800 does this break?", "1700000099.000100"),
+        }
+    ).encode()
+    assert b"\\ud800" in body
+    reply = box.client.post(body, "application/json")
+    assert reply.status == 200
+    row = box.deps.db.execute(
+        "SELECT text FROM qa_questions WHERE ts = '1700000099.000100'"
+    ).fetchone()
+    assert row is not None and row[0] == "Why \ufffd does this break?"
+
+
+def test_a_forged_event_id_cannot_forge_a_log_line(tmp_path, slack):
+    env = bot_env(slack, tmp_path / "bot.db", free_port())
+    log = tmp_path / "bot.log"
+    proc, base = start_bot(env, tmp_path, log)
+    try:
+        client = SignedClient(base + "/slack/events", SECRET)
+        forged = "Ev1\n2026-01-01 00:00:00,000 ERROR studybot: forged line"
+        for n in range(2):  # the second is logged as a re-delivery, with its id
+            client.event(_message(f"hello {n}?", "1700000200.000100"), event_id=forged)
+    finally:
+        stop_bot(proc)
+    lines = log.read_text().splitlines()
+    assert not any(line.startswith("2026-01-01 00:00:00,000 ERROR") for line in lines)
+    assert any("Ev1\\n2026-01-01" in line for line in lines), lines[-5:]
