@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from bot.slack.app import COMMANDS, subscribed_events
+from bot.slack.manifest import BOT_SCOPES
 from tests.conftest import ROOT
 
 
@@ -30,3 +31,7 @@ def test_interactivity_and_home_enabled():
     assert m["settings"]["interactivity"]["is_enabled"] is True
     assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert "commands" in m["oauth_config"]["scopes"]["bot"]
+
+
+def test_doctor_expects_exactly_the_manifests_bot_scopes():
+    assert list(BOT_SCOPES) == manifest()["oauth_config"]["scopes"]["bot"]

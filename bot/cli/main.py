@@ -54,6 +54,20 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--topic", help="only this topic id")
     export.add_argument("--out", help="write to this file (default: standard output)")
 
+    backup = sub.add_parser(
+        "backup", help="a consistent copy of the database, even while the bot runs"
+    )
+    backup.add_argument("file", help="where to write the copy")
+    restore = sub.add_parser(
+        "restore", help="put a backup in place of the database (stop the bot first)"
+    )
+    restore.add_argument("file", help="the backup to restore")
+
+    sub.add_parser(
+        "doctor",
+        help="check tokens, scopes, channel, database, roadmap, time zone and disk (exit 1 on a problem)",
+    )
+
     backfill = sub.add_parser("backfill", help="import past questions and answers from the channel")
     backfill.add_argument("--days", type=int, default=90, help="how far back (default: 90)")
     return parser
@@ -92,11 +106,36 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli import faq
 
         return faq.export_command(settings, topic=args.topic, out=args.out)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args.command, args.file, settings)
+    if args.command == "doctor":
+        from bot.cli import doctor
+
+        return doctor.command(settings)
     if args.command == "backfill":
         from bot.cli import backfill
 
         return backfill.command(settings, days=args.days)
     raise AssertionError(args.command)
+
+
+def _backup_or_restore(command: str, file: str, settings: Settings) -> int:
+    from bot.core import backup
+
+    try:
+        if command == "backup":
+            backup.backup(settings.db_path, file)
+            print(f"backed up {settings.db_path} to {file}")
+        else:
+            kept = backup.restore(file, settings.db_path)
+            print(
+                f"restored {file} to {settings.db_path}"
+                + (f"; the replaced file is {kept}" if kept else "")
+            )
+    except backup.BackupError as exc:
+        print(f"studybot {command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
@@ -107,6 +146,14 @@ def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
     problem = startup_problem(settings.db_path)
     if problem:
         raise ConfigError("STUDYBOT_DB", problem)
+    from bot.core.backup import BackupError, before_migrations
+
+    try:
+        kept = before_migrations(settings.db_path)
+    except BackupError as exc:
+        raise ConfigError("STUDYBOT_DB", f"no backup before migrating: {exc}") from None
+    if kept:
+        log.info("backed the database up to %s before migrating it", kept)
     try:
         pool = Pool(settings.db_path)
     except sqlite3.Error as exc:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bot.slack.manifest import BOT_SCOPES
+
 BOT_USER = "UBOT0001"
 BOT_ID = "B0BOT0001"
 TEAM_ID = "T0TEAM001"
@@ -60,6 +62,8 @@ class SlackStandIn:
         self._view = itertools.count(1)
         self._base = int(time.time())
         self.history_page_size = 200
+        self.scopes: list[str] = list(BOT_SCOPES)  # what the installed app was granted
+        self.not_member: set[str] = set()  # channels the bot was not invited to
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
@@ -228,7 +232,9 @@ class SlackStandIn:
         )
         call.status = 0 if lost else 200
         self._record(call)
-        return 200, body, {}
+        # Slack tells the token's scopes on every answer; auth.test is where clients read them.
+        headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" else {}
+        return 200, body, headers
 
     def _record(self, call: Call) -> None:
         with self.changed:
@@ -328,7 +334,11 @@ class SlackStandIn:
     def _m_conversations_info(self, p: dict[str, Any]) -> dict[str, Any]:
         return {
             "ok": True,
-            "channel": {"id": p.get("channel"), "name": "study-group", "is_member": True},
+            "channel": {
+                "id": p.get("channel"),
+                "name": "study-group",
+                "is_member": p.get("channel") not in self.not_member,
+            },
         }
 
     def _m_conversations_join(self, p: dict[str, Any]) -> dict[str, Any]:

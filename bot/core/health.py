@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.core.db import transaction
+from bot.core.db import migration_steps, transaction
 
 # SQLite's primary result codes for a damaged file (extended codes keep them in the low byte).
 SQLITE_CORRUPT = 11
@@ -114,3 +114,31 @@ def readiness_problem(
         health.saw(exc)
         return f"database not writable: {exc}"
     return None
+
+
+def integrity_problems(path: str | Path, limit: int = 10) -> list[str]:
+    """SQLite's full `integrity_check` (every page, every index entry): its complaints, or []
+    when the file is intact. Slow on a large archive: `studybot doctor` runs it, not start-up."""
+    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10)
+    try:
+        rows = conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+    return [" ".join(r[0].split()) for r in rows if r[0] != "ok"]
+
+
+def migration_state(path: str | Path) -> tuple[list[str], list[str]]:
+    """(migrations this code ships that the file lacks, migrations the file has that this code
+    does not know: a newer version wrote it)."""
+    shipped = [name for name, _ in migration_steps()]
+    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10)
+    try:
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+        ).fetchone()
+        applied = [r[0] for r in conn.execute("SELECT name FROM migrations")] if has_table else []
+    finally:
+        conn.close()
+    return [n for n in shipped if n not in applied], [n for n in applied if n not in shipped]

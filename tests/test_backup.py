@@ -1,0 +1,111 @@
+"""`studybot backup` / `restore`: a consistent copy while the bot takes events, and putting it back."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from bot.cli.sandbox import Sandbox
+from bot.core import backup
+from bot.core.db import Pool, migration_steps
+from tests.conftest import ROADMAP
+
+
+def question(n: int) -> dict:
+    return {
+        "type": "message",
+        "channel": "C0STUDY01",
+        "user": "U0MEMBER1",
+        "text": f"Why does eigendecomposition number {n} work?",
+        "ts": f"{1700000000 + n}.000100",
+    }
+
+
+def studybot(*args: str, db) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))}
+    env.update(STUDYBOT_DB=str(db), STUDYBOT_ROADMAP=str(ROADMAP))
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_backup_taken_during_1000_events_is_intact_and_a_restored_bot_answers_from_it(
+    box, tmp_path, clock
+):
+    statuses: list[int] = []
+
+    def send() -> None:
+        for n in range(1000):
+            statuses.append(box.client.event(question(n)).status)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    while len(statuses) < 300:  # well into the burst
+        sender.join(0.01)
+    copy = tmp_path / "copy.db"
+    done = studybot("backup", str(copy), db=box.settings.db_path)
+    assert done.returncode == 0, done.stderr
+    sender.join()
+    assert statuses == [200] * 1000
+
+    conn = sqlite3.connect(copy)
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    held = conn.execute("SELECT count(*) FROM qa_questions").fetchone()[0]
+    conn.close()
+    assert 300 <= held <= 1000
+
+    restored = tmp_path / "restored.db"
+    done = studybot("restore", str(copy), db=restored)
+    assert done.returncode == 0, done.stderr
+    with Sandbox(roadmap_path=ROADMAP, db_path=restored, clock=clock) as again:
+        assert again.client.command("/qa", "eigendecomposition number 7").status == 200
+        [answer] = again.slack.wait_for("response_url", 1)
+        assert "1 result" in answer.params["text"]
+        assert "p1700000007000100" in str(answer.params["blocks"])  # question 7, from the copy
+
+
+def test_restore_refuses_a_damaged_backup_and_keeps_the_file_it_replaces(tmp_path):
+    db = tmp_path / "bot.db"
+    Pool(db).close()
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"SQLite format 3\x00" + os.urandom(8192))
+    done = studybot("restore", str(bad), db=db)
+    assert done.returncode == 1 and "damaged" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    good = tmp_path / "good.db"
+    backup.backup(db, good)
+    kept = backup.restore(good, db)
+    assert kept is not None and kept.exists() and kept.name.startswith("bot.db.before-restore-")
+
+
+def test_backup_refuses_to_overwrite_the_database_itself(tmp_path):
+    db = tmp_path / "bot.db"
+    Pool(db).close()
+    with pytest.raises(backup.BackupError):
+        backup.backup(db, db)
+
+
+def test_an_upgrade_backs_the_database_up_before_migrating(tmp_path):
+    db = tmp_path / "bot.db"
+    pool = Pool(db)
+    pool.get().execute("INSERT INTO kv (key, value) VALUES ('channel', 'C0KEEP')")
+    pool.close()
+    # The file as the previous version left it: the last migration not applied yet.
+    last = migration_steps()[-1][0]
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM migrations WHERE name = ?", (last,))
+    conn.execute("DROP TABLE welcomed")
+    conn.commit()
+    conn.close()
+    kept = backup.before_migrations(db)
+    assert kept is not None and kept.name == f"bot.db.before-{last.removesuffix('.sql')}"
+    copy = sqlite3.connect(kept)
+    assert copy.execute("SELECT value FROM kv WHERE key = 'channel'").fetchone() == ("C0KEEP",)
+    copy.close()
+    Pool(db).close()  # migrates
+    assert backup.before_migrations(db) is None  # up to date: nothing to keep
