@@ -13,7 +13,7 @@ import pytest
 
 from bot.cli.standin import SlackStandIn
 from bot.core.db import connect
-from bot.slack.posts import EVENT_TYPE
+from bot.core.post_plan import EVENT_TYPE
 from tests.conftest import ROOT
 from tests.test_posts import LA, TZ
 
