@@ -3,10 +3,6 @@
 `deliver` sends one post exactly once (bot.core.ledger has the protocol), `run_due` sends what
 is due (the scheduler's tick), and `SlackPoster` is the Slack side: send with retries, find the
 bot's own tagged posts, DM organizers.
-
-Test-only hook: STUDYBOT_TEST_CRASH_AFTER=claim|send ends the process abruptly (os._exit) right
-after the claim is committed or right after Slack accepted the message, as kill -9 would. The
-exactly-once tests use it; nothing else sets it.
 """
 
 from __future__ import annotations
@@ -14,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import logging
-import os
 import time
 import urllib.error
 from collections.abc import Callable, Sequence
@@ -181,12 +176,6 @@ def _retry_after(headers: Any) -> float:
 # --- one post, exactly once ------------------------------------------------------------------
 
 
-def _test_crash(point: str) -> None:
-    """Test-only (see the module docstring): die here as kill -9 would."""
-    if os.environ.get("STUDYBOT_TEST_CRASH_AFTER") == point:
-        os._exit(86)
-
-
 def deliver(
     deps: Deps,
     poster: Poster,
@@ -218,7 +207,6 @@ def deliver(
     if isinstance(got, LedgerRow):
         status: Status = "already" if got.status == "sent" else "busy"
         return Outcome(kind, status, week.key, got.channel, got.ts, got.attempt, got.tries)
-    _test_crash("claim")
     meta = metadata(kind, week.key, got.attempt)
     try:
         if got.resumed and (ts := poster.find(channel, meta)):
@@ -234,7 +222,6 @@ def deliver(
         row = mark_failed(db, got, error)
         _report(deps, poster, row)
         return Outcome(kind, "failed", week.key, channel, None, got.attempt, got.tries, error)
-    _test_crash("send")
     mark_sent(db, got, ts, now)
     log.info("%s for %s sent to %s (ts %s)", kind, week.key, channel, ts)
     return Outcome(kind, "sent", week.key, channel, ts, got.attempt, got.tries)
