@@ -2,7 +2,7 @@
 
 3 times bot.qa.search exactly as /qa calls it (fts_query, 10 results with snippets) for the
 queries members type, against a naive LIKE '%term%' scan of the same rows in the same repeat.
-4 times bot.posts.compose("recap", …) for a week holding `recap_questions` questions."""
+4 times bot.slack.render.posts.compose(gather("recap", …)) for a week holding `recap_questions` questions."""
 
 from __future__ import annotations
 
@@ -201,10 +201,10 @@ def _filtered(qa: Any, db: sqlite_utils.Database, repeats: int) -> tuple[list[fl
 
 def recap(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
     """4: the recap for a week in which `recap_questions` questions were asked."""
-    from bot.core import calendar, qa
+    from bot.core import calendar, post_plan, qa
     from bot.core.db import Pool
     from bot.core.roadmap import RoadmapStore
-    from bot.slack import posts
+    from bot.slack.render.posts import compose
 
     roadmaps = RoadmapStore(roadmap_path)
     roadmap = roadmaps.current()
@@ -217,17 +217,18 @@ def recap(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
                 roadmap.followed(roadmaps.track), roadmap.schedule.start, calendar.load_changes(db)
             )
             week = cal.week_of(monday.date())
-            start, week_end = posts.week_span(week, roadmap.schedule.tz)
+            start, week_end = post_plan.week_span(week, roadmap.schedule.tz)
             due = calendar.due_at(roadmap.schedule, "recap", week)
             now = due if due is not None else week_end - dt.timedelta(hours=8)
             topic = [week.topic.id] if week.topic else []
             answers = sizes.recap_questions * sizes.recap_answers_per_question
             archive.fill(db, sizes.recap_questions, answers, start, now, topic, seed=4)
-            ctx = posts.Context(roadmap, cal, week, db, now.astimezone(dt.UTC), CHANNEL)
-            message = posts.compose("recap", ctx)
+            ctx = post_plan.Context(roadmap, cal, week, db, now.astimezone(dt.UTC), CHANNEL)
+            message = compose(post_plan.gather("recap", ctx))
             asked = len(qa.questions_between(db, start, ctx.now))
             runs = [
-                _ms(lambda: posts.compose("recap", ctx)) for _ in range(max(sizes.repeats * 10, 5))
+                _ms(lambda: compose(post_plan.gather("recap", ctx)))
+                for _ in range(max(sizes.repeats * 10, 5))
             ]
         finally:
             pool.close()

@@ -24,10 +24,10 @@ from slack_sdk.errors import SlackApiError
 from bot.cli.sandbox import Sandbox
 from bot.cli.signed import SignedClient
 from bot.cli.standin import SlackStandIn
+from bot.core import post_plan
 from bot.core.clock import ManualClock
 from bot.core.roadmap import load
 from bot.core.settings import Settings
-from bot.slack import posts
 from bot.slack.app import SORRY, _guarded, web_client
 from bot.slack.delivery import SlackPoster
 from bot.slack.scheduler import ManualScheduler
@@ -180,7 +180,7 @@ def channel_posts(box: Sandbox) -> list[tuple[str, str]]:
         messages = list(box.slack.messages.get(box.channel, {}).values())
     for message in messages:
         meta = message.get("metadata") or {}
-        if meta.get("event_type") == posts.EVENT_TYPE:
+        if meta.get("event_type") == post_plan.EVENT_TYPE:
             payload = meta.get("event_payload") or {}
             out.append((payload.get("kind"), payload.get("week")))
     return sorted(out)

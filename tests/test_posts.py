@@ -15,13 +15,15 @@ from typing import Any
 import pytest
 
 from bot.cli.sandbox import Sandbox
-from bot.core import calendar
+from bot.core import calendar, post_plan
 from bot.core import format as fmt
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock
+from bot.core.ledger import LEASE, failures, weekly_ts
 from bot.core.roadmap import load
-from bot.slack import posts
 from bot.slack.delivery import SlackPoster
+from bot.slack.delivery import deliver as deliver_post
+from bot.slack.render import posts as render
 from bot.slack.scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
 from tests.conftest import FIXTURES
@@ -73,7 +75,7 @@ def sent(box: Sandbox, kind: str | None = None, n: int | None = None) -> list[di
     for call in box.slack.posts(box.channel):
         meta = call.get("metadata") or {}
         payload = meta.get("event_payload") or {}
-        if meta.get("event_type") != posts.EVENT_TYPE:
+        if meta.get("event_type") != post_plan.EVENT_TYPE:
             continue
         if kind and payload.get("kind") != kind or n and payload.get("week") != week(n).key:
             continue
@@ -85,8 +87,8 @@ def ledger(box: Sandbox) -> list[dict[str, Any]]:
     return list(box.deps.db.query("SELECT * FROM posts_ledger ORDER BY id"))
 
 
-def deliver(box: Sandbox, kind: str, force: bool = False) -> posts.Outcome:
-    return posts.deliver(box.deps, SlackPoster(box.app.client), kind, force=force)
+def deliver(box: Sandbox, kind: str, force: bool = False) -> post_plan.Outcome:
+    return deliver_post(box.deps, SlackPoster(box.app.client), kind, force=force)
 
 
 # --- content ---------------------------------------------------------------------------------
@@ -127,7 +129,7 @@ def test_weekly_post_carries_the_weeks_material_review_and_open_questions(lbox):
     assert "<!channel>" not in json.dumps(post) and "@channel anyone &lt;here&gt;" in text
     assert "https://slack.com/archives/" in text
     assert "thread" in post["blocks"][-1]["text"]["text"]
-    assert post["metadata"] == posts.metadata("weekly", week(9).key, 0)
+    assert post["metadata"] == post_plan.metadata("weekly", week(9).key, 0)
     assert topic.title in post["text"]
 
 
@@ -155,7 +157,7 @@ def test_nudge_counts_the_weeks_questions_and_links_the_unanswered(lbox):
 def test_nudge_in_a_quiet_week_points_at_the_weekly_thread(lbox):
     ManualScheduler(lbox.deps, lbox.app.client).run_until(due("nudge", 9))
     [post] = sent(lbox, "nudge", 9)
-    ts = posts.weekly_ts(lbox.deps.db, lbox.channel, week(9).key)
+    ts = weekly_ts(lbox.deps.db, lbox.channel, week(9).key)
     assert ts and fmt.message_link(lbox.channel, ts) in all_text(post)
     assert "No questions yet" in all_text(post)
 
@@ -264,7 +266,7 @@ def test_a_claim_from_another_host_waits_for_its_lease(lbox):
     lbox.clock.set(at(9, 0, 9))
     _claim_as(lbox, "some-other-host:4242:abcd")
     assert deliver(lbox, "weekly").status == "busy"
-    lbox.clock.set(at(9, 0, 9) + posts.LEASE + dt.timedelta(minutes=1))
+    lbox.clock.set(at(9, 0, 9) + LEASE + dt.timedelta(minutes=1))
     assert deliver(lbox, "weekly").status == "sent"
     assert len(sent(lbox, "weekly", 9)) == 1
 
@@ -337,7 +339,7 @@ def test_a_post_that_keeps_failing_is_recorded_reported_and_retried_later(lbox):
     [report] = [c for c in lbox.slack.posts() if c.get("channel") == ADMIN]
     assert_valid_message(report.params)
     assert "weekly post" in report["text"] and week(9).key in report["text"]
-    assert [f for f in posts.failures(lbox.deps.db)][0].id == row["id"]
+    assert [f for f in failures(lbox.deps.db)][0].id == row["id"]
 
     scheduler.run_until(due("weekly", 9) + dt.timedelta(minutes=4))
     assert sent(lbox) == []  # the retry comes after five minutes
@@ -345,7 +347,7 @@ def test_a_post_that_keeps_failing_is_recorded_reported_and_retried_later(lbox):
     assert len(sent(lbox, "weekly", 9)) == 1
     [row] = ledger(lbox)
     assert (row["status"], row["tries"]) == ("sent", 2)
-    assert posts.failures(lbox.deps.db) == []
+    assert failures(lbox.deps.db) == []
     assert len([c for c in lbox.slack.posts() if c.get("channel") == ADMIN]) == 1  # told once
 
 
@@ -377,8 +379,8 @@ def test_a_huge_topic_still_fits_one_message(lbox):
         exercise="e" * 4000,
     )
     cal = calendar.Calendar((*ROADMAP.topics[:2], big, *ROADMAP.topics[3:]), ROADMAP.schedule.start)
-    ctx = posts.Context(ROADMAP, cal, cal.weeks[8], lbox.deps.db, at(9, 0, 9), lbox.channel)
+    ctx = post_plan.Context(ROADMAP, cal, cal.weeks[8], lbox.deps.db, at(9, 0, 9), lbox.channel)
     for kind in calendar.POST_KINDS:
-        message = posts.compose(kind, ctx)
+        message = render.compose(post_plan.gather(kind, ctx))
         assert_valid_message(message)
         assert "<!here>" not in json.dumps(message)

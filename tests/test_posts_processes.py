@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.standin import SlackStandIn
+from bot.cli.standin import Fault, SlackStandIn
 from bot.core.db import connect
-from bot.slack.posts import EVENT_TYPE
+from bot.core.post_plan import EVENT_TYPE
 from tests.conftest import ROOT
 from tests.test_posts import LA, TZ
 
@@ -40,10 +41,10 @@ def env(tmp_path: Path, slack: SlackStandIn) -> dict[str, str]:
     }
 
 
-def start(env: dict[str, str], *args: str, **extra: str) -> subprocess.Popen[str]:
+def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "post", *args],
-        env={**env, **extra},
+        env=env,
         cwd=Path(env["STUDYBOT_DB"]).parent,  # no stray .env
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -51,8 +52,8 @@ def start(env: dict[str, str], *args: str, **extra: str) -> subprocess.Popen[str
     )
 
 
-def run(env: dict[str, str], *args: str, **extra: str) -> tuple[int, str]:
-    proc = start(env, *args, **extra)
+def run(env: dict[str, str], *args: str) -> tuple[int, str]:
+    proc = start(env, *args)
     out, err = proc.communicate(timeout=60)
     return proc.returncode, out + err
 
@@ -99,9 +100,26 @@ def test_two_processes_on_one_database_send_one_post(env, slack):
     assert [(r["kind"], r["status"]) for r in ledger(env)] == [("weekly", "sent")]
 
 
+def kill_while_held(env: dict[str, str], fault: Fault) -> None:
+    """Run `studybot post weekly` until the stand-in holds its chat.postMessage (`fault`), then
+    kill -9 the process there; the stand-in lets the request go only once the process is dead."""
+    proc = start(env, "weekly")
+    try:
+        if not fault.reached.wait(30):
+            proc.kill()
+            raise AssertionError(f"chat.postMessage never came: {proc.communicate()}")
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        fault.release.set()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
 def test_killed_between_claim_and_send_then_restarted_sends_once(env, slack):
-    code, out = run(env, "weekly", STUDYBOT_TEST_CRASH_AFTER="claim")
-    assert code == 86, out
+    # The request reaches the stand-in, which holds it unanswered and never posts it.
+    kill_while_held(env, slack.fail("chat.postMessage", 0, hold=True))
     assert channel_posts(slack) == []
     assert [r["status"] for r in ledger(env)] == ["claimed"]
 
@@ -115,8 +133,8 @@ def test_killed_between_claim_and_send_then_restarted_sends_once(env, slack):
 
 
 def test_killed_after_slack_took_the_post_then_restarted_finds_it(env, slack):
-    code, out = run(env, "weekly", STUDYBOT_TEST_CRASH_AFTER="send")
-    assert code == 86, out
+    # The stand-in posts the message, then holds the answer until the process is dead.
+    kill_while_held(env, slack.fail("chat.postMessage", 0, after=True, hold=True))
     [posted] = channel_posts(slack)
     assert [(r["status"], r["ts"]) for r in ledger(env)] == [("claimed", None)]
 

@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 from bot.cli.sandbox import Sandbox
-from bot.core import calendar
+from bot.core import calendar, ledger
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.roadmap import load
-from bot.slack import posts, scheduler
+from bot.slack import scheduler
 from bot.slack.scheduler import ManualScheduler
 from tests.conftest import FIXTURES
 from tests.test_posts import LA, ROADMAP, TZ, at, due, sent, week
@@ -165,7 +165,7 @@ def test_the_real_scheduler_catches_up_on_start(tmp_path: Path):
             }
         finally:
             running.shutdown(wait=True)  # let the catch-up finish before the database closes
-        assert posts.sent_row(box.deps.db, "weekly", monday.isoformat()) is not None
+        assert ledger.sent_row(box.deps.db, "weekly", monday.isoformat()) is not None
 
 
 def test_fixture_timezones_are_the_three_required():

@@ -7,8 +7,8 @@ import sys
 from bot.core.clock import SystemClock
 from bot.core.deps import Deps
 from bot.core.settings import ConfigError, Settings
-from bot.slack import posts
-from bot.slack.delivery import SlackPoster
+from bot.slack.delivery import SlackPoster, deliver
+from bot.slack.render.posts import describe
 
 # 0: the post is in the channel (sent now, earlier, or by another process right now);
 # 1: nothing was sent (failed: the organizers were told and the scheduler retries; or no topic
@@ -26,23 +26,8 @@ def post(settings: Settings, kind: str, force: bool = False) -> int:
         deps = Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=SystemClock())
         if not deps.channel:
             raise ConfigError("STUDYBOT_CHANNEL", "is required (the channel that gets the posts)")
-        outcome = posts.deliver(deps, SlackPoster(web_client(settings)), kind, force=force)
+        outcome = deliver(deps, SlackPoster(web_client(settings)), kind, force=force)
     finally:
         pool.close()
     print(describe(outcome), file=sys.stdout if outcome.ok else sys.stderr)
     return EXIT_OK if outcome.ok else EXIT_NOT_SENT
-
-
-def describe(outcome: posts.Outcome, force_hint: str = "--force") -> str:
-    """One line for the terminal (and /studygroup post) saying what happened."""
-    what = f"{posts.KIND_TITLES.get(outcome.kind, outcome.kind)} for the week of {outcome.week}"
-    where = f" in {outcome.channel} (ts {outcome.ts})" if outcome.ts else ""
-    return {
-        "sent": f"Sent the {what}{where}.",
-        "found": f"The {what} was already in the channel{where}; recorded it.",
-        "already": f"The {what} already went out{where}; use {force_hint} to send it again.",
-        "busy": f"The {what} is being sent by another process right now.",
-        "failed": f"Could not send the {what}: {outcome.error}. The organizers were told; "
-        "the running bot retries it.",
-        "nothing": f"Nothing to send: {outcome.error}.",
-    }[outcome.status]

@@ -16,6 +16,7 @@ from bot.slack.manifest import BOT_SCOPES
 BOT_USER = "UBOT0001"
 BOT_ID = "B0BOT0001"
 TEAM_ID = "T0TEAM001"
+HOLD_LIMIT = 60.0  # seconds a held request waits for its release at most (a test that forgot)
 
 
 @dataclass
@@ -46,6 +47,12 @@ class Fault:
     # status 0 only: do the work (post the message…), then drop the connection without an
     # answer, as when Slack's reply is lost on the way back. Retrying blindly duplicates.
     after: bool = False
+    # status 0 only: keep the connection open, unanswered, until `release` is set (`reached`
+    # says the request got there, and with after=True that the work is done), so a test can
+    # act at that moment, e.g. kill the client process.
+    hold: bool = False
+    reached: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 class SlackStandIn:
@@ -115,11 +122,15 @@ class SlackStandIn:
         delay: float = 0.0,
         error: str | None = None,
         after: bool = False,
-    ) -> None:
+        hold: bool = False,
+    ) -> Fault:
         """The next `times` calls of `method` ("*" for any) fail this way. status=0 drops the
-        connection (before doing anything, or with after=True once the work is done)."""
+        connection (before doing anything, or with after=True once the work is done; with
+        hold=True only once the returned fault's `release` is set)."""
+        fault = Fault(method, status, times, retry_after, delay, error, after, hold)
         with self.lock:
-            self.faults.append(Fault(method, status, times, retry_after, delay, error, after))
+            self.faults.append(fault)
+        return fault
 
     def add_user(self, user_id: str, name: str | None = None, **flags: Any) -> None:
         """A workspace member; flags such as is_admin=True, is_owner=True, deleted=True."""
@@ -437,6 +448,9 @@ def _handler(slack: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                     slack.answer(method, params, token, lost=True)
                 else:
                     slack._record(Call(method, params, token, status=0))
+                if dropped.hold:
+                    dropped.reached.set()
+                    dropped.release.wait(HOLD_LIMIT)
                 self.close_connection = True
                 self.connection.close()
                 return

@@ -1,7 +1,13 @@
-"""The Slack side of scheduled posts: send with retries, find the bot's own tagged posts, DM organizers."""
+"""Sending the scheduled posts: claim in the ledger, compose, post to Slack once (with retries), report failures.
+
+`deliver` sends one post exactly once (bot.core.ledger has the protocol), `run_due` sends what
+is due (the scheduler's tick), and `SlackPoster` is the Slack side: send with retries, find the
+bot's own tagged posts, DM organizers.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import logging
 import time
@@ -12,7 +18,22 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.posts import PostError, same_post
+from bot.core import calendar
+from bot.core.calendar import POST_KINDS, Calendar, Week
+from bot.core.deps import Deps
+from bot.core.ledger import LedgerRow, claim, mark_failed, mark_reported, mark_sent, sent_row
+from bot.core.post_plan import (
+    Context,
+    Outcome,
+    Poster,
+    PostError,
+    Status,
+    due_now,
+    gather,
+    metadata,
+    same_post,
+)
+from bot.slack.render.posts import compose, failure_notice
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +50,7 @@ _NETWORK_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException, Va
 
 
 class SlackPoster:
-    """bot.posts.Poster over a slack_sdk WebClient."""
+    """bot.core.post_plan.Poster over a slack_sdk WebClient."""
 
     def __init__(
         self,
@@ -150,3 +171,98 @@ def _retry_after(headers: Any) -> float:
             except ValueError:
                 break
     return 1.0
+
+
+# --- one post, exactly once ------------------------------------------------------------------
+
+
+def deliver(
+    deps: Deps,
+    poster: Poster,
+    kind: str,
+    *,
+    force: bool = False,
+    now: dt.datetime | None = None,
+    cal: Calendar | None = None,
+    week: Week | None = None,
+) -> Outcome:
+    """Send this week's post of `kind` unless it went out already (`force`: send another)."""
+    now = now or deps.now()
+    roadmap = deps.roadmap
+    if cal is None or week is None:
+        cal = deps.calendar()
+        week = cal.week_of(calendar.local_today(roadmap.schedule, now))
+    if week.kind != "topic" or week.topic is None:
+        return Outcome(kind, "nothing", week.key, error=f"no topic in the week of {week.start}")
+    channel = deps.channel
+    if not channel:
+        return Outcome(kind, "nothing", week.key, error="no channel is set")
+    db = deps.db
+    if not force and (done := sent_row(db, kind, week.key)):
+        return Outcome(kind, "already", week.key, done.channel, done.ts, done.attempt, done.tries)
+    due = calendar.due_at(roadmap.schedule, kind, week) if kind in POST_KINDS else None
+    got = claim(
+        db, kind, channel, week.key, now=now, force=force, topic_id=week.topic.id, due_at=due
+    )
+    if isinstance(got, LedgerRow):
+        status: Status = "already" if got.status == "sent" else "busy"
+        return Outcome(kind, status, week.key, got.channel, got.ts, got.attempt, got.tries)
+    meta = metadata(kind, week.key, got.attempt)
+    try:
+        if got.resumed and (ts := poster.find(channel, meta)):
+            mark_sent(db, got, ts, now)
+            log.info("%s for %s was already in %s (ts %s)", kind, week.key, channel, ts)
+            return Outcome(kind, "found", week.key, channel, ts, got.attempt, got.tries)
+        ctx = Context(roadmap, cal, week, db, now, channel)
+        ts = poster.post(channel, compose(gather(kind, ctx)), meta)
+    except Exception as exc:
+        error = exc.error if isinstance(exc, PostError) else f"{exc.__class__.__name__}: {exc}"
+        if not isinstance(exc, PostError):
+            log.exception("%s for %s failed", kind, week.key)
+        row = mark_failed(db, got, error)
+        _report(deps, poster, row)
+        return Outcome(kind, "failed", week.key, channel, None, got.attempt, got.tries, error)
+    mark_sent(db, got, ts, now)
+    log.info("%s for %s sent to %s (ts %s)", kind, week.key, channel, ts)
+    return Outcome(kind, "sent", week.key, channel, ts, got.attempt, got.tries)
+
+
+def _report(deps: Deps, poster: Poster, row: LedgerRow) -> None:
+    """Tell the organizers once per post that it failed (the retries carry on regardless)."""
+    log.error(
+        "%s for the week of %s could not be sent to %s: %s (try %d)",
+        row.kind,
+        row.week,
+        row.channel,
+        row.error,
+        row.tries,
+    )
+    if row.reported:
+        return
+    admins = deps.settings.admins
+    if not admins:
+        log.warning("no STUDYBOT_ADMINS to tell; see /studygroup status")
+        return
+    try:
+        poster.notify(admins, failure_notice(row))
+    finally:
+        mark_reported(deps.db, row.id)
+
+
+def run_due(
+    deps: Deps,
+    poster: Poster,
+    now: dt.datetime | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> list[Outcome]:
+    """Send every post of the current week that is due and not yet out (what each tick does);
+    `stop` says the bot is shutting down: start no further post."""
+    now = now or deps.now()
+    roadmap = deps.roadmap
+    cal = deps.calendar()
+    outcomes = []
+    for kind, week, _ in due_now(roadmap, cal, now):
+        if stop() or sent_row(deps.db, kind, week.key):
+            continue
+        outcomes.append(deliver(deps, poster, kind, now=now, cal=cal, week=week))
+    return outcomes

@@ -10,9 +10,9 @@ import sqlite_utils
 
 from bot.core import calendar, progress, qa
 from bot.core import format as fmt
+from bot.core import ledger as posts
 from bot.core.calendar import Calendar, Week
 from bot.core.roadmap import Roadmap, Topic
-from bot.slack import posts
 from bot.slack.render import blocks as bk
 
 MAX_LISTED = 8  # questions per list: the Home tab stays well inside 100 blocks

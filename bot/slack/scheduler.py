@@ -33,8 +33,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core import calendar
 from bot.core.clock import ManualClock
 from bot.core.deps import Deps
-from bot.slack import posts
-from bot.slack.delivery import SlackPoster
+from bot.core.post_plan import Outcome
+from bot.slack.delivery import SlackPoster, run_due
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +108,12 @@ class PostJobs:
         if self.sync(self.deps.now()):
             self.tick()
 
-    def tick(self) -> list[posts.Outcome]:
+    def tick(self) -> list[Outcome]:
         """Send what is due; after a failure, come back later."""
         with self._lock:
             if self._stopping.is_set():
                 return []
-            outcomes = posts.run_due(self.deps, self.poster, stop=self._stopping.is_set)
+            outcomes = run_due(self.deps, self.poster, stop=self._stopping.is_set)
             failed = [o for o in outcomes if o.status == "failed"]
             if failed:
                 tries = min(o.tries for o in failed)

@@ -12,11 +12,11 @@ from slack_sdk.errors import SlackApiError
 from bot.core import format as fmt
 from bot.core import progress as ticks
 from bot.core.deps import Deps
+from bot.core.post_plan import PostError
 from bot.core.roadmap import Topic
 from bot.core.text import from_plain
 from bot.slack import views
 from bot.slack.listeners import commands
-from bot.slack.posts import PostError
 from bot.slack.render import blocks as bk
 
 log = logging.getLogger(__name__)

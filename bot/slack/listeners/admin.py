@@ -11,15 +11,14 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.cli.post import describe
-from bot.core import calendar
+from bot.core import calendar, ledger
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Change, Week
 from bot.core.deps import Deps
-from bot.slack import posts
-from bot.slack.delivery import SlackPoster
+from bot.slack.delivery import SlackPoster, deliver
 from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
+from bot.slack.render.posts import describe, slack_date
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ def _first_open_week(deps: Deps, cal: Calendar, now: dt.datetime) -> dt.date:
     schedule = deps.roadmap.schedule
     week = cal.week_of(calendar.local_today(schedule, now))
     due = calendar.due_at(schedule, "weekly", week)
-    sent = posts.sent_row(deps.db, "weekly", week.key)
+    sent = ledger.sent_row(deps.db, "weekly", week.key)
     if sent is None and (due is None or now < due):
         return week.start
     return week.start + dt.timedelta(weeks=1)
@@ -139,10 +138,7 @@ def _next_line(deps: Deps, cal: Calendar) -> str:
     if upcoming is None:
         return "No more weekly posts are scheduled: the roadmap is done."
     week, at = upcoming
-    return (
-        f"Next weekly post: {_week_name(week, cal)}, "
-        f"{posts.slack_date(at, deps.roadmap.schedule.tz)}."
-    )
+    return f"Next weekly post: {_week_name(week, cal)}, {slack_date(at, deps.roadmap.schedule.tz)}."
 
 
 def _record(deps: Deps, change: Change, user: str) -> Calendar:
@@ -165,7 +161,7 @@ def skip(
         return _say(
             f"There is nothing to skip in the week of {start:%b %-d}: it is {_week_name(week, cal)}."
         )
-    posted = posts.sent_row(deps.db, "weekly", week.key)
+    posted = ledger.sent_row(deps.db, "weekly", week.key)
     cal = _record(deps, Change("skip", start), user)
     moved = (
         f" (its post already went out; *{bk.escape(week.topic.title)}* continues the week after)"
@@ -229,7 +225,7 @@ def post(
     rest = [k for k in kinds if k not in ("force", "--force")]
     if len(rest) != 1 or rest[0] not in calendar.POST_KINDS:
         raise Usage("Say which post: `weekly`, `nudge` or `recap` (add `force` to send it again).")
-    outcome = posts.deliver(deps, SlackPoster(client), rest[0], force=force)
+    outcome = deliver(deps, SlackPoster(client), rest[0], force=force)
     icon = ":white_check_mark:" if outcome.ok else ":warning:"
     text = describe(outcome, force_hint=f"`/studygroup post {rest[0]} force`")
     if outcome.ts and outcome.channel:
@@ -343,7 +339,7 @@ def status(
         "*Next posts*\n"
         + (
             "\n".join(
-                f"• {kind} for week {w.study_week}: {posts.slack_date(at, tz)}"
+                f"• {kind} for week {w.study_week}: {slack_date(at, tz)}"
                 for kind, (w, at) in upcoming
             )
             or "• none: the roadmap is done"
@@ -354,12 +350,12 @@ def status(
         "*Calendar ahead*\n"
         + "\n".join(f"• {fmt.week_dates(w)} · {_week_name(w, cal)}" for w in ahead)
     )
-    rows = posts.recent(deps.db, RECENT)
+    rows = ledger.recent(deps.db, RECENT)
     out += bk.sections(
         "*Recent posts*\n" + ("\n".join(_ledger_line(r, tz) for r in rows) or "• none yet")
     )
     # Failures of the last few weeks: older weeks' posts are never sent late anyway.
-    failed = posts.failures(deps.db, (week.start - dt.timedelta(weeks=4)).isoformat())
+    failed = ledger.failures(deps.db, (week.start - dt.timedelta(weeks=4)).isoformat())
     if failed:
         out += bk.sections(
             "*:warning: Failed, not sent since*\n"
@@ -371,7 +367,7 @@ def status(
     return bk.message(fallback, out, response_type="ephemeral")
 
 
-def _ledger_line(row: posts.LedgerRow, tz: Any) -> str:
+def _ledger_line(row: ledger.LedgerRow, tz: Any) -> str:
     when = dt.datetime.fromisoformat(row.sent_at or row.claimed_at).astimezone(tz)
     again = f" (again, #{row.attempt})" if row.attempt else ""
     head = f"• {STATUS_ICON.get(row.status, '')} {row.kind}{again} · week of {row.week}"

@@ -17,11 +17,11 @@ from bot.core import qa
 from bot.core import topic_search as search
 from bot.core.calendar import Calendar, Week, local_today
 from bot.core.deps import Deps
+from bot.core.post_plan import PostError
 from bot.core.roadmap import Roadmap, Topic
 from bot.slack import views
 from bot.slack.delivery import SlackPoster
 from bot.slack.listeners.qa import reply_asked_before
-from bot.slack.posts import PostError
 from bot.slack.render import blocks as bk
 
 log = logging.getLogger(__name__)
