@@ -15,6 +15,7 @@ import pytest
 from bot.cli.standin import Fault, SlackStandIn
 from bot.core.db import connect
 from bot.core.post_plan import EVENT_TYPE
+from bot.slack.delivery import POST_TIMEOUT
 from tests.conftest import ROOT
 from tests.test_posts import LA, TZ
 
@@ -54,7 +55,7 @@ def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 
 def run(env: dict[str, str], *args: str) -> tuple[int, str]:
     proc = start(env, *args)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=150)  # a restart may wait out a cut-off send (60 s)
     return proc.returncode, out + err
 
 
@@ -126,9 +127,11 @@ def test_killed_between_claim_and_send_then_restarted_sends_once(env, slack):
     code, out = run(env, "weekly")
     assert code == 0, out
     assert len(channel_posts(slack)) == 1
-    # Before sending, it looked for its own post (tagged with metadata) in the channel.
-    [history] = slack.calls_to("conversations.history")
-    assert str(history.get("include_all_metadata")).lower() in ("true", "1")
+    # Before sending, it looked for its own post (tagged with metadata) in the channel, for as
+    # long as the killed process's request could still be in Slack's hands.
+    looks = slack.calls_to("conversations.history")
+    assert len(looks) > 1
+    assert all(str(c.get("include_all_metadata")).lower() in ("true", "1") for c in looks)
     assert [r["status"] for r in ledger(env)] == ["sent"]
 
 
@@ -180,3 +183,54 @@ def test_missing_channel_is_a_configuration_error(env, slack):
     code, out = run(env, "weekly")
     assert code == 2
     assert "STUDYBOT_CHANNEL" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("seconds", [11, 15, 25])
+def test_slack_answering_after_the_usual_client_timeout_still_gives_one_post(env, slack, seconds):
+    """Slack slow but working: it posts and answers after `seconds` (past slack_sdk's usual
+    10 s); the post goes out once."""
+    slack.fail("chat.postMessage", 200, times=1, delay=seconds)
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert len(channel_posts(slack)) == 1
+    assert [r["status"] for r in ledger(env)] == ["sent"]
+
+
+def test_slack_answering_after_the_posts_own_timeout_gives_one_post(env, slack):
+    """Slack takes longer than even the post's client timeout, then posts: the bot looks in
+    the channel over its grace period and finds it instead of sending again."""
+    slack.fail("chat.postMessage", 200, times=1, delay=POST_TIMEOUT + 5)
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert len(channel_posts(slack)) == 1
+    assert [r["status"] for r in ledger(env)] == ["sent"]
+
+
+@pytest.mark.parametrize("work_done", [True, False], ids=["posted", "not-posted"])
+def test_a_connection_dropped_after_the_request_left_gives_one_post(env, slack, work_done):
+    slack.fail("chat.postMessage", 0, times=1, after=work_done)
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert len(channel_posts(slack)) == 1
+    assert [r["status"] for r in ledger(env)] == ["sent"]
+
+
+def test_killed_while_slack_is_slow_and_restarted_at_once_gives_one_post(env, slack):
+    """kill -9 of `studybot post` while Slack takes 4.5 s over the post, restarted at once: the
+    new process waits for the old request to land instead of sending a second post."""
+    slack.fail("chat.postMessage", 200, times=1, delay=4.5)
+    proc = start(env, "weekly")
+    deadline = time.time() + 30
+    while slack.faults[0].times > 0:  # the request has reached Slack
+        assert time.time() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    time.sleep(1.0)
+    proc.kill()
+    proc.wait()
+    assert channel_posts(slack) == []  # Slack is still working on it
+
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert "already in the channel" in out
+    assert len(channel_posts(slack)) == 1
+    assert [r["status"] for r in ledger(env)] == ["sent"]

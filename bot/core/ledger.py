@@ -60,6 +60,9 @@ class Claim:
     attempt: int
     tries: int
     resumed: bool
+    # When the try taken over began, if its process died mid-send: its request may still be
+    # in Slack's hands, so the new owner waits for it before deciding to send.
+    in_flight_since: dt.datetime | None = None
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -175,7 +178,12 @@ def claim(
                 " tries = tries + 1 WHERE id = ?",
                 (me, now.isoformat(), latest.id),
             )
-            made = Claim(latest.id, kind, channel, week_key, latest.attempt, latest.tries + 1, True)
+            cut_off = (
+                dt.datetime.fromisoformat(latest.claimed_at) if latest.status == "claimed" else None
+            )
+            made = Claim(
+                latest.id, kind, channel, week_key, latest.attempt, latest.tries + 1, True, cut_off
+            )
     with _inflight_lock:
         _inflight.add(made.key)
     return made

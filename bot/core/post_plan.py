@@ -59,6 +59,11 @@ class Poster(Protocol):
         Raise PostError when the channel cannot be read (then nobody can tell: do not send)."""
         ...
 
+    def settle(self, channel: str, metadata: dict[str, Any], seconds: float) -> str | None:
+        """`find`, looking again until the post shows up or `seconds` have passed: a request
+        still in Slack's hands needs that before anyone sends it again."""
+        ...
+
     def notify(self, users: Sequence[str], text: str) -> None:
         """Tell these people privately (best effort)."""
         ...

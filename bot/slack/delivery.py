@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import logging
+import socket
 import time
 import urllib.error
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core import calendar
 from bot.core.calendar import POST_KINDS, Calendar, Week
 from bot.core.deps import Deps
-from bot.core.ledger import LedgerRow, claim, mark_failed, mark_reported, mark_sent, sent_row
+from bot.core.ledger import Claim, LedgerRow, claim, mark_failed, mark_reported, mark_sent, sent_row
 from bot.core.post_plan import (
     Context,
     Outcome,
@@ -45,6 +46,14 @@ MAX_RATE_LIMITED = 5
 MAX_RETRY_AFTER = 60.0
 # How far back to look for an earlier copy of a post (newest first, 200 messages a page).
 HISTORY_PAGES = 5
+# A post must not be sent twice, so its client waits longer than the usual 10 s: Slack slow
+# but working (answering after 11, 15, 25 s) is then simply an answer.
+POST_TIMEOUT = 30.0
+# After a request that left but got no answer (timed out, or the connection dropped), Slack
+# may still be posting it: look in the channel over this long before any second send. With
+# POST_TIMEOUT, a post is given a minute of Slack's own processing in all.
+GRACE = 30.0
+LOOK_EVERY: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 5.0)  # then every 5 s until GRACE
 
 _NETWORK_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException, ValueError)
 
@@ -59,7 +68,7 @@ class SlackPoster:
         backoff: Sequence[float] = BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.client = client
+        self.client = _patient(client)
         self.backoff = tuple(backoff)
         self.sleep = sleep
         self._bot_id: str | None = None
@@ -69,12 +78,14 @@ class SlackPoster:
         retry that follows an unclear failure (Slack may have posted it anyway), look first."""
         backoff = list(self.backoff)
         rate_limited = 0
-        unclear = False
+        unclear: str | None = None  # "answered" (5xx) or "no answer": Slack may have posted it
         joined = False
         last = "unknown_error"
         while True:
-            if unclear and (ts := self.find(channel, metadata)):
-                return ts
+            if unclear == "answered" and (ts := self.find(channel, metadata)):
+                return ts  # Slack answered 5xx yet took it: its answer came after the work
+            if unclear == "no answer" and (ts := self.settle(channel, metadata, GRACE)):
+                return ts  # Slack finished after the client gave up
             try:
                 response = self.client.chat_postMessage(
                     channel=channel,
@@ -98,7 +109,7 @@ class SlackPoster:
                     self.sleep(wait)
                     continue
                 if status >= 500:
-                    unclear = True
+                    unclear = "answered"
                 elif last == "not_in_channel" and not joined:
                     joined = True
                     self._join(channel)
@@ -106,7 +117,8 @@ class SlackPoster:
                 else:
                     raise PostError(last) from None
             except _NETWORK_ERRORS as exc:
-                unclear = True
+                # Refused or unresolvable: the request never left, nothing to look for.
+                unclear = None if _never_left(exc) else "no answer"
                 last = f"network: {exc.__class__.__name__}"
             if not backoff:
                 raise PostError(last)
@@ -138,6 +150,21 @@ class SlackPoster:
                 break
         return None
 
+    def settle(self, channel: str, metadata: dict[str, Any], seconds: float) -> str | None:
+        """Look for the post in the channel until it shows up or `seconds` have passed (at
+        least once): what a request still in Slack's hands needs before any second send."""
+        deadline = time.monotonic() + seconds
+        waits = list(LOOK_EVERY)
+        while True:
+            if ts := self.find(channel, metadata):
+                return ts
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            wait = waits.pop(0) if waits else LOOK_EVERY[-1]
+            log.info("Slack has not shown the post yet; looking again in %.0f s", min(wait, left))
+            self.sleep(min(wait, left))
+
     def notify(self, users: Sequence[str], text: str) -> None:
         for user in users:
             try:
@@ -158,6 +185,22 @@ class SlackPoster:
             self.client.conversations_join(channel=channel)
         except Exception as exc:
             log.warning("could not join %s: %s", channel, exc.__class__.__name__)
+
+
+def _patient(client: WebClient) -> WebClient:
+    """The same client (token, Slack URL, retry policy) with POST_TIMEOUT."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=max(int(POST_TIMEOUT), client.timeout),
+        headers=dict(client.headers),
+        retry_handlers=client.retry_handlers,
+    )
+
+
+def _never_left(error: BaseException) -> bool:
+    reason = getattr(error, "reason", error)
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
 
 
 def _retry_after(headers: Any) -> float:
@@ -209,7 +252,7 @@ def deliver(
         return Outcome(kind, status, week.key, got.channel, got.ts, got.attempt, got.tries)
     meta = metadata(kind, week.key, got.attempt)
     try:
-        if got.resumed and (ts := poster.find(channel, meta)):
+        if got.resumed and (ts := _earlier_copy(deps, poster, got, channel, meta, now)):
             mark_sent(db, got, ts, now)
             log.info("%s for %s was already in %s (ts %s)", kind, week.key, channel, ts)
             return Outcome(kind, "found", week.key, channel, ts, got.attempt, got.tries)
@@ -225,6 +268,17 @@ def deliver(
     mark_sent(db, got, ts, now)
     log.info("%s for %s sent to %s (ts %s)", kind, week.key, channel, ts)
     return Outcome(kind, "sent", week.key, channel, ts, got.attempt, got.tries)
+
+
+def _earlier_copy(
+    deps: Deps, poster: Poster, got: Claim, channel: str, meta: dict[str, Any], now: dt.datetime
+) -> str | None:
+    """An earlier try's post, if it is in the channel. A try cut off mid-send (its process
+    died) may still be in Slack's hands: look until its request is surely done."""
+    if got.in_flight_since is None:
+        return poster.find(channel, meta)
+    done_by = got.in_flight_since + dt.timedelta(seconds=POST_TIMEOUT + GRACE)
+    return poster.settle(channel, meta, max((done_by - now).total_seconds(), 0.0))
 
 
 def _report(deps: Deps, poster: Poster, row: LedgerRow) -> None:
