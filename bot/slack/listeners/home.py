@@ -11,10 +11,11 @@ from slack_sdk import WebClient
 from bot.core import progress
 from bot.core.db import transaction
 from bot.core.deps import Deps
-from bot.slack import home, views
+from bot.slack import home
 from bot.slack.listeners import admin
 from bot.slack.listeners.commands import open_ask_modal
 from bot.slack.organizers import is_organizer
+from bot.slack.render.resources import resources
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def show_resources(
         "title": {"type": "plain_text", "text": "Resources"},
         "close": {"type": "plain_text", "text": "Close"},
         # The same listing /resources gives (no filter, so no buttons that need a channel).
-        "blocks": views.resources(deps.roadmap, topic)["blocks"],
+        "blocks": resources(deps.roadmap, topic)["blocks"],
     }
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
