@@ -17,7 +17,7 @@ from bot.cli.signed import Reply
 from bot.core import calendar, progress
 from bot.core.clock import ManualClock
 from bot.core.roadmap import Roadmap, load
-from bot.slack import views
+from bot.slack.render.roadmap import roadmap_page_topics, roadmap_pages
 from tests.blockkit import all_text, assert_valid_message
 from tests.conftest import FIXTURES, ROADMAP
 
@@ -416,7 +416,7 @@ def test_roadmap_lists_stages_and_topics_marks_this_week_and_ticks(small: Sandbo
 
 def test_roadmap_on_the_real_roadmap_lists_every_followed_topic(box: Sandbox):
     roadmap, cal = real()
-    pages = views.roadmap_pages(roadmap, cal)
+    pages = roadmap_pages(roadmap, cal)
     seen = ""
     for page in range(1, pages + 1):
         seen += shown(answer(box.client.command("/roadmap", f"page {page}")))
@@ -495,7 +495,7 @@ def test_a_long_roadmap_is_paginated_within_slacks_limits(long_box: Sandbox):
         progress.mark_done(box.deps.db, MEMBER, f"t{n}", box.clock.now())
     roadmap = box.deps.roadmap
     cal = calendar.Calendar(roadmap.topics, roadmap.schedule.start)
-    paged = views.roadmap_page_topics(roadmap, cal)
+    paged = roadmap_page_topics(roadmap, cal)
     n = len(paged)
     assert n >= 3 and sum(len(p) for p in paged) == 130
     here = next(i + 1 for i, p in enumerate(paged) if any(t.id == "t59" for t in p))

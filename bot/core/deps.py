@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -11,6 +10,8 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from bot.core import calendar
+from bot.core.cache import Cache, Same
+from bot.core.calendar import Calendar, Week
 from bot.core.clock import Clock
 from bot.core.db import Pool
 from bot.core.health import Health
@@ -18,23 +19,27 @@ from bot.core.roadmap import Roadmap, RoadmapStore
 from bot.core.settings import Settings
 
 T = TypeVar("T")
-# Answers remembered per thread until the database changes; beyond this many, start over.
+# Answers remembered for the database's state they were read in (bot.core.cache's rule).
 REMEMBERED_MAX = 1024
+# Calendars by roadmap and stored changes: the current one, and the last few around a change.
+CALENDARS_MAX = 4
 
 
 @dataclass(frozen=True)
 class Deps:
+    """The shared parts every listener and job is given (in Bolt's context as "deps")."""
+
     settings: Settings
     pool: Pool
     roadmaps: RoadmapStore
     clock: Clock
     # What this process has seen of the database's state (damage), for readiness and 503s.
     health: Health = field(default_factory=Health, repr=False, compare=False)
-    # The last calendar built, with what it was built from: the roadmap and the changes are
-    # immutable, and rebuilding the calendar was a third of every /nexttopic's time.
-    _calendars: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _remembered: threading.local = field(
-        default_factory=threading.local, init=False, repr=False, compare=False
+    _calendars: Cache[Calendar] = field(
+        default_factory=lambda: Cache(CALENDARS_MAX), init=False, repr=False, compare=False
+    )
+    _remembered: Cache[Any] = field(
+        default_factory=lambda: Cache(REMEMBERED_MAX), init=False, repr=False, compare=False
     )
 
     @property
@@ -53,31 +58,26 @@ class Deps:
         """build(), reused until the database changes. Costs one statement instead of the
         several build() may run: under load each statement costs far more than its work.
 
-        Per thread, as connections are: PRAGMA data_version moves when another connection
-        (thread or process) commits, total_changes when this one writes. The key must hold
-        everything else the answer depends on (the user, the day, the roadmap's id)."""
+        Keyed by this thread's connection and its state: PRAGMA data_version moves when another
+        connection (thread or process) commits, total_changes when this one writes. The key
+        must hold everything else the answer depends on (the user, the day, the roadmap)."""
         conn = self.db.conn
         version = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
-        local = self._remembered
-        if getattr(local, "version", None) != version or len(local.memo) >= REMEMBERED_MAX:
-            local.version, local.memo = version, {}
-        if key not in local.memo:
-            local.memo[key] = build()
-        return local.memo[key]
+        value: T = self._remembered.get((Same(conn), version, key), build)
+        return value
 
-    def calendar(self) -> calendar.Calendar:
+    def calendar(self) -> Calendar:
+        """The reading calendar: built once per roadmap and stored changes (rebuilding it was a
+        third of every /nexttopic's time)."""
         roadmap = self.roadmap
         changes = tuple(calendar.load_changes(self.db))
-        last = self._calendars.get("last")
-        if last is not None and last[0] is roadmap and last[1] == changes:
-            return last[2]
-        built = calendar.Calendar(
-            roadmap.followed(self.roadmaps.track), roadmap.schedule.start, changes
+        track = self.roadmaps.track
+        return self._calendars.get(
+            (Same(roadmap), track, changes),
+            lambda: Calendar(roadmap.followed(track), roadmap.schedule.start, changes),
         )
-        self._calendars["last"] = (roadmap, changes, built)
-        return built
 
-    def this_week(self) -> tuple[calendar.Calendar, calendar.Week]:
+    def this_week(self) -> tuple[Calendar, Week]:
         roadmap = self.roadmap
         cal = self.calendar()
         return cal, cal.week_of(calendar.local_today(roadmap.schedule, self.now()))

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import difflib
 import re
-import threading
 from dataclasses import dataclass
 
+from bot.core.cache import Cache, Same
 from bot.core.roadmap import Roadmap, Topic
 
 # Field weights: a hit in the title says far more than one in the summary.
@@ -138,24 +138,13 @@ def _fields(roadmap: Roadmap, topic: Topic) -> list[_Field]:
     return [f for f in out if f.joined]
 
 
-# Normalised fields per roadmap: a roadmap is immutable and replaced whole on reload, so the
-# object itself is the cache key (held here, so its id cannot be reused while cached).
-_CACHE: dict[int, tuple[Roadmap, list[list[_Field]]]] = {}
-_CACHE_SIZE = 8
-_cache_lock = threading.Lock()
+# Normalised fields per roadmap: the roadmap object (immutable, replaced whole on reload) is
+# the key, so a reload is a new key. A few, for the roadmaps in use around a reload.
+_INDEXES: Cache[list[list[_Field]]] = Cache(8)
 
 
 def _index(roadmap: Roadmap) -> list[list[_Field]]:
-    with _cache_lock:
-        hit = _CACHE.get(id(roadmap))
-        if hit is not None and hit[0] is roadmap:
-            return hit[1]
-    fields = [_fields(roadmap, t) for t in roadmap.topics]
-    with _cache_lock:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[id(roadmap)] = (roadmap, fields)
-    return fields
+    return _INDEXES.get(Same(roadmap), lambda: [_fields(roadmap, t) for t in roadmap.topics])
 
 
 def _fit(query: tuple[str, ...], field: _Field) -> float:

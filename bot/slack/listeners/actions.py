@@ -15,9 +15,14 @@ from bot.core.deps import Deps
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Topic
 from bot.core.text import from_plain
-from bot.slack import views
 from bot.slack.listeners import commands
 from bot.slack.render import blocks as bk
+from bot.slack.render.ask import ask_failed, ask_posted
+from bot.slack.render.ids import ASK_ANON, ASK_QUESTION, ASK_TOPIC
+from bot.slack.render.notices import no_channel, notice
+from bot.slack.render.resources import resources
+from bot.slack.render.roadmap import RoadmapPage, roadmap
+from bot.slack.render.topic import next_topic
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +40,7 @@ def _domain(body: dict[str, Any]) -> str | None:
 def _topic(deps: Deps, topic_id: str, respond: Respond) -> Topic | None:
     topic = deps.roadmap.topic(topic_id)
     if topic is None:  # the roadmap changed since the message was sent
-        respond(views.notice("That topic is no longer on the roadmap. `/roadmap` shows it now."))
+        respond(notice("That topic is no longer on the roadmap. `/roadmap` shows it now."))
     return topic
 
 
@@ -69,7 +74,7 @@ def show_resources(
     _, topic_id = _clicked(body)
     topic = _topic(deps, topic_id, respond)
     if topic is not None:
-        _reply(respond, views.resources(deps.roadmap, topic))
+        _reply(respond, resources(deps.roadmap, topic))
 
 
 def roadmap_page(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
@@ -77,13 +82,13 @@ def roadmap_page(ack: Ack, body: dict[str, Any], context: dict[str, Any], respon
     ack()
     deps: Deps = context["deps"]
     user, value = _clicked(body)
-    page = views.RoadmapPage.parse(value)
+    page = RoadmapPage.parse(value)
     road = deps.roadmap
     if page.stage is not None and page.stage not in {s.id for s in road.stages}:
-        page = views.RoadmapPage(None, None)
+        page = RoadmapPage(None, None)
     cal, week = deps.this_week()
     done_ids = ticks.done_topics(deps.db, user)
-    _reply(respond, views.roadmap(road, cal, week, done_ids, page), replace=True)
+    _reply(respond, roadmap(road, cal, week, done_ids, page), replace=True)
 
 
 def share(
@@ -106,17 +111,17 @@ def share(
         or deps.channel
     )
     if not channel:
-        _reply(respond, views.no_channel())
+        _reply(respond, no_channel())
         return
     card = commands.topic_card(deps, user, _domain(body), topic=topic, shared=True)
     try:
-        client.chat_postMessage(channel=channel, unfurl_links=False, **views.next_topic(card))
+        client.chat_postMessage(channel=channel, unfurl_links=False, **next_topic(card))
     except SlackApiError as exc:
         error = str(exc.response.get("error") or "error")
         log.warning("share to %s failed: %s", channel, error)
-        _reply(respond, views.notice(f":warning: I could not post to <#{channel}> ({error})."))
+        _reply(respond, notice(f":warning: I could not post to <#{channel}> ({error})."))
         return
-    _reply(respond, views.notice(f":mega: Shared *{bk.escape(topic.title)}* to <#{channel}>."))
+    _reply(respond, notice(f":mega: Shared *{bk.escape(topic.title)}* to <#{channel}>."))
 
 
 def ask_submitted(
@@ -128,20 +133,20 @@ def ask_submitted(
 ) -> None:
     """The /ask form: post (anonymously if asked), archive, and tell the member privately."""
     values = (view.get("state") or {}).get("values") or {}
-    question = (values.get(views.ASK_QUESTION, {}).get(views.ASK_QUESTION) or {}).get("value")
+    question = (values.get(ASK_QUESTION, {}).get(ASK_QUESTION) or {}).get("value")
     question = (question or "").strip()
     if not question:
-        ack(response_action="errors", errors={views.ASK_QUESTION: "Write your question first."})
+        ack(response_action="errors", errors={ASK_QUESTION: "Write your question first."})
         return
     deps: Deps = context["deps"]
     if not deps.channel:
-        ack(response_action="errors", errors={views.ASK_QUESTION: "No study channel is set up."})
+        ack(response_action="errors", errors={ASK_QUESTION: "No study channel is set up."})
         return
     ack()
     user = str((body.get("user") or {}).get("id") or "")
-    picked = (values.get(views.ASK_TOPIC, {}).get(views.ASK_TOPIC) or {}).get("selected_option")
+    picked = (values.get(ASK_TOPIC, {}).get(ASK_TOPIC) or {}).get("selected_option")
     topic = deps.roadmap.topic(str(picked.get("value"))) if picked else None
-    boxes = (values.get(views.ASK_ANON, {}).get(views.ASK_ANON) or {}).get("selected_options")
+    boxes = (values.get(ASK_ANON, {}).get(ASK_ANON) or {}).get("selected_options")
     anonymous = any(o.get("value") == "anonymous" for o in boxes or [])
     try:
         # A text input's value is plain text; the archive keeps Slack's wire format.
@@ -151,10 +156,10 @@ def ask_submitted(
     except PostError as exc:
         error = exc.error
         log.warning("/ask form could not post: %s", error)
-        _tell(client, deps.channel, user, views.ask_failed(deps.channel, error))
+        _tell(client, deps.channel, user, ask_failed(deps.channel, error))
         return
     link = fmt.message_link(channel, ts, team=fmt.team_url(_domain(body))) if ts else None
-    _tell(client, channel, user, views.ask_posted(channel, link, anonymous))
+    _tell(client, channel, user, ask_posted(channel, link, anonymous))
 
 
 def _tell(client: WebClient, channel: str | None, user: str, message: dict[str, Any]) -> None:

@@ -19,10 +19,21 @@ from bot.core.calendar import Calendar, Week, local_today
 from bot.core.deps import Deps
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Roadmap, Topic
-from bot.slack import views
 from bot.slack.delivery import SlackPoster
 from bot.slack.listeners.qa import reply_asked_before
 from bot.slack.render import blocks as bk
+from bot.slack.render.ask import ask_failed, ask_modal, ask_post, ask_posted
+from bot.slack.render.choose import no_match, no_topic_now, which_topic
+from bot.slack.render.ids import DONE, RESOURCES, UNDO
+from bot.slack.render.notices import no_channel
+from bot.slack.render.progress import progress_changed, progress_overview
+from bot.slack.render.resources import kind_of
+from bot.slack.render.resources import resources as resources_message
+from bot.slack.render.roadmap import RoadmapPage, roadmap_pages, stage_not_found
+from bot.slack.render.roadmap import roadmap as roadmap_message
+from bot.slack.render.topic import TopicCard
+from bot.slack.render.topic import next_topic as topic_message
+from bot.slack.render.usage import usage
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +89,7 @@ def topic_card(
     team_domain: str | None,
     topic: Topic | None = None,
     shared: bool = False,
-) -> views.TopicCard:
+) -> TopicCard:
     """The /nexttopic card: this week's, or (share button) the week of `topic`."""
     if topic is None and not shared:
         roadmap = deps.roadmap
@@ -91,11 +102,11 @@ def topic_card(
 
 def _topic_card(
     deps: Deps, user: str, team_domain: str | None, topic: Topic | None, shared: bool
-) -> views.TopicCard:
+) -> TopicCard:
     cal, week = deps.this_week()
     if topic is not None and not (week.topic and week.topic.id == topic.id):
         week = cal.first_week_of(topic.id) or week
-    return views.TopicCard(
+    return TopicCard(
         roadmap=deps.roadmap,
         cal=cal,
         week=week,
@@ -115,7 +126,7 @@ def resolve(
     """The one topic a member named, or the message to answer instead (did you mean / which)."""
     found = search.find_topics(roadmap, query)
     if not found:
-        return views.no_match(command, query, search.suggest(roadmap, query), action, verb)
+        return no_match(command, query, search.suggest(roadmap, query), action, verb)
     q = _normal(query)
     if len(found) == 1 or found[0].id == query.strip().lower():
         return found[0]
@@ -128,7 +139,7 @@ def resolve(
     ]
     if len(starts) == 1:
         return starts[0]
-    return views.which_topic(query, found, action, verb)
+    return which_topic(query, found, action, verb)
 
 
 def post_question(
@@ -148,7 +159,7 @@ def post_question(
     channel = deps.channel
     if not channel:
         raise ValueError("no study channel")
-    message = views.ask_post(text, None if anonymous else user, topic)
+    message = ask_post(text, None if anonymous else user, topic)
     tag = {"event_type": "studybot_ask", "event_payload": {"nonce": uuid.uuid4().hex}}
     ts = SlackPoster(client).post(channel, message, tag)
     if not ts:  # Slack took it without saying where: nothing to archive it under
@@ -187,11 +198,11 @@ def next_topic(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> No
     args = words(command)
     if args:
         problem = None if is_help(args) else "`/nexttopic` takes no argument."
-        ack(views.usage("/nexttopic", problem))
+        ack(usage("/nexttopic", problem))
         return
     deps: Deps = context["deps"]
     card = topic_card(deps, command["user_id"], command.get("team_domain"))
-    ack(views.next_topic(card))
+    ack(topic_message(card))
 
 
 # --- /resources -------------------------------------------------------------------------
@@ -200,33 +211,33 @@ def next_topic(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> No
 def resources(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
     args = words(command)
     if is_help(args):
-        ack(views.usage("/resources"))
+        ack(usage("/resources"))
         return
     deps: Deps = context["deps"]
     roadmap = deps.roadmap
     free_only = any(w.lower() == "free" for w in args)
-    kinds = {k for k in (views.kind_of(w) for w in args) if k}
+    kinds = {k for k in (kind_of(w) for w in args) if k}
     if len(kinds) > 1:
-        ack(views.usage("/resources", "Pick one kind at a time (or none for all)."))
+        ack(usage("/resources", "Pick one kind at a time (or none for all)."))
         return
-    rest = [w for w in args if w.lower() != "free" and not views.kind_of(w)]
+    rest = [w for w in args if w.lower() != "free" and not kind_of(w)]
     query = " ".join(rest)
     also: list[Topic] = []
     if not query:
         cal, week = deps.this_week()
         topic = current_topic(cal, week)
         if topic is None:
-            ack(views.no_topic_now("/resources", week, cal))
+            ack(no_topic_now("/resources", week, cal))
             return
     else:
         found = search.find_topics(roadmap, query)
         if not found:
             suggestions = search.suggest(roadmap, query)
-            ack(views.no_match("/resources", query, suggestions, views.RESOURCES, "Show"))
+            ack(no_match("/resources", query, suggestions, RESOURCES, "Show"))
             return
         topic, also = found[0], found[1:]
     kind = next(iter(kinds), None)
-    ack(views.resources(roadmap, topic, free_only=free_only, kind=kind, also=also, query=query))
+    ack(resources_message(roadmap, topic, free_only=free_only, kind=kind, also=also, query=query))
 
 
 # --- /roadmap ---------------------------------------------------------------------------
@@ -251,7 +262,7 @@ def find_stage(roadmap: Roadmap, query: str) -> str | None:
 def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
     args = words(command)
     if is_help(args):
-        ack(views.usage("/roadmap"))
+        ack(usage("/roadmap"))
         return
     deps: Deps = context["deps"]
     road = deps.roadmap
@@ -259,24 +270,24 @@ def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
     page: int | None = None
     if len(args) >= 2 and args[-2].lower() == "page":
         if not args[-1].isdigit():
-            ack(views.usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
+            ack(usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
             return
         page, args = int(args[-1]), args[:-2]
     elif len(args) == 1 and args[0].isdigit():  # `/roadmap 2` means page 2
         page, args = int(args[0]), []
     elif args and args[-1].lower() == "page":
-        ack(views.usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
+        ack(usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
         return
     stage = None
     if args:
         stage = find_stage(road, " ".join(args))
         if stage is None:
-            ack(views.stage_not_found(road, " ".join(args)))
+            ack(stage_not_found(road, " ".join(args)))
             return
-    pages = views.roadmap_pages(road, cal, stage)
+    pages = roadmap_pages(road, cal, stage)
     if page is not None and not 1 <= page <= pages:
         ack(
-            views.usage(
+            usage(
                 "/roadmap",
                 f"There {'is' if pages == 1 else 'are'} only "
                 f"{pages} page{'s' if pages > 1 else ''}.",
@@ -284,7 +295,7 @@ def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
         )
         return
     done = ticks.done_topics(deps.db, command["user_id"])
-    ack(views.roadmap(road, cal, week, done, views.RoadmapPage(stage, page)))
+    ack(roadmap_message(road, cal, week, done, RoadmapPage(stage, page)))
 
 
 # --- /progress --------------------------------------------------------------------------
@@ -299,35 +310,35 @@ def change_progress(deps: Deps, user: str, topic: Topic, tick: bool) -> dict[str
         changed = ticks.undo(db, user, topic.id)
     done = ticks.done_topics(db, user)
     cal = deps.calendar()
-    return views.progress_changed(deps.roadmap, cal, topic, done, ticked=tick, changed=changed)
+    return progress_changed(deps.roadmap, cal, topic, done, ticked=tick, changed=changed)
 
 
 def progress(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
     args = words(command)
     if is_help(args):
-        ack(views.usage("/progress"))
+        ack(usage("/progress"))
         return
     deps: Deps = context["deps"]
     user = command["user_id"]
     cal, week = deps.this_week()
     if not args:
         done = ticks.done_topics(deps.db, user)
-        ack(views.progress_overview(deps.roadmap, cal, week, done))
+        ack(progress_overview(deps.roadmap, cal, week, done))
         return
     verb = args[0].lower()
     if verb not in DONE_WORDS | UNDO_WORDS:
         said = bk.escape(bk.truncate(args[0], 40))
-        ack(views.usage("/progress", f"I don't know “{said}”: use `done` or `undo`."))
+        ack(usage("/progress", f"I don't know “{said}”: use `done` or `undo`."))
         return
     tick = verb in DONE_WORDS
     query = " ".join(args[1:])
     if not query:
         if week.kind != "topic" or week.topic is None:
-            ack(views.no_topic_now("/progress", week, cal, f"/progress {verb}"))
+            ack(no_topic_now("/progress", week, cal, f"/progress {verb}"))
             return
         topic: Topic | dict[str, Any] = week.topic
     else:
-        action = views.DONE if tick else views.UNDO
+        action = DONE if tick else UNDO
         topic = resolve(deps.roadmap, query, "/progress", action, "Tick" if tick else "Untick")
     if isinstance(topic, dict):
         ack(topic)
@@ -347,7 +358,7 @@ def ask(
 ) -> None:
     text = str(command.get("text") or "").strip()
     if text.lower() in HELP:
-        ack(views.usage("/ask"))
+        ack(usage("/ask"))
         return
     deps: Deps = context["deps"]
     if not text:
@@ -356,10 +367,10 @@ def ask(
             open_ask_modal(deps, client, command["trigger_id"])
         except SlackApiError as exc:  # e.g. expired_trigger_id when Slack was slow
             log.warning("/ask form did not open: %s", exc.response.get("error"))
-            respond(views.usage("/ask", "The form did not open; ask with text instead."))
+            respond(usage("/ask", "The form did not open; ask with text instead."))
         return
     if not deps.channel:
-        ack(views.no_channel())
+        ack(no_channel())
         return
     ack()  # posting is slow work: the confirmation follows through response_url
     cal, week = deps.this_week()
@@ -371,12 +382,12 @@ def ask(
         )
     except PostError as exc:
         log.warning("/ask could not post: %s", exc.error)
-        respond(views.ask_failed(deps.channel, exc.error))
+        respond(ask_failed(deps.channel, exc.error))
         return
     link = (
         fmt.message_link(channel, ts, team=fmt.team_url(command.get("team_domain"))) if ts else None
     )
-    respond(views.ask_posted(channel, link, anonymous=False))
+    respond(ask_posted(channel, link, anonymous=False))
 
 
 def open_ask_modal(
@@ -385,5 +396,5 @@ def open_ask_modal(
     """The /ask form, its topic preset to `topic` or this week's (also for App Home)."""
     cal, week = deps.this_week()
     default = topic or current_topic(cal, week)
-    view = views.ask_modal(deps.roadmap, cal.topics, default, deps.channel)
+    view = ask_modal(deps.roadmap, cal.topics, default, deps.channel)
     client.views_open(trigger_id=trigger_id, view=view)

@@ -11,25 +11,33 @@ from slack_sdk import WebClient
 from bot.core import progress
 from bot.core.db import transaction
 from bot.core.deps import Deps
-from bot.slack import home, views
+from bot.core.home_data import HomeData, gather, with_notice
 from bot.slack.listeners import admin
 from bot.slack.listeners.commands import open_ask_modal
 from bot.slack.organizers import is_organizer
+from bot.slack.render.home import home_view, welcome
+from bot.slack.render.resources import resources
 
 log = logging.getLogger(__name__)
 
 
-def _data(deps: Deps, client: WebClient, user: str, organizer: bool | None = None) -> home.HomeData:
+def _data(deps: Deps, client: WebClient, user: str, organizer: bool | None = None) -> HomeData:
     if organizer is None:
         organizer = is_organizer(deps.settings, client, user)
-    return home.gather(
-        deps.db, deps.roadmap, deps.calendar(), deps.now(), user, deps.channel, organizer
+    return gather(
+        deps.db,
+        deps.roadmap,
+        deps.calendar(),
+        deps.now(),
+        user,
+        deps.channel,
+        organizer,
     )
 
 
 def publish(deps: Deps, client: WebClient, user: str, notice: str | None = None) -> None:
-    data = home.with_notice(_data(deps, client, user), notice)
-    client.views_publish(user_id=user, view=home.home_view(data))
+    data = with_notice(_data(deps, client, user), notice)
+    client.views_publish(user_id=user, view=home_view(data))
 
 
 def home_opened(
@@ -60,7 +68,7 @@ def member_joined(
         ).rowcount
     if not fresh:
         return
-    message = home.welcome(_data(deps, client, user, organizer=False))
+    message = welcome(_data(deps, client, user, organizer=False))
     try:
         client.chat_postEphemeral(channel=channel, user=user, **message)
     except Exception:
@@ -98,7 +106,7 @@ def show_resources(
         "title": {"type": "plain_text", "text": "Resources"},
         "close": {"type": "plain_text", "text": "Close"},
         # The same listing /resources gives (no filter, so no buttons that need a channel).
-        "blocks": views.resources(deps.roadmap, topic)["blocks"],
+        "blocks": resources(deps.roadmap, topic)["blocks"],
     }
     client.views_open(trigger_id=body["trigger_id"], view=view)
 

@@ -1,5 +1,5 @@
-"""bot.views: every message and view stays within Block Kit's rules and Slack's limits,
-however long the roadmap and whatever its text."""
+"""bot.slack.render: every member message and view stays within Block Kit's rules and
+Slack's limits, however long the roadmap and whatever its text."""
 
 from __future__ import annotations
 
@@ -11,8 +11,23 @@ from hypothesis import strategies as st
 
 from bot.core.calendar import Calendar, Change
 from bot.core.roadmap import PostTime, Resource, Roadmap, Schedule, Stage, Topic
-from bot.slack import views
 from bot.slack.render import blocks as bk
+from bot.slack.render.ask import ask_modal, ask_post
+from bot.slack.render.choose import no_match, no_topic_now, which_topic
+from bot.slack.render.ids import DONE, RESOURCES
+from bot.slack.render.progress import progress_changed, progress_overview
+from bot.slack.render.resources import best_resources, kind_of
+from bot.slack.render.resources import resources as resources_message
+from bot.slack.render.roadmap import (
+    RoadmapPage,
+    roadmap_page_topics,
+    roadmap_pages,
+    stage_not_found,
+)
+from bot.slack.render.roadmap import roadmap as roadmap_message
+from bot.slack.render.topic import TopicCard
+from bot.slack.render.topic import next_topic as topic_message
+from bot.slack.render.usage import USAGE, usage
 from tests.blockkit import all_text, assert_valid_message, assert_valid_view
 
 START = dt.date(2026, 9, 7)
@@ -59,7 +74,7 @@ def every_message(roadmap: Roadmap, done: set[str], link: str | None = None) -> 
     out = []
     for week in weeks:
         for shared_by in (None, "U0SHARER"):
-            card = views.TopicCard(
+            card = TopicCard(
                 roadmap,
                 cal,
                 week,
@@ -67,25 +82,23 @@ def every_message(roadmap: Roadmap, done: set[str], link: str | None = None) -> 
                 link,
                 shared_by,
             )
-            out.append(views.next_topic(card))
-        out.append(views.progress_overview(roadmap, cal, week, done))
-        pages = views.roadmap_pages(roadmap, cal)
+            out.append(topic_message(card))
+        out.append(progress_overview(roadmap, cal, week, done))
+        pages = roadmap_pages(roadmap, cal)
         for page in {1, pages, None}:
-            out.append(views.roadmap(roadmap, cal, week, done, views.RoadmapPage(None, page)))
-        out.append(views.roadmap(roadmap, cal, week, done, views.RoadmapPage("s0", None)))
-        out.append(views.no_topic_now("/resources", week, cal))
+            out.append(roadmap_message(roadmap, cal, week, done, RoadmapPage(None, page)))
+        out.append(roadmap_message(roadmap, cal, week, done, RoadmapPage("s0", None)))
+        out.append(no_topic_now("/resources", week, cal))
     for topic in roadmap.topics[:3]:
-        out.append(views.resources(roadmap, topic, also=roadmap.topics[:8], query=NASTY))
-        out.append(views.resources(roadmap, topic, free_only=True, kind="exercise"))
+        out.append(resources_message(roadmap, topic, also=roadmap.topics[:8], query=NASTY))
+        out.append(resources_message(roadmap, topic, free_only=True, kind="exercise"))
         for ticked, changed in ((True, True), (True, False), (False, True), (False, False)):
-            out.append(
-                views.progress_changed(roadmap, cal, topic, done, ticked=ticked, changed=changed)
-            )
-    out.append(views.no_match("/resources", NASTY, roadmap.topics[:3], views.RESOURCES, "Show"))
-    out.append(views.no_match("/progress", NASTY, (), views.DONE, "Tick"))
-    out.append(views.which_topic(NASTY, roadmap.topics[:9], views.DONE, "Tick"))
-    out.append(views.stage_not_found(roadmap, NASTY))
-    out += [views.usage(c, bk.escape(NASTY)) for c in views.USAGE]
+            out.append(progress_changed(roadmap, cal, topic, done, ticked=ticked, changed=changed))
+    out.append(no_match("/resources", NASTY, roadmap.topics[:3], RESOURCES, "Show"))
+    out.append(no_match("/progress", NASTY, (), DONE, "Tick"))
+    out.append(which_topic(NASTY, roadmap.topics[:9], DONE, "Tick"))
+    out.append(stage_not_found(roadmap, NASTY))
+    out += [usage(c, bk.escape(NASTY)) for c in USAGE]
     return out
 
 
@@ -137,7 +150,7 @@ def test_every_message_fits_slack_for_any_roadmap(n_topics, n_stages, title, res
 def test_the_ask_form_fits_slack_for_any_roadmap(n_topics, n_stages, title):
     roadmap = build(n_topics, min(n_stages, max(n_topics, 1)), title)
     default = roadmap.topics[-1] if roadmap.topics else None
-    view = assert_valid_view(views.ask_modal(roadmap, roadmap.topics, default, "C0STUDY01"))
+    view = assert_valid_view(ask_modal(roadmap, roadmap.topics, default, "C0STUDY01"))
     select = next((b["element"] for b in view["blocks"] if b.get("block_id") == "topic"), None)
     if n_topics == 0:
         assert select is None
@@ -157,7 +170,7 @@ def test_the_ask_form_fits_slack_for_any_roadmap(n_topics, n_stages, title):
 @given(question=st.text(min_size=1, max_size=6000))
 def test_a_question_reposted_never_pings_and_fits(question):
     for user in ("U0ASKER1", None):
-        message = views.ask_post(question, user, build(1).topics[0])
+        message = ask_post(question, user, build(1).topics[0])
         assert_valid_message(message)
         rest = message["text"].replace("<@U0ASKER1>", "", 1)
         assert "<!" not in rest and "<@" not in rest and "<#" not in rest
@@ -182,28 +195,28 @@ def test_best_resources_keep_one_free_and_follow_the_roadmaps_order():
         ),
         (),
     )
-    assert [r.title for r in views.best_resources(paid_first)] == ["A", "B", "D"]
-    assert views.best_resources(topic) == list(topic.resources[:3])
+    assert [r.title for r in best_resources(paid_first)] == ["A", "B", "D"]
+    assert best_resources(topic) == list(topic.resources[:3])
 
 
 def test_roadmap_page_values_round_trip():
-    for page in (views.RoadmapPage(None, 3), views.RoadmapPage("math-1", 2)):
-        assert views.RoadmapPage.parse(page.value(page.page or 1)) == page
-    assert views.RoadmapPage.parse(":") == views.RoadmapPage(None, None)
+    for page in (RoadmapPage(None, 3), RoadmapPage("math-1", 2)):
+        assert RoadmapPage.parse(page.value(page.page or 1)) == page
+    assert RoadmapPage.parse(":") == RoadmapPage(None, None)
 
 
 def test_kind_words():
-    assert views.kind_of("Books") == "book" and views.kind_of("videos") == "video"
-    assert views.kind_of("docs") == "docs" and views.kind_of("eigen") is None
+    assert kind_of("Books") == "book" and kind_of("videos") == "video"
+    assert kind_of("docs") == "docs" and kind_of("eigen") is None
 
 
 def test_standing_lines():
     roadmap = build(4)
     cal = Calendar(roadmap.topics, START)
     week3 = cal.weeks[2]
-    text = all_text(views.progress_overview(roadmap, cal, week3, {"t0", "t3"}))
+    text = all_text(progress_overview(roadmap, cal, week3, {"t0", "t3"}))
     assert "Behind the group on *Topic 1*" in text and "1 topic ahead" in text
-    text = all_text(views.progress_overview(roadmap, cal, week3, {"t0", "t1"}))
+    text = all_text(progress_overview(roadmap, cal, week3, {"t0", "t1"}))
     assert "In step with the group" in text
 
 
@@ -219,11 +232,11 @@ def test_roadmap_pages_show_every_topic_exactly_once(n_topics, n_stages, title, 
     cal = Calendar(roadmap.topics, START)
     stage = roadmap.topics[-1].stage if stage_filter else None
     expected = [t.id for t in roadmap.topics if stage is None or t.stage == stage]
-    pages = views.roadmap_page_topics(roadmap, cal, stage)
+    pages = roadmap_page_topics(roadmap, cal, stage)
     assert [t.id for p in pages for t in p] == expected
     week = cal.weeks[len(cal.weeks) // 2]
     for number in range(1, len(pages) + 1):
-        message = views.roadmap(roadmap, cal, week, set(), views.RoadmapPage(stage, number))
+        message = roadmap_message(roadmap, cal, week, set(), RoadmapPage(stage, number))
         check(message)
         text = all_text(message)
         assert "not shown here" not in text  # nothing cut by bk.fit

@@ -1,80 +1,17 @@
-"""The App Home tab and the newcomer's welcome: what a member sees, gathered and rendered."""
+"""The App Home tab and the newcomer's welcome, drawn from `bot.core.home_data.HomeData`."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
 from typing import Any
 
-import sqlite_utils
-
-from bot.core import calendar, progress, qa
 from bot.core import format as fmt
-from bot.core import ledger as posts
+from bot.core import qa
 from bot.core.calendar import Calendar, Week
-from bot.core.roadmap import Roadmap, Topic
+from bot.core.home_data import HomeData, catch_up
+from bot.core.roadmap import Roadmap
 from bot.slack.render import blocks as bk
-
-MAX_LISTED = 8  # questions per list: the Home tab stays well inside 100 blocks
-
-
-@dataclass(frozen=True)
-class HomeData:
-    """Everything the Home tab shows one member, as plain values."""
-
-    roadmap: Roadmap
-    calendar: Calendar
-    week: Week
-    done: frozenset[str]
-    mine: tuple[qa.Question, ...]
-    to_help: tuple[qa.Question, ...]
-    upcoming: tuple[tuple[str, dt.datetime], ...]
-    thread_link: str | None = None
-    organizer: bool = False
-    ledger: tuple[posts.LedgerRow, ...] = ()
-    notice: str | None = None
-
-
-def gather(
-    db: sqlite_utils.Database,
-    roadmap: Roadmap,
-    cal: Calendar,
-    now: dt.datetime,
-    user: str,
-    channel: str | None,
-    organizer: bool = False,
-) -> HomeData:
-    week = cal.week_of(calendar.local_today(roadmap.schedule, now))
-    ts = posts.weekly_ts(db, channel, week.key) if channel else None
-    return HomeData(
-        roadmap=roadmap,
-        calendar=cal,
-        week=week,
-        done=frozenset(progress.done_topics(db, user)),
-        mine=tuple(qa.open_questions(db, user=user, limit=MAX_LISTED)),
-        to_help=tuple(qa.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
-        upcoming=tuple(calendar.upcoming(roadmap.schedule, cal, now)),
-        thread_link=fmt.message_link(channel, ts) if channel and ts else None,
-        organizer=organizer,
-        ledger=tuple(posts.recent(db, limit=6)) if organizer else (),
-    )
-
-
-def catch_up(roadmap: Roadmap, topic: Topic | None, done: frozenset[str]) -> list[Topic]:
-    """The prerequisites (transitively, in roadmap order) of `topic` not yet ticked."""
-    if topic is None:
-        return []
-    needed: set[str] = set()
-    stack = list(topic.prerequisites)
-    while stack:
-        topic_id = stack.pop()
-        if topic_id in needed:
-            continue
-        needed.add(topic_id)
-        prereq = roadmap.topic(topic_id)
-        if prereq:
-            stack.extend(prereq.prerequisites)
-    return [t for t in roadmap.topics if t.id in needed and t.id not in done]
+from bot.slack.render.ids import HOME_ADMIN, HOME_ASK, HOME_DONE, HOME_RESOURCES
 
 
 def _local(when: dt.datetime, roadmap: Roadmap) -> str:
@@ -106,11 +43,11 @@ def this_week_blocks(data: HomeData) -> list[dict[str, Any]]:
             lines.append(f"<{data.thread_link}|Join this week's discussion thread>")
         out = [bk.header(f"This week: {topic.title}"), bk.section("\n".join(lines))]
         buttons = [
-            bk.button("Resources", "home_resources", topic.id),
-            bk.button("Ask a question", "home_ask", topic.id),
+            bk.button("Resources", HOME_RESOURCES, topic.id),
+            bk.button("Ask a question", HOME_ASK, topic.id),
         ]
         if topic.id not in data.done:
-            buttons.insert(0, bk.button("Mark done ✓", "home_done", topic.id, style="primary"))
+            buttons.insert(0, bk.button("Mark done ✓", HOME_DONE, topic.id, style="primary"))
         out.append(bk.actions(*buttons, block_id="home_week"))
         return out
     nxt = cal.next_topic_week(week)
@@ -165,11 +102,11 @@ def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
         lines.append(f"{mark} {row.kind} · week of {row.week} · {row.status}{error}")
     paused = data.week.kind == "paused"
     controls = [
-        bk.button("Skip a week", "home_admin_skip", data.week.key),
-        bk.button("Extend this topic", "home_admin_extend", data.week.key),
+        bk.button("Skip a week", HOME_ADMIN + "skip", data.week.key),
+        bk.button("Extend this topic", HOME_ADMIN + "extend", data.week.key),
         bk.button(
             "Resume" if paused else "Pause",
-            "home_admin_resume" if paused else "home_admin_pause",
+            HOME_ADMIN + ("resume" if paused else "pause"),
             data.week.key,
         ),
     ]
@@ -179,10 +116,6 @@ def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
         bk.section("*Recent posts*\n" + ("\n".join(lines) if lines else "No posts yet.")),
         bk.actions(*controls, block_id="home_admin"),
     ]
-
-
-def with_notice(data: HomeData, notice: str | None) -> HomeData:
-    return replace(data, notice=notice)
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
