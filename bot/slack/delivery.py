@@ -67,9 +67,15 @@ class SlackPoster:
         *,
         backoff: Sequence[float] = BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
+        grace: float = GRACE,
+        resend_unconfirmed: bool = True,
     ) -> None:
         self.client = _patient(client)
         self.backoff = tuple(backoff)
+        # A member waiting on /ask cannot wait out minutes of looks: a shorter grace, and a
+        # post Slack never confirmed is reported to them rather than sent a second time.
+        self.grace = grace
+        self.resend_unconfirmed = resend_unconfirmed
         self.sleep = sleep
         self._bot_id: str | None = None
 
@@ -84,8 +90,11 @@ class SlackPoster:
         while True:
             if unclear == "answered" and (ts := self.find(channel, metadata)):
                 return ts  # Slack answered 5xx yet took it: its answer came after the work
-            if unclear == "no answer" and (ts := self.settle(channel, metadata, GRACE)):
-                return ts  # Slack finished after the client gave up
+            if unclear == "no answer":
+                if ts := self.settle(channel, metadata, self.grace):
+                    return ts  # Slack finished after the client gave up
+                if not self.resend_unconfirmed:
+                    raise PostError(f"Slack did not confirm it ({last})")
             try:
                 response = self.client.chat_postMessage(
                     channel=channel,

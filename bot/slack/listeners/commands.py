@@ -38,6 +38,9 @@ from bot.slack.render.usage import usage
 log = logging.getLogger(__name__)
 
 HELP = frozenset({"help", "-h", "--help", "?", "usage"})
+# After an unanswered /ask post, how long to look for it in the channel before telling the
+# member it is unconfirmed (they are waiting; a scheduled post looks far longer).
+ASK_GRACE = 5.0
 DONE_WORDS = frozenset({"done", "tick", "check", "finished"})
 UNDO_WORDS = frozenset({"undo", "untick", "uncheck"})
 
@@ -161,7 +164,7 @@ def post_question(
         raise ValueError("no study channel")
     message = ask_post(text, None if anonymous else user, topic)
     tag = {"event_type": "studybot_ask", "event_payload": {"nonce": uuid.uuid4().hex}}
-    ts = SlackPoster(client).post(channel, message, tag)
+    ts = SlackPoster(client, grace=ASK_GRACE, resend_unconfirmed=False).post(channel, message, tag)
     if not ts:  # Slack took it without saying where: nothing to archive it under
         log.warning("/ask question posted without a ts; not archived")
         return channel, ts
