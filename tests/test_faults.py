@@ -30,7 +30,7 @@ from bot.core.settings import Settings
 from bot.slack import posts
 from bot.slack.app import SORRY, _guarded, web_client
 from bot.slack.delivery import SlackPoster
-from bot.slack.scheduler import ManualScheduler
+from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import ROADMAP
 from tests.test_hardening_kit import bot_env, free_port, healthy, start_bot, stop_bot
 

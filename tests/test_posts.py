@@ -22,7 +22,7 @@ from bot.core.clock import ManualClock
 from bot.core.roadmap import load
 from bot.slack import posts
 from bot.slack.delivery import SlackPoster
-from bot.slack.scheduler import ManualScheduler
+from bot.slack.manual_scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
 from tests.conftest import FIXTURES
 

@@ -6,13 +6,16 @@ import datetime as dt
 import time
 from pathlib import Path
 
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
 from bot.cli.sandbox import Sandbox
 from bot.core import calendar
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.roadmap import load
 from bot.slack import posts, scheduler
-from bot.slack.scheduler import ManualScheduler
+from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import FIXTURES
 from tests.test_posts import LA, ROADMAP, TZ, at, due, sent, week
 
@@ -125,6 +128,43 @@ def test_organizer_changes_apply_to_the_next_posts(tmp_path: Path):
         [fifth] = sent(box, "weekly", 8)
         assert fifth["blocks"][0]["text"]["text"].endswith(first_topic.title)
         assert "part 5 of 5" in str(fifth["blocks"][1])
+
+
+def test_a_manual_job_runs_only_when_the_clock_gets_there_and_a_backlog_runs_once(tmp_path):
+    clock = ManualClock(at(1, 0, 8))
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        runs: list[dt.datetime] = []
+        start = clock.now() - dt.timedelta(minutes=5)
+        manual.scheduler.add_job(
+            lambda: runs.append(clock.now()),
+            IntervalTrigger(minutes=1, start_date=start, timezone=dt.UTC),
+            id="probe",
+            next_run_time=start,
+            **scheduler.JOB_DEFAULTS,
+        )
+        assert runs == []  # APScheduler holds the jobs but runs none of them itself
+        manual.run_until(clock.now())
+        assert runs == [at(1, 0, 8)]  # six fire times due: one run (coalesce)
+        assert manual.scheduler.get_job("probe").next_run_time == at(1, 0, 8, 1)
+        manual.run_until(at(1, 0, 8, 3))
+        assert runs == [at(1, 0, 8, m) for m in range(4)]
+
+
+def test_a_failing_manual_job_is_logged_and_the_clock_goes_on(tmp_path, caplog):
+    clock = ManualClock(at(1, 0, 8))
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        manual.scheduler.add_job(
+            lambda: 1 / 0,
+            DateTrigger(run_date=at(1, 0, 8, 30), timezone=dt.UTC),
+            id="broken",
+            next_run_time=at(1, 0, 8, 30),
+        )
+        manual.run_until(at(1, 0, 9, 1))
+        assert "'broken' raised an exception" in caplog.text
+        assert manual.scheduler.get_job("broken") is None
+        assert clock.now() == at(1, 0, 9, 1) and len(sent(box, "weekly", 1)) == 1
 
 
 def test_start_runs_a_background_scheduler_with_the_post_jobs(tmp_path: Path):
