@@ -28,7 +28,8 @@ from bot.core.clock import ManualClock
 from bot.core.roadmap import load
 from bot.core.settings import Settings
 from bot.slack import posts
-from bot.slack.app import SORRY, _guarded, web_client
+from bot.slack.app import SORRY, _guarded
+from bot.slack.client import web_client
 from bot.slack.delivery import SlackPoster
 from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import ROADMAP

@@ -5,11 +5,9 @@ from __future__ import annotations
 import http.client
 import logging
 import re
-import socket
 import sqlite3
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -19,16 +17,13 @@ from slack_bolt.kwargs_injection.args import Args
 from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.db import Pool
 from bot.core.deps import Deps
 from bot.core.roadmap import RoadmapStore
 from bot.core.settings import Settings
+from bot.slack.client import web_client
 from bot.slack.listeners import actions as member_actions
 from bot.slack.listeners import admin, commands, events, home, middleware, qa
 
@@ -70,68 +65,6 @@ VIEWS: dict[str, Callable[..., Any]] = {
 }
 # Called inside the event-dedupe transaction with (deps, event): the archive's writes.
 RECORDERS: tuple[Callable[[Deps, dict[str, Any]], None], ...] = (qa.record,)
-
-
-# Calls that change something visible: when the connection breaks after the request went out,
-# Slack may have done it, so a blind retry could do it twice (a question or weekly post shown
-# twice). Those are retried only when the request never left; their callers decide the rest.
-NOT_REPEATABLE = frozenset(
-    {
-        "chat.postMessage",
-        "chat.postEphemeral",
-        "chat.scheduleMessage",
-        "chat.meMessage",
-        "views.open",
-        "views.push",
-        "conversations.create",
-        "files.upload",
-        "files.completeUploadExternal",
-    }
-)
-# A longer Retry-After is not slept through inside the client (it would hold a worker thread
-# for minutes): the caller gets the 429 and decides.
-MAX_RETRY_AFTER_SECONDS = 30
-
-
-class _SafeConnectionRetry(ConnectionErrorRetryHandler):
-    """Retries lost connections, but a call that changes something only if it never left."""
-
-    def _can_retry(
-        self, *, state: Any, request: Any, response: Any = None, error: Any = None
-    ) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
-            return False
-        method = urllib.parse.urlsplit(request.url).path.rsplit("/", 1)[-1]
-        if method not in NOT_REPEATABLE:
-            return True
-        reason = getattr(error, "reason", None)
-        return isinstance(reason, ConnectionRefusedError | socket.gaierror)
-
-
-class _ShortRateLimitRetry(RateLimitErrorRetryHandler):
-    """Waits out a 429's Retry-After when it is short; otherwise the caller gets the 429."""
-
-    def _can_retry(
-        self, *, state: Any, request: Any, response: Any = None, error: Any = None
-    ) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
-            return False
-        values = {k.lower(): v for k, v in (response.headers or {}).items()}.get("retry-after")
-        value = values[0] if isinstance(values, list) and values else values
-        try:
-            return value is None or 0 <= int(value) <= MAX_RETRY_AFTER_SECONDS
-        except (TypeError, ValueError):
-            return False  # unreadable: do not guess a wait
-
-
-def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """The Web API client: SLACK_API_URL, and retries on 429 (Retry-After) and lost connections."""
-    client = WebClient(token=token or settings.bot_token, base_url=settings.api_url, timeout=10)
-    client.retry_handlers = [
-        _ShortRateLimitRetry(max_retry_count=5),
-        _SafeConnectionRetry(max_retry_count=2),
-    ]
-    return client
 
 
 # After auth.test failed, requests go on without the bot's ids for this long before it is
