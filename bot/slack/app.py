@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import inspect
 import logging
 import re
 import sqlite3
@@ -11,10 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, Args, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.kwargs_injection.args import Args
-from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -64,7 +63,7 @@ VIEWS: dict[str, Callable[..., Any]] = {
     "member_ask": member_actions.ask_submitted,
 }
 # Called inside the event-dedupe transaction with (deps, event): the archive's writes.
-RECORDERS: tuple[Callable[[Deps, dict[str, Any]], None], ...] = (qa.record,)
+RECORDERS: tuple[middleware.Recorder, ...] = (qa.record,)
 
 
 # After auth.test failed, requests go on without the bot's ids for this long before it is
@@ -157,6 +156,12 @@ def create_app(
     return app
 
 
+def deps_of(app: App) -> Deps:
+    """The Deps that create_app gave this app (the scheduler and the console share them)."""
+    deps: Deps = app.deps  # type: ignore[attr-defined]
+    return deps
+
+
 def _field(payload: Any, name: str) -> str | None:
     value = payload.get(name) if isinstance(payload, dict) else None
     return value if isinstance(value, str) else None
@@ -192,7 +197,7 @@ def _guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
     Bolt turns a failure before the ack into a 500, and loses an ack made just before a
     failure (the request then waits 3 s and is answered 404). Here a failure after the ack
     is only logged; one before it is answered (an apology for a command, a bare ack else)."""
-    wanted = get_arg_names_of_callable(listener)
+    wanted = _arg_names(listener)  # once, at registration: not on every request
 
     def run(args: Args) -> None:
         kwargs = {
@@ -213,6 +218,15 @@ def _guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
     run.__qualname__ = getattr(listener, "__qualname__", run.__name__)
     run.__doc__ = listener.__doc__
     return run
+
+
+def _arg_names(listener: Callable[..., Any]) -> tuple[str, ...]:
+    """The arguments the listener asks for by name (as Bolt injects them: `args`, `ack`,
+    `body`, `client`, `context`...), read once when it is registered."""
+    by_name = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(
+        name for name, p in inspect.signature(listener).parameters.items() if p.kind in by_name
+    )
 
 
 def _log_error(
