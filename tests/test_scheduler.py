@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from bot.core.roadmap import load
 from bot.slack import posts, scheduler
 from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import FIXTURES
+from tests.test_hardening_kit import free_port
 from tests.test_posts import LA, ROADMAP, TZ, at, due, sent, week
 
 
@@ -235,3 +239,30 @@ def test_stopping_the_bot_lets_the_post_being_sent_finish(tmp_path: Path):
             for r in box.deps.db.query("SELECT kind, status FROM posts_ledger")
         ] == [("weekly", "sent")]
         assert len(box.slack.posts()) == 1
+
+
+def test_without_apscheduler_the_bot_stops_with_one_line(tmp_path: Path):
+    """No silent degrade: a bot that cannot schedule posts must not run as if it could."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET="test-signing-secret",
+        SLACK_API_URL="http://127.0.0.1:9/api/",
+        STUDYBOT_CHANNEL="C0STUDY01",
+        STUDYBOT_DB=str(tmp_path / "s.db"),
+        STUDYBOT_ROADMAP=str(LA),
+        PORT=str(free_port()),
+    )
+    code = (
+        "import sys; sys.modules['apscheduler'] = None  # as if it were not installed\n"
+        "from bot.cli.main import main; sys.exit(main(['run']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "studybot: the apscheduler package is missing; "
+        "reinstall studybot with its dependencies (pip install .)"
+    )
