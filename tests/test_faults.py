@@ -25,7 +25,7 @@ from bot.cli.sandbox import Sandbox
 from bot.cli.signed import SignedClient
 from bot.cli.standin import SlackStandIn
 from bot.core.clock import ManualClock
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from bot.core.settings import Settings
 from bot.slack import posts
 from bot.slack.app import SORRY, _guarded

@@ -19,7 +19,7 @@ from bot.core import calendar
 from bot.core import format as fmt
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from bot.slack import posts
 from bot.slack.delivery import SlackPoster
 from bot.slack.manual_scheduler import ManualScheduler

@@ -15,7 +15,7 @@ from bot.cli.sandbox import Sandbox
 from bot.core import calendar
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import FIXTURES
 

@@ -11,7 +11,8 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.core.roadmap import RoadmapError, RoadmapStore
+from bot.core.roadmap import RoadmapError
+from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import ConfigError, Settings
 
 if TYPE_CHECKING:  # `roadmap check` needs neither the Slack client nor sqlite_utils

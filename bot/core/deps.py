@@ -13,7 +13,8 @@ import sqlite_utils
 from bot.core import calendar
 from bot.core.clock import Clock
 from bot.core.db import Pool
-from bot.core.roadmap import Roadmap, RoadmapStore
+from bot.core.roadmap import Roadmap
+from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import Settings
 
 T = TypeVar("T")

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.clock import Clock, SystemClock
 from bot.core.db import Pool
 from bot.core.deps import Deps
-from bot.core.roadmap import RoadmapStore
+from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import Settings
 from bot.slack.client import web_client
 from bot.slack.listeners import actions as member_actions
