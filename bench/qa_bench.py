@@ -36,7 +36,7 @@ YEARS_OF_ARCHIVE = 2
 
 
 def _roadmap(path: Path) -> Any:
-    from bot.core.roadmap import load
+    from bot.core.roadmap_load import load
 
     return load(path)
 
@@ -203,7 +203,7 @@ def recap(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
     """4: the recap for a week in which `recap_questions` questions were asked."""
     from bot.core import calendar, post_plan, qa
     from bot.core.db import Pool
-    from bot.core.roadmap import RoadmapStore
+    from bot.core.roadmap_load import RoadmapStore
     from bot.slack.render.posts import compose
 
     roadmaps = RoadmapStore(roadmap_path)

@@ -46,7 +46,7 @@ def rss_kb() -> int:
 
 def study_clock(roadmap_path: str | Path) -> dt.datetime:
     """Monday 10:00 of the roadmap's week 3, as the tests use: a week with a topic on."""
-    from bot.core.roadmap import load
+    from bot.core.roadmap_load import load
 
     schedule = load(roadmap_path).schedule
     monday = schedule.start + dt.timedelta(weeks=2)
@@ -69,7 +69,7 @@ def bot_app(args: argparse.Namespace) -> Any:
     """The real app exactly as `studybot run` builds it, but with a fixed clock and the stand-in."""
     from bot.core.clock import ManualClock, SystemClock
     from bot.core.db import Pool
-    from bot.core.roadmap import RoadmapStore
+    from bot.core.roadmap_load import RoadmapStore
     from bot.core.settings import Settings
     from bot.slack.app import create_app
 

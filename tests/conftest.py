@@ -21,7 +21,7 @@ PAYLOADS = ROOT.parent / "shared" / "slack-payloads"
 @pytest.fixture
 def clock() -> ManualClock:
     """Monday of the roadmap's week 3, 10:00 in the roadmap's timezone (override per test)."""
-    from bot.core.roadmap import load
+    from bot.core.roadmap_load import load
 
     schedule = load(ROADMAP).schedule
     start = dt.datetime.combine(schedule.start + dt.timedelta(weeks=2), dt.time(10, 0), schedule.tz)

@@ -9,7 +9,7 @@ from bot.cli import backfill
 from bot.cli.standin import BOT_ID, BOT_USER
 from bot.core import qa
 from bot.core.clock import ManualClock
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from tests.test_qa import (
     ASKER,
     HELPER,

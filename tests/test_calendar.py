@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from bot.core import calendar
 from bot.core.calendar import MAX_WEEKS, POST_KINDS, Calendar, Change, due_at, next_due
 from bot.core.db import connect, migrate
-from bot.core.roadmap import PostTime, Schedule, Topic, load
+from bot.core.roadmap import PostTime, Schedule, Topic
+from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
 
 START = dt.date(2026, 9, 7)  # a Monday
@@ -307,7 +308,7 @@ def test_changes_round_trip_through_the_database(tmp_path: Path) -> None:
 
 def test_week_n_of_m_keeps_m_while_paused_without_resume():
     from bot.core.calendar import Calendar, Change
-    from bot.core.roadmap import load
+    from bot.core.roadmap_load import load
     from tests.conftest import ROADMAP
 
     roadmap = load(ROADMAP)

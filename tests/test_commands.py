@@ -16,7 +16,8 @@ from bot.cli.sandbox import Sandbox
 from bot.cli.signed import Reply
 from bot.core import calendar, progress
 from bot.core.clock import ManualClock
-from bot.core.roadmap import Roadmap, load
+from bot.core.roadmap import Roadmap
+from bot.core.roadmap_load import load
 from bot.slack.render.roadmap import roadmap_page_topics, roadmap_pages
 from tests.blockkit import all_text, assert_valid_message
 from tests.conftest import FIXTURES, ROADMAP

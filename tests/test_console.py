@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
 from tests.test_settings import studybot
 

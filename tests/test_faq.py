@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.cli import faq
 from bot.core import qa
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from tests.test_qa import (
     ADMIN,
     ASKER,

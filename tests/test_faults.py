@@ -26,11 +26,12 @@ from bot.cli.signed import SignedClient
 from bot.cli.standin import SlackStandIn
 from bot.core import post_plan
 from bot.core.clock import ManualClock
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from bot.core.settings import Settings
-from bot.slack.app import SORRY, _guarded, web_client
+from bot.slack.app import SORRY, _guarded
+from bot.slack.client import web_client
 from bot.slack.delivery import SlackPoster
-from bot.slack.scheduler import ManualScheduler
+from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import ROADMAP
 from tests.test_hardening_kit import bot_env, free_port, healthy, start_bot, stop_bot
 

@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 
 from bot.cli.sandbox import Sandbox
 from bot.cli.signed import Reply
-from bot.core.roadmap import Roadmap, RoadmapError, load
+from bot.core.roadmap import Roadmap, RoadmapError
+from bot.core.roadmap_load import load
 from bot.slack.app import ACTIONS, COMMANDS, VIEWS
 from tests.conftest import ROADMAP
 from tests.test_hardening_kit import healthy, week3_clock

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.cli.standin import Call, SlackStandIn
 from bot.core.clock import ManualClock
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
 
 ROOT = Path(__file__).resolve().parent.parent

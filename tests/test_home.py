@@ -9,7 +9,7 @@ import pytest
 
 from bot.cli.sandbox import Sandbox
 from bot.core import calendar, progress, qa
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from tests.blockkit import all_text, assert_valid_message, assert_valid_view
 from tests.conftest import ROADMAP
 

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from bot.cli.signed import SignedClient
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
 
 SECRET = "test-signing-secret"

@@ -20,11 +20,11 @@ from bot.core import format as fmt
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock
 from bot.core.ledger import LEASE, failures, weekly_ts
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from bot.slack.delivery import SlackPoster
 from bot.slack.delivery import deliver as deliver_post
+from bot.slack.manual_scheduler import ManualScheduler
 from bot.slack.render import posts as render
-from bot.slack.scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
 from tests.conftest import FIXTURES
 

@@ -11,7 +11,8 @@ import pytest
 from bot.core import progress
 from bot.core.calendar import Calendar, Change
 from bot.core.db import Pool
-from bot.core.roadmap import Topic, load
+from bot.core.roadmap import Topic
+from bot.core.roadmap_load import load
 from tests.conftest import FIXTURES
 
 NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)

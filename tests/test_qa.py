@@ -17,7 +17,7 @@ import pytest
 from bot.cli.sandbox import Sandbox
 from bot.core import qa
 from bot.core.clock import ManualClock
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from tests.conftest import FIXTURES
 
 QA_ROADMAP = FIXTURES / "qa_roadmap.yaml"

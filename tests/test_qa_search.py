@@ -9,7 +9,7 @@ import re
 import pytest
 
 from bot.core import qa
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from tests.blockkit import all_text, assert_valid_message
 from tests.test_qa import (
     ADMIN,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.roadmap_check import notes
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from bot.core.topic_search import find_topics
 from tests.conftest import FIXTURES, ROADMAP, ROOT
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli.sandbox import Sandbox
 from bot.core.clock import ManualClock
-from bot.core.roadmap import RoadmapStore, load
+from bot.core.roadmap_load import RoadmapStore, load
 from tests.conftest import FIXTURES
 
 SMALL = FIXTURES / "roadmaps" / "small.yaml"
@@ -67,7 +67,7 @@ def test_an_invalid_edit_keeps_the_last_good_roadmap_and_logs_why(
 
     line = path.read_text().splitlines().index("        weeks: 2") + 1
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="bot.core.roadmap"):
+    with caplog.at_level(logging.INFO, logger="bot.core.roadmap_load"):
         edit(path, "        weeks: 2", "        weeks: 0")
         edit(path, "title: Eigenvalues, good edit", "title: Never shown")
         assert "Eigenvalues, good edit" in nexttopic(live)  # the last good version
@@ -94,7 +94,7 @@ def test_a_vanished_file_keeps_the_roadmap_until_it_is_back(
     path = Path(live.roadmaps.path)
     saved = path.read_text()
     path.unlink()
-    with caplog.at_level(logging.ERROR, logger="bot.core.roadmap"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.roadmap_load"):
         assert "Eigenvectors and eigenvalues" in nexttopic(live)
     assert "cannot read the file" in caplog.text
     # An editor's save: write elsewhere, then rename over the path.

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.roadmap import RoadmapError, load
+from bot.core.roadmap import RoadmapError
+from bot.core.roadmap_load import load
 from bot.core.roadmap_schema import parse
 from tests.conftest import FIXTURES
 

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.cli.sandbox import Sandbox
 from bot.core import calendar, ledger
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock, SystemClock
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from bot.slack import scheduler
-from bot.slack.scheduler import ManualScheduler
+from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import FIXTURES
+from tests.test_hardening_kit import free_port
 from tests.test_posts import LA, ROADMAP, TZ, at, due, sent, week
 
 
@@ -127,6 +134,43 @@ def test_organizer_changes_apply_to_the_next_posts(tmp_path: Path):
         assert "part 5 of 5" in str(fifth["blocks"][1])
 
 
+def test_a_manual_job_runs_only_when_the_clock_gets_there_and_a_backlog_runs_once(tmp_path):
+    clock = ManualClock(at(1, 0, 8))
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        runs: list[dt.datetime] = []
+        start = clock.now() - dt.timedelta(minutes=5)
+        manual.scheduler.add_job(
+            lambda: runs.append(clock.now()),
+            IntervalTrigger(minutes=1, start_date=start, timezone=dt.UTC),
+            id="probe",
+            next_run_time=start,
+            **scheduler.JOB_DEFAULTS,
+        )
+        assert runs == []  # APScheduler holds the jobs but runs none of them itself
+        manual.run_until(clock.now())
+        assert runs == [at(1, 0, 8)]  # six fire times due: one run (coalesce)
+        assert manual.scheduler.get_job("probe").next_run_time == at(1, 0, 8, 1)
+        manual.run_until(at(1, 0, 8, 3))
+        assert runs == [at(1, 0, 8, m) for m in range(4)]
+
+
+def test_a_failing_manual_job_is_logged_and_the_clock_goes_on(tmp_path, caplog):
+    clock = ManualClock(at(1, 0, 8))
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        manual.scheduler.add_job(
+            lambda: 1 / 0,
+            DateTrigger(run_date=at(1, 0, 8, 30), timezone=dt.UTC),
+            id="broken",
+            next_run_time=at(1, 0, 8, 30),
+        )
+        manual.run_until(at(1, 0, 9, 1))
+        assert "'broken' raised an exception" in caplog.text
+        assert manual.scheduler.get_job("broken") is None
+        assert clock.now() == at(1, 0, 9, 1) and len(sent(box, "weekly", 1)) == 1
+
+
 def test_start_runs_a_background_scheduler_with_the_post_jobs(tmp_path: Path):
     with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
         running = scheduler.start(box.deps, box.app.client)
@@ -195,3 +239,30 @@ def test_stopping_the_bot_lets_the_post_being_sent_finish(tmp_path: Path):
             for r in box.deps.db.query("SELECT kind, status FROM posts_ledger")
         ] == [("weekly", "sent")]
         assert len(box.slack.posts()) == 1
+
+
+def test_without_apscheduler_the_bot_stops_with_one_line(tmp_path: Path):
+    """No silent degrade: a bot that cannot schedule posts must not run as if it could."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET="test-signing-secret",
+        SLACK_API_URL="http://127.0.0.1:9/api/",
+        STUDYBOT_CHANNEL="C0STUDY01",
+        STUDYBOT_DB=str(tmp_path / "s.db"),
+        STUDYBOT_ROADMAP=str(LA),
+        PORT=str(free_port()),
+    )
+    code = (
+        "import sys; sys.modules['apscheduler'] = None  # as if it were not installed\n"
+        "from bot.cli.main import main; sys.exit(main(['run']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "studybot: the apscheduler package is missing; "
+        "reinstall studybot with its dependencies (pip install .)"
+    )

@@ -1,7 +1,7 @@
 """Two years of posts in three timezones, across every DST change: one of each kind a week, on time.
 
 The clock is a ManualClock; the jobs, CronTriggers and job store are APScheduler's own
-(bot.scheduler.ManualScheduler moves the clock from one fire time to the next)."""
+(bot.slack.manual_scheduler.ManualScheduler moves the clock from one fire time to the next)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from bot.cli.sandbox import Sandbox
 from bot.core import calendar
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock
-from bot.core.roadmap import load
-from bot.slack.scheduler import ManualScheduler
+from bot.core.roadmap_load import load
+from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import FIXTURES
 
 

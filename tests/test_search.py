@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from bot.core.topic_search import find_topics, singular, suggest, words
 from tests.conftest import FIXTURES, ROADMAP
 

@@ -636,7 +636,7 @@ def test_member_text_never_pings_anyone_when_re_posted(tmp_path: Path) -> None:
     """Hostile text (channel/here/everyone/subteam/user mentions, mrkdwn, links) through every
     path that re-posts member text: /ask, "asked before", the nudge and recap digests, /qa
     results, App Home, /studygroup status. Only the bot's own mentions of real members remain."""
-    from bot.slack.scheduler import ManualScheduler
+    from bot.slack.manual_scheduler import ManualScheduler
 
     clock = week3_clock()
     with Sandbox(

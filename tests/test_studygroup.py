@@ -13,7 +13,7 @@ import pytest
 from bot.cli.sandbox import Sandbox
 from bot.core import calendar
 from bot.core.clock import ManualClock
-from bot.slack.scheduler import ManualScheduler
+from bot.slack.manual_scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
 from tests.test_posts import ADMIN, LA, at, due, ledger, sent, week
 

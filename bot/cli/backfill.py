@@ -52,7 +52,7 @@ def command(
 ) -> int:
     """Exit 0 when done, 1 when Slack refused (the reason on one line)."""
     from bot.cli.main import open_deps_or_exit
-    from bot.slack.app import web_client
+    from bot.slack.client import web_client
 
     err = err or sys.stderr
     settings.require("bot_token")

@@ -309,7 +309,7 @@ def _wire(text: str) -> str:
 
 def _scheduler_for(box: Sandbox) -> Any:
     try:
-        from bot.slack.scheduler import ManualScheduler
+        from bot.slack.manual_scheduler import ManualScheduler
     except ImportError:
         return None
     return ManualScheduler(box.deps, box.app.client)

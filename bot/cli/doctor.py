@@ -14,7 +14,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core import health
-from bot.core.roadmap import RoadmapError, load
+from bot.core.roadmap import RoadmapError
+from bot.core.roadmap_load import load
 from bot.core.settings import Settings
 from bot.slack.manifest import BOT_SCOPES
 

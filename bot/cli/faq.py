@@ -136,7 +136,7 @@ def _quote(text: str) -> str:
 def _client(settings: Settings) -> WebClient | None:
     if not settings.bot_token:
         return None
-    from bot.slack.app import web_client
+    from bot.slack.client import web_client
 
     return web_client(settings)
 

@@ -12,11 +12,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.cli import logs
-from bot.core.roadmap import RoadmapError, RoadmapStore
+from bot.core.roadmap import RoadmapError
+from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import ConfigError, Settings
 
 if TYPE_CHECKING:  # `roadmap check` needs neither the Slack client nor sqlite_utils
+    from slack_bolt import App
+
     from bot.core.db import Pool
+    from bot.slack.scheduler import PostScheduler
 
 log = logging.getLogger("studybot")
 
@@ -83,6 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"studybot: configuration error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        package = (exc.name or "").partition(".")[0]
+        if not package or package == "bot":
+            raise  # our own code is broken: the traceback says where
+        print(
+            f"studybot: the {package} package is missing; reinstall studybot with its "
+            "dependencies (pip install .)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -176,10 +190,11 @@ def run(settings: Settings) -> int:
     settings.require("bot_token", "channel")
     if not settings.app_token:
         settings.require("signing_secret")
-    pool, roadmaps = open_deps_or_exit(settings)
-
+    # Imported here, not at the top, so that `roadmap check` starts fast. A missing package
+    # stops the bot (main() names it in one line).
     from bot.slack.app import create_app
 
+    pool, roadmaps = open_deps_or_exit(settings)
     app = create_app(settings, pool=pool, roadmaps=roadmaps)
     stop = threading.Event()
     scheduler = _start_scheduler(app)
@@ -189,8 +204,9 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, lambda *_: roadmaps.reload())  # type: ignore[attr-defined]
+    sighup = getattr(signal, "SIGHUP", None)  # not on Windows
+    if sighup is not None:
+        signal.signal(sighup, lambda *_: roadmaps.reload())
 
     try:
         if settings.app_token:
@@ -198,24 +214,23 @@ def run(settings: Settings) -> int:
         else:
             _run_http(app, settings, stop)
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=False)
         pool.close()
     return 0
 
 
-def _start_scheduler(app: object) -> object | None:
-    try:
-        from bot.slack import scheduler
-    except ImportError:
-        return None
-    return scheduler.start(app.deps, app.client)  # type: ignore[attr-defined]
+def _start_scheduler(app: App) -> PostScheduler:
+    """The posts' scheduler, started as `studybot run` starts it (the benchmark does too)."""
+    from bot.slack import scheduler
+    from bot.slack.app import deps_of
+
+    return scheduler.start(deps_of(app), app.client)
 
 
-def _run_http(app: object, settings: Settings, stop: threading.Event) -> None:
+def _run_http(app: App, settings: Settings, stop: threading.Event) -> None:
     from bot.slack.server import make_server
 
-    server = make_server(app, "0.0.0.0", settings.port).start()  # type: ignore[arg-type]
+    server = make_server(app, "0.0.0.0", settings.port).start()
     log.info(
         "HTTP mode: listening on port %d (POST /slack/events, GET /healthz, GET /readyz)",
         server.port,
@@ -225,12 +240,12 @@ def _run_http(app: object, settings: Settings, stop: threading.Event) -> None:
     server.stop()
 
 
-def _run_socket_mode(app: object, settings: Settings, stop: threading.Event) -> None:
+def _run_socket_mode(app: App, settings: Settings, stop: threading.Event) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
     # app.client already points at SLACK_API_URL; apps.connections.open gets the app token.
-    handler = SocketModeHandler(app, settings.app_token, web_client=app.client)  # type: ignore[arg-type]
+    handler = SocketModeHandler(app, settings.app_token, web_client=app.client)
     try:
         handler.connect()
     except SlackApiError as exc:

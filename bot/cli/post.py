@@ -19,7 +19,7 @@ EXIT_OK, EXIT_NOT_SENT = 0, 1
 def post(settings: Settings, kind: str, force: bool = False) -> int:
     settings.require("bot_token")
     from bot.cli.main import open_deps_or_exit
-    from bot.slack.app import web_client
+    from bot.slack.client import web_client
 
     pool, roadmaps = open_deps_or_exit(settings)
     try:

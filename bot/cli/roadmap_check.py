@@ -6,7 +6,8 @@ import sys
 from collections.abc import Iterator
 
 from bot.core.calendar import Calendar
-from bot.core.roadmap import FULL_TRACK, WEEKDAYS, PostTime, Roadmap, RoadmapError, load
+from bot.core.roadmap import FULL_TRACK, WEEKDAYS, PostTime, Roadmap, RoadmapError
+from bot.core.roadmap_load import load
 
 # What every topic of a complete curriculum has (issue 3); short of it is a note, not an error,
 # so small test roadmaps and drafts still load.

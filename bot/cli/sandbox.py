@@ -12,7 +12,7 @@ from bot.cli.signed import SignedClient
 from bot.cli.standin import SlackStandIn
 from bot.core.clock import Clock, ManualClock
 from bot.core.db import Pool
-from bot.core.roadmap import RoadmapStore
+from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.server import EVENTS_PATH, make_server

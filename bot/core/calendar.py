@@ -188,7 +188,7 @@ def _weeks(topics: Sequence[Topic], start: dt.date, changes: Sequence[Change]) -
             yield Week(index, week_start, "topic", topic, i, n, study_week)
 
 
-def _paused_at(pauses: list[tuple[int, str]], index: int) -> bool:
+def _paused_at(pauses: Sequence[tuple[int, str]], index: int) -> bool:
     state = False
     for at, kind in pauses:
         if at > index:
@@ -257,7 +257,7 @@ def record_change(
     by_user: str | None = None,
     now: dt.datetime | None = None,
 ) -> None:
-    db["calendar_changes"].insert(
+    db.table("calendar_changes").insert(
         {
             "kind": change.kind,
             "week_start": change.week_start.isoformat(),

@@ -15,7 +15,8 @@ from bot.core.calendar import Calendar, Week
 from bot.core.clock import Clock
 from bot.core.db import Pool
 from bot.core.health import Health
-from bot.core.roadmap import Roadmap, RoadmapStore
+from bot.core.roadmap import Roadmap
+from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import Settings
 
 T = TypeVar("T")

@@ -165,7 +165,7 @@ class _TopicSeen:
     """Where a topic was defined, for cross-reference checks after the walk."""
 
     id: str
-    field: str
+    where: str  # the topic's field path, e.g. topics[3]
     line: int
     order: int
     prerequisites: list[tuple[str, Node, int]] = field(default_factory=list)  # id, node, index
@@ -349,13 +349,12 @@ class _Checker:
         if "track" in fields and not _is_null(fields["track"]):
             self.track_node = fields["track"]
             track = self.text(fields["track"], "schedule.track")
-        if tz is None or start is None or posts.get("weekly") is None:
+        weekly = posts.get("weekly")
+        if tz is None or start is None or weekly is None:
             return None
         if any(p is None for p in posts.values()):
             return None
-        return Schedule(
-            tz, start, posts["weekly"], posts.get("nudge"), posts.get("recap"), track=track
-        )
+        return Schedule(tz, start, weekly, posts.get("nudge"), posts.get("recap"), track=track)
 
     def timezone(self, node: Node) -> str | None:
         name = self.text(node, "schedule.timezone")
@@ -527,7 +526,7 @@ class _Checker:
         known = self.topics_seen
         for seen in known.values():
             for prereq, item, i in seen.prerequisites:
-                at = f"{seen.field}.prerequisites[{i}]"
+                at = f"{seen.where}.prerequisites[{i}]"
                 other = known.get(prereq)
                 if prereq == seen.id:
                     self.error(item, at, "a topic cannot be its own prerequisite")
@@ -549,7 +548,7 @@ class _Checker:
             first = known[cycle[0]]
             self.error(
                 first.prerequisites_node,
-                f"{first.field}.prerequisites",
+                f"{first.where}.prerequisites",
                 "prerequisite cycle: " + " -> ".join([*cycle, cycle[0]]),
             )
 
@@ -595,7 +594,9 @@ class _Checker:
                 hours = None
         if url is not None and cost is not None:
             self.check_same_price(url, cost, fields["cost"], f"{where}.cost")
-        if None in (title, url, kind, cost) or ("section" in fields and section is None):
+        if title is None or url is None or kind is None or cost is None:
+            return None
+        if "section" in fields and section is None:
             return None
         if "hours" in fields and hours is None:
             return None

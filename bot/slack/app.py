@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 import http.client
+import inspect
 import logging
 import re
-import socket
 import sqlite3
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, Args, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.kwargs_injection.args import Args
-from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.db import Pool
 from bot.core.deps import Deps
-from bot.core.roadmap import RoadmapStore
+from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import Settings
+from bot.slack.client import web_client
 from bot.slack.listeners import actions as member_actions
 from bot.slack.listeners import admin, commands, events, home, middleware, qa
 
@@ -69,69 +63,7 @@ VIEWS: dict[str, Callable[..., Any]] = {
     "member_ask": member_actions.ask_submitted,
 }
 # Called inside the event-dedupe transaction with (deps, event): the archive's writes.
-RECORDERS: tuple[Callable[[Deps, dict[str, Any]], None], ...] = (qa.record,)
-
-
-# Calls that change something visible: when the connection breaks after the request went out,
-# Slack may have done it, so a blind retry could do it twice (a question or weekly post shown
-# twice). Those are retried only when the request never left; their callers decide the rest.
-NOT_REPEATABLE = frozenset(
-    {
-        "chat.postMessage",
-        "chat.postEphemeral",
-        "chat.scheduleMessage",
-        "chat.meMessage",
-        "views.open",
-        "views.push",
-        "conversations.create",
-        "files.upload",
-        "files.completeUploadExternal",
-    }
-)
-# A longer Retry-After is not slept through inside the client (it would hold a worker thread
-# for minutes): the caller gets the 429 and decides.
-MAX_RETRY_AFTER_SECONDS = 30
-
-
-class _SafeConnectionRetry(ConnectionErrorRetryHandler):
-    """Retries lost connections, but a call that changes something only if it never left."""
-
-    def _can_retry(
-        self, *, state: Any, request: Any, response: Any = None, error: Any = None
-    ) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
-            return False
-        method = urllib.parse.urlsplit(request.url).path.rsplit("/", 1)[-1]
-        if method not in NOT_REPEATABLE:
-            return True
-        reason = getattr(error, "reason", None)
-        return isinstance(reason, ConnectionRefusedError | socket.gaierror)
-
-
-class _ShortRateLimitRetry(RateLimitErrorRetryHandler):
-    """Waits out a 429's Retry-After when it is short; otherwise the caller gets the 429."""
-
-    def _can_retry(
-        self, *, state: Any, request: Any, response: Any = None, error: Any = None
-    ) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
-            return False
-        values = {k.lower(): v for k, v in (response.headers or {}).items()}.get("retry-after")
-        value = values[0] if isinstance(values, list) and values else values
-        try:
-            return value is None or 0 <= int(value) <= MAX_RETRY_AFTER_SECONDS
-        except (TypeError, ValueError):
-            return False  # unreadable: do not guess a wait
-
-
-def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """The Web API client: SLACK_API_URL, and retries on 429 (Retry-After) and lost connections."""
-    client = WebClient(token=token or settings.bot_token, base_url=settings.api_url, timeout=10)
-    client.retry_handlers = [
-        _ShortRateLimitRetry(max_retry_count=5),
-        _SafeConnectionRetry(max_retry_count=2),
-    ]
-    return client
+RECORDERS: tuple[middleware.Recorder, ...] = (qa.record,)
 
 
 # After auth.test failed, requests go on without the bot's ids for this long before it is
@@ -224,6 +156,12 @@ def create_app(
     return app
 
 
+def deps_of(app: App) -> Deps:
+    """The Deps that create_app gave this app (the scheduler and the console share them)."""
+    deps: Deps = app.deps  # type: ignore[attr-defined]
+    return deps
+
+
 def _field(payload: Any, name: str) -> str | None:
     value = payload.get(name) if isinstance(payload, dict) else None
     return value if isinstance(value, str) else None
@@ -259,7 +197,7 @@ def _guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
     Bolt turns a failure before the ack into a 500, and loses an ack made just before a
     failure (the request then waits 3 s and is answered 404). Here a failure after the ack
     is only logged; one before it is answered (an apology for a command, a bare ack else)."""
-    wanted = get_arg_names_of_callable(listener)
+    wanted = _arg_names(listener)  # once, at registration: not on every request
 
     def run(args: Args) -> None:
         kwargs = {
@@ -283,6 +221,15 @@ def _guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
     run.__qualname__ = getattr(listener, "__qualname__", run.__name__)
     run.__doc__ = listener.__doc__
     return run
+
+
+def _arg_names(listener: Callable[..., Any]) -> tuple[str, ...]:
+    """The arguments the listener asks for by name (as Bolt injects them: `args`, `ack`,
+    `body`, `client`, `context`...), read once when it is registered."""
+    by_name = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(
+        name for name, p in inspect.signature(listener).parameters.items() if p.kind in by_name
+    )
 
 
 def _log_error(

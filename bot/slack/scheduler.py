@@ -7,12 +7,12 @@ Jobs (explicit ids):
   post-retry    once, after a failed post, with a growing delay;
   roadmap-sync  every minute: re-read the roadmap; if the post times or timezone changed,
       re-schedule the cron jobs and catch up.
-Every job runs the same tick, bot.posts.run_due: it sends the current week's due posts that are
+Every job runs the same tick, bot.slack.posts.run_due: it sends the current week's due posts that are
 not out yet, so a job firing on a skipped or paused week, twice in an ambiguous DST hour, or in
 two processes at once sends nothing more (the ledger decides). Organizer changes to the calendar
 are read at every tick.
 
-ManualScheduler runs the same jobs, triggers and job store against a ManualClock (the console's
+bot.slack.manual_scheduler.ManualScheduler runs the same jobs on a ManualClock (the console's
 fast-forward and the tests).
 """
 
@@ -23,7 +23,6 @@ import logging
 import threading
 from typing import Any
 
-from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -31,14 +30,13 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core import calendar
-from bot.core.clock import ManualClock
 from bot.core.deps import Deps
 from bot.core.post_plan import Outcome
 from bot.slack.delivery import SlackPoster, run_due
 
 log = logging.getLogger(__name__)
 
-JOB_IDS: dict[str, str] = {kind: f"post-{kind}" for kind in calendar.POST_KINDS}
+JOB_IDS: dict[calendar.PostKind, str] = {kind: f"post-{kind}" for kind in calendar.POST_KINDS}
 CATCH_UP_ID = "post-catchup"
 RETRY_ID = "post-retry"
 SYNC_ID = "roadmap-sync"
@@ -171,71 +169,3 @@ def start(deps: Deps, client: Any) -> PostScheduler:
         replace_existing=True,
     )
     return scheduler
-
-
-class _ClockDriven(BaseScheduler):
-    """An APScheduler scheduler without a thread of its own: ManualScheduler decides when."""
-
-    def shutdown(self, wait: bool = True) -> None:
-        super().shutdown(wait)
-
-    def wakeup(self) -> None:
-        pass
-
-
-class ManualScheduler:
-    """The same jobs on a ManualClock: `run_until(when)` moves the clock from one fire time to
-    the next and runs each due job, in order (the console's `next`/`advance`, and tests)."""
-
-    def __init__(self, deps: Deps, client: Any, poster: Any = None) -> None:
-        if not isinstance(deps.clock, ManualClock):
-            raise TypeError("ManualScheduler needs deps with a ManualClock")
-        self.deps = deps
-        self.clock: ManualClock = deps.clock
-        # DebugExecutor runs a job in the calling thread, so run_until returns when it is done.
-        self.scheduler = _ClockDriven(
-            timezone=dt.UTC, job_defaults=JOB_DEFAULTS, executors={"default": DebugExecutor()}
-        )
-        self.scheduler.start()
-        self.jobs = PostJobs(deps, client, self.scheduler, poster)
-        self.jobs.install(self.clock.now())
-        self.store = self.scheduler._lookup_jobstore("default")
-
-    def upcoming(self, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
-        """The next post of each kind after `now`, soonest first."""
-        return calendar.upcoming(self.deps.roadmap.schedule, self.deps.calendar(), now)
-
-    def run_until(self, when: dt.datetime) -> None:
-        """Move the clock to `when`, running every job that falls due on the way, in order."""
-        while True:
-            # The real scheduler's roadmap-sync job runs every minute; here, before every step.
-            if self.jobs.sync(self.clock.now()):
-                self.jobs.tick()
-            next_run = self.store.get_next_run_time()
-            if next_run is None or next_run > when:
-                break
-            self.clock.set(max(next_run, self.clock.now()))
-            self._run_due(self.clock.now())
-        if when > self.clock.now():
-            self.clock.set(when)
-
-    def _run_due(self, now: dt.datetime) -> None:
-        """What BaseScheduler._process_jobs does, at the manual clock's time: for each due job,
-        work out its run times (coalesced), move it to its next fire time, then run it."""
-        executor = self.scheduler._lookup_executor("default")
-        for job in self.store.get_due_jobs(now):
-            run_times = job._get_run_times(now)
-            run_times = run_times[-1:] if run_times and job.coalesce else run_times
-            following = job.trigger.get_next_fire_time(run_times[-1], now) if run_times else None
-            # Reschedule before running, as the real scheduler does (it runs jobs in a pool):
-            # a job may schedule a new run of itself (post-retry).
-            if following:
-                job._modify(next_run_time=following)
-                self.store.update_job(job)
-            else:
-                self.scheduler.remove_job(job.id)
-            if run_times:
-                executor.submit_job(job, run_times)
-
-    def shutdown(self, wait: bool = False) -> None:
-        self.scheduler.shutdown(wait)
