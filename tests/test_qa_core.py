@@ -171,6 +171,12 @@ def test_similarity_ignores_stopwords_and_plurals():
     assert qa.similarity("<!channel> ?", "why?") == 0
 
 
+def test_similarity_and_topic_search_share_one_singular():
+    # "prices" meets "price" and "series" stays itself, as in topic search (bot/core/words.py).
+    assert qa.similarity("Series of prices?", "price series") == 1
+    assert qa.similarity("What are the axes?", "axis") == 1
+
+
 def test_a_filtered_search_past_its_depth_finds_nothing_and_says_it_was_capped(
     tmp_path, monkeypatch
 ):

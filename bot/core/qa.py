@@ -33,6 +33,7 @@ import sqlite_utils
 from bot.core.db import transaction
 from bot.core.format import message_link
 from bot.core.text import plain
+from bot.core.words import STOPWORDS, singular, without_controls
 
 CHECK_MARKS = frozenset({"white_check_mark", "heavy_check_mark"})
 BUTTON = "button"
@@ -101,12 +102,9 @@ def ts_time(ts: str) -> dt.datetime:
     return dt.datetime.fromtimestamp(float(ts), dt.UTC)
 
 
-_CONTROL = re.compile(r"<[^<>]*>")
-
-
 def is_question(text: str, prefix: str | None = "Q:") -> bool:
     """A question mark outside links and mentions, or the configured prefix at the start."""
-    words = _CONTROL.sub(" ", text or "")
+    words = without_controls(text)
     if "?" in words or "？" in words:
         return True
     if prefix and prefix.strip():
@@ -689,7 +687,7 @@ def fts_query(text: str) -> Query:
             ignored.append(chunk)
             continue
         quoted = '"' + chunk.replace('"', '""') + '"' + ("*" if prefix else "")
-        stop = bool(bare) and not prefix and chunk.lower() in _STOPWORDS
+        stop = bool(bare) and not prefix and chunk.lower() in STOPWORDS
         found.append((quoted, chunk + ("*" if prefix else ""), stop))
     if any(not stop for _, _, stop in found):
         found = [item for item in found if not item[2]]
@@ -886,39 +884,17 @@ def listing(
 
 # --- "asked before" ----------------------------------------------------------------------
 
-_STOPWORDS = frozenset(
-    """a about above after again all also am an and any anyone are as at be because been
-    before being between both but by can could did do does doing don done each else ever
-    few for from get gets getting got had has have having he her here hers him his how i if
-    in into is it its just know like ll me might more most my need no nor not now of off
-    on once one only or other our out over own please q re really same she should so some
-    someone such than thanks that the their them then there these they this those through
-    to too under until up us ve very want was way we were what when where which while who
-    whom why will with would you your yours""".split()  # noqa: SIM905 - a readable word list
-)
 MIN_SIMILARITY = 0.6
 SIMILAR_TERMS = 8
 
 
 def _words(text: str) -> list[str]:
-    words = re.findall(r"[^\W_]+", plain(_CONTROL.sub(" ", text or "")).lower())
-    return [w for w in words if w not in _STOPWORDS and len(w) > 1]
-
-
-def _stem(word: str) -> str:
-    """A crude singular, so "matrices"/"matrix" and "eigenvalues"/"eigenvalue" are one word."""
-    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
-        return word
-    for suffix, replacement in (("ices", "ix"), ("ies", "y"), ("sses", "ss")):
-        if word.endswith(suffix):
-            return word[: -len(suffix)] + replacement
-    if word.endswith(("xes", "ches", "shes", "zes")):
-        return word[:-2]
-    return word[:-1]
+    words = re.findall(r"[^\W_]+", plain(without_controls(text)).lower())
+    return [w for w in words if w not in STOPWORDS and len(w) > 1]
 
 
 def _keywords(text: str) -> set[str]:
-    return {_stem(w) for w in _words(text)}
+    return {singular(w) for w in _words(text)}
 
 
 def similarity(a: str, b: str) -> float:
