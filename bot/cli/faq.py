@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlite_utils
 from slack_sdk import WebClient
 
-from bot.core import qa
+from bot.core import meta, qa
 from bot.core.roadmap import Roadmap
 from bot.core.settings import Settings
 from bot.core.text import plain
@@ -143,7 +143,7 @@ def _client(settings: Settings) -> WebClient | None:
 
 def _team_url(db: sqlite_utils.Database, client: WebClient | None) -> str:
     """The workspace URL the bot learnt, else auth.test, else slack.com (which redirects)."""
-    url = qa.get_meta(db, "team_url")
+    url = meta.get_meta(db, "team_url")
     if url:
         return url
     if client is not None:

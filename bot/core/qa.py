@@ -978,16 +978,3 @@ def question_link(team_url: str, question: Question) -> str:
 
 def answer_link(team_url: str, answer: Answer) -> str:
     return message_link(answer.channel, answer.ts, answer.thread_ts, team_url)
-
-
-def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
-    row = db.execute("SELECT value FROM qa_meta WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else None
-
-
-def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
-    db.execute(
-        "INSERT INTO qa_meta (key, value) VALUES (?, ?)"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )

@@ -12,7 +12,7 @@ import sqlite_utils
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.core import calendar, qa
+from bot.core import calendar, meta, qa
 from bot.core.deps import Deps
 from bot.core.text import from_plain
 from bot.slack.organizers import is_organizer
@@ -352,7 +352,7 @@ def on_reaction(
 def team_url(deps: Deps, client: WebClient | None) -> str:
     """The workspace URL for permalinks (auth.test once, then kept for offline exports)."""
     db = deps.db
-    url = qa.get_meta(db, "team_url")
+    url = meta.get_meta(db, "team_url")
     if url:
         return url
     if client is None:
@@ -364,7 +364,7 @@ def team_url(deps: Deps, client: WebClient | None) -> str:
         return FALLBACK_TEAM_URL
     if not isinstance(url, str) or not url.startswith("https://"):
         return FALLBACK_TEAM_URL
-    qa.set_meta(db, "team_url", url)
+    meta.set_meta(db, "team_url", url)
     return url
 
 
