@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core import qa
+from bot.core import ingest, qa_search, questions, similar
 from bot.core.db import connect, migrate
+from bot.core.questions import Question
 
 T0 = dt.datetime(2025, 1, 6, 9, tzinfo=dt.UTC)
 WORDS = [
@@ -36,7 +37,7 @@ def db(tmp_path_factory):
     migrate(database)
     rng = random.Random(5)
     for i in range(120):
-        q = qa.add_question(
+        q = questions.add_question(
             database,
             channel="C1",
             ts=f"{1700000000 + i}.000001",
@@ -46,7 +47,7 @@ def db(tmp_path_factory):
             topic_id=f"t{i % 3}",
         )
         for j in range(rng.choice((0, 1, 3, 8))):
-            qa.add_answer(
+            questions.add_answer(
                 database,
                 question_id=q.id,
                 channel="C1",
@@ -57,7 +58,7 @@ def db(tmp_path_factory):
                 answered_at=T0 + dt.timedelta(minutes=i, seconds=j),
             )
         if i % 17 == 0:
-            qa.delete_message(database, "C1", q.ts)
+            questions.delete_message(database, "C1", q.ts)
     return database
 
 
@@ -65,7 +66,7 @@ def reference(db, match: str, where: str = "1", params=()) -> list[tuple[int, fl
     """The obvious ranking: every live match scored, best per question."""
     rows = db.execute(
         f"""SELECT question_id, min(score) FROM (
-              SELECT q.id AS question_id, bm25(qa_questions_fts) * {qa.QUESTION_WEIGHT} AS score
+              SELECT q.id AS question_id, bm25(qa_questions_fts) * {qa_search.QUESTION_WEIGHT} AS score
                 FROM qa_questions_fts JOIN qa_questions q ON q.id = qa_questions_fts.rowid
                WHERE qa_questions_fts MATCH ? AND q.deleted = 0 AND {where}
               UNION ALL
@@ -82,24 +83,24 @@ def reference(db, match: str, where: str = "1", params=()) -> list[tuple[int, fl
 @pytest.mark.parametrize("text", ["eigen", "chain rule", "svd trace", "matrix", "span*"])
 @pytest.mark.parametrize("limit", [1, 3, 10, 40])
 def test_ranking_matches_the_obvious_query_when_nothing_is_capped(db, text, limit):
-    match = qa.fts_query(text).match
+    match = qa_search.fts_query(text).match
     expected = [qid for qid, _ in reference(db, match)][:limit]
-    assert [h.question.id for h in qa.search(db, text, limit=limit)] == expected
+    assert [h.question.id for h in qa_search.search(db, text, limit=limit)] == expected
 
 
 def test_filters_match_the_obvious_query(db):
-    match = qa.fts_query("vector").match
+    match = qa_search.fts_query("vector").match
     where = "q.topic_id = ? AND q.user = ?"
     expected = [qid for qid, _ in reference(db, match, where, ("t1", "U3"))]
-    hits = qa.search(db, "vector", topic_id="t1", user="U3", limit=50)
+    hits = qa_search.search(db, "vector", topic_id="t1", user="U3", limit=50)
     assert [h.question.id for h in hits] == expected
     assert all(h.question.topic_id == "t1" and h.question.user == "U3" for h in hits)
 
 
 def test_a_very_common_word_is_ranked_among_its_newest_matches(db, monkeypatch):
-    monkeypatch.setattr(qa, "RANKED_MATCHES", 20)
-    match = qa.fts_query("matrix").match
-    floor_q = qa._floor(db, "qa_questions_fts", match, 20)
+    monkeypatch.setattr(qa_search, "RANKED_MATCHES", 20)
+    match = qa_search.fts_query("matrix").match
+    floor_q = qa_search.floor_rowid(db, "qa_questions_fts", match, 20)
     newest = {
         qid
         for (qid,) in db.execute(
@@ -107,41 +108,41 @@ def test_a_very_common_word_is_ranked_among_its_newest_matches(db, monkeypatch):
             (match, floor_q),
         )
     }
-    hits = qa.search(db, "matrix", limit=10)
+    hits = qa_search.search(db, "matrix", limit=10)
     assert len(hits) == 10
-    floor_a = qa._floor(db, "qa_answers_fts", match, 20)
+    floor_a = qa_search.floor_rowid(db, "qa_answers_fts", match, 20)
     for hit in hits:  # each comes from a ranked (newest) question or answer
         assert hit.question.id in newest or (hit.answer and hit.answer.id >= floor_a)
 
 
 def test_capped_tells_when_older_matches_were_left_unranked(db, monkeypatch):
-    query = qa.fts_query("matrix")
-    assert not qa.capped(db, query)
-    monkeypatch.setattr(qa, "RANKED_MATCHES", 20)
-    assert qa.capped(db, query)
-    assert not qa.capped(db, query, filtered=True)
-    assert not qa.capped(db, qa.fts_query("nosuchword"))
+    query = qa_search.fts_query("matrix")
+    assert not qa_search.capped(db, query)
+    monkeypatch.setattr(qa_search, "RANKED_MATCHES", 20)
+    assert qa_search.capped(db, query)
+    assert not qa_search.capped(db, query, filtered=True)
+    assert not qa_search.capped(db, qa_search.fts_query("nosuchword"))
 
 
 def test_snippets_mark_the_match_and_stay_short(db):
-    hit = qa.search(db, "gradient", limit=1)[0]
+    hit = qa_search.search(db, "gradient", limit=1)[0]
     assert "\x02" in hit.snippet and hit.snippet.count("\x02") == hit.snippet.count("\x03")
-    assert len(hit.snippet.split()) <= qa.SNIPPET_WORDS + 1
+    assert len(hit.snippet.split()) <= qa_search.SNIPPET_WORDS + 1
 
 
 def test_window_keeps_markers_balanced():
     text = " ".join(f"w{i}" for i in range(100)) + " \x02chain rule\x03 end"
-    cut = qa.window(text, 10)
+    cut = qa_search.window(text, 10)
     assert cut.startswith("…") and "\x02chain rule\x03" in cut
-    assert qa.window("a \x02b c d e\x03", 3).count("\x03") == 1
+    assert qa_search.window("a \x02b c d e\x03", 3).count("\x03") == 1
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_any_typed_text_is_a_valid_query(db, text):
-    query = qa.fts_query(text)
-    qa.search(db, query, limit=3)  # never raises
-    qa.search(db, query, status="open", topic_id="t1", limit=3)
+    query = qa_search.fts_query(text)
+    qa_search.search(db, query, limit=3)  # never raises
+    qa_search.search(db, query, answered=False, topic_id="t1", limit=3)
 
 
 @given(
@@ -152,29 +153,29 @@ def test_any_typed_text_is_a_valid_query(db, text):
 )
 @settings(max_examples=300, deadline=None)
 def test_fts_syntax_soup_is_a_valid_query(db, parts):
-    qa.search(db, qa.fts_query(" ".join(parts)), limit=3)
-    qa.search(db, qa.fts_query("".join(parts)), limit=3)
+    qa_search.search(db, qa_search.fts_query(" ".join(parts)), limit=3)
+    qa_search.search(db, qa_search.fts_query("".join(parts)), limit=3)
 
 
 def test_is_question():
-    assert qa.is_question("why?")
-    assert qa.is_question("  q: tell me", "Q:")
-    assert qa.is_question("Question: ok", "question:")
-    assert not qa.is_question("see <https://x.org/?a=1|this>")
-    assert not qa.is_question("statement", "")
-    assert qa.is_question("全角？")
+    assert ingest.is_question("why?")
+    assert ingest.is_question("  q: tell me", "Q:")
+    assert ingest.is_question("Question: ok", "question:")
+    assert not ingest.is_question("see <https://x.org/?a=1|this>")
+    assert not ingest.is_question("statement", "")
+    assert ingest.is_question("全角？")
 
 
 def test_similarity_ignores_stopwords_and_plurals():
-    assert qa.similarity("What are eigenvalues of matrices?", "eigenvalue of a matrix") == 1
-    assert qa.similarity("What is the chain rule?", "What is the product rule?") < 0.6
-    assert qa.similarity("<!channel> ?", "why?") == 0
+    assert similar.similarity("What are eigenvalues of matrices?", "eigenvalue of a matrix") == 1
+    assert similar.similarity("What is the chain rule?", "What is the product rule?") < 0.6
+    assert similar.similarity("<!channel> ?", "why?") == 0
 
 
 def test_similarity_and_topic_search_share_one_singular():
     # "prices" meets "price" and "series" stays itself, as in topic search (bot/core/words.py).
-    assert qa.similarity("Series of prices?", "price series") == 1
-    assert qa.similarity("What are the axes?", "axis") == 1
+    assert similar.similarity("Series of prices?", "price series") == 1
+    assert similar.similarity("What are the axes?", "axis") == 1
 
 
 def test_a_filtered_search_past_its_depth_finds_nothing_and_says_it_was_capped(
@@ -183,8 +184,8 @@ def test_a_filtered_search_past_its_depth_finds_nothing_and_says_it_was_capped(
     database = connect(tmp_path / "deep.db")
     migrate(database)
 
-    def ask(i: int, user: str, topic: str) -> qa.Question:
-        return qa.add_question(
+    def ask(i: int, user: str, topic: str) -> Question:
+        return questions.add_question(
             database,
             channel="C1",
             ts=f"{1700000000 + i}.000001",
@@ -197,12 +198,12 @@ def test_a_filtered_search_past_its_depth_finds_nothing_and_says_it_was_capped(
     mine = ask(0, "UME", "linear-algebra")
     for i in range(1, 31):  # newer matches of the same word, none passing the filters
         ask(i, "UOTHER", "calculus")
-    query = qa.fts_query("matrix")
-    assert [h.question.id for h in qa.search(database, query, user="UME")] == [mine.id]
-    assert not qa.capped(database, query, filtered=True)
+    query = qa_search.fts_query("matrix")
+    assert [h.question.id for h in qa_search.search(database, query, user="UME")] == [mine.id]
+    assert not qa_search.capped(database, query, filtered=True)
     # Only the newest 10 matches are scanned: the old question is out of reach, and capped()
     # is what lets /qa say "add a word" instead of "no match".
-    monkeypatch.setattr(qa, "SCANNED_MATCHES", 10)
-    assert qa.search(database, query, user="UME") == []
-    assert qa.search(database, query, topic_id="linear-algebra") == []
-    assert qa.capped(database, query, filtered=True)
+    monkeypatch.setattr(qa_search, "SCANNED_MATCHES", 10)
+    assert qa_search.search(database, query, user="UME") == []
+    assert qa_search.search(database, query, topic_id="linear-algebra") == []
+    assert qa_search.capped(database, query, filtered=True)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.core import qa
+from bot.core import qa_search as core_search
 from bot.core.roadmap import load
 from tests.blockkit import all_text, assert_valid_message
 from tests.test_qa import (
@@ -93,7 +93,7 @@ def test_question_text_outranks_a_passing_mention(qa_box):
     weak = say(qa_box, OTHER, "Anything on functions?")
     reply(qa_box, weak, HELPER, "see the chain rule notes, and chain rule videos")
     strong = say(qa_box, ASKER, "Chain rule: why multiply the chain rule derivatives?")
-    hits = qa.search(qa_box.deps.db, "chain rule")
+    hits = core_search.search(qa_box.deps.db, "chain rule")
     assert [h.question.ts for h in hits] == [strong["ts"], weak["ts"]]
 
 
@@ -218,7 +218,7 @@ def test_very_common_words_rank_the_newest_matches_and_say_so(qa_box, monkeypatc
     for i in range(6):
         say(qa_box, OTHER, f"Gradient question number {i}?")
     assert "most recent" not in all_text(qa_search(qa_box, "gradient"))
-    monkeypatch.setattr(qa, "RANKED_MATCHES", 3)
+    monkeypatch.setattr(core_search, "RANKED_MATCHES", 3)
     message = all_text(qa_search(qa_box, "gradient"))
     assert "3 results" in message and "most recent ones were ranked" in message
     assert "number 5" in message and "number 0" not in message
@@ -229,7 +229,7 @@ def test_a_filtered_search_with_nothing_in_reach_says_add_a_word(qa_box, monkeyp
     for i in range(6):
         say(qa_box, OTHER, f"Gradient question number {i}?")
     assert "of my own" in all_text(qa_search(qa_box, "mine gradient", user=ASKER))
-    monkeypatch.setattr(qa, "SCANNED_MATCHES", 3)  # only the newest three are scanned
+    monkeypatch.setattr(core_search, "SCANNED_MATCHES", 3)  # only the newest three are scanned
     message = all_text(qa_search(qa_box, "mine gradient", user=ASKER))
     assert "No questions or answers match" in message and "add a word" in message
 

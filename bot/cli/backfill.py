@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core import qa
+from bot.core import marks, questions
 from bot.core.clock import Clock, SystemClock
 from bot.core.db import transaction
 from bot.core.deps import Deps
@@ -110,13 +110,13 @@ def run(deps: Deps, client: WebClient, *, days: int, err: TextIO) -> Tally:
 
 def _record(deps: Deps, channel: str, message: dict[str, Any]) -> str:
     event = dict(message, channel=channel, type="message")
-    outcome = qa_listener.record_message(deps, event, at=qa.ts_time(message["ts"]))
+    outcome = qa_listener.record_message(deps, event, at=questions.ts_time(message["ts"]))
     for reaction in message.get("reactions") or ():
         name = str(reaction.get("name") or "").split("::")[0]
-        if name not in qa.CHECK_MARKS:
+        if name not in marks.CHECK_MARKS:
             continue
         for user in reaction.get("users") or ():
-            qa.add_mark(
+            marks.add_mark(
                 deps.db,
                 channel=channel,
                 item_ts=message["ts"],

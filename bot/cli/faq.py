@@ -11,7 +11,8 @@ from pathlib import Path
 import sqlite_utils
 from slack_sdk import WebClient
 
-from bot.core import meta, qa
+from bot.core import listings, meta
+from bot.core.questions import Question, answer_link, answers_accepted_first, question_link
 from bot.core.roadmap import Roadmap
 from bot.core.settings import Settings
 from bot.core.text import plain
@@ -63,8 +64,8 @@ def export(
 ) -> str:
     """The Markdown: stage → topic → answered questions, accepted answer first."""
     name = name or (lambda user: user)
-    questions = qa.answered_questions(db, topic_id)
-    by_topic: dict[str | None, list[qa.Question]] = {}
+    questions = listings.answered_questions(db, topic_id)
+    by_topic: dict[str | None, list[Question]] = {}
     for question in questions:
         known = question.topic_id if roadmap.topic(question.topic_id or "") else None
         by_topic.setdefault(known, []).append(question)
@@ -93,22 +94,22 @@ def export(
     return "\n".join(lines)
 
 
-def _entry(db: sqlite_utils.Database, question: qa.Question, base: str, name: Namer) -> list[str]:
+def _entry(db: sqlite_utils.Database, question: Question, base: str, name: Namer) -> list[str]:
     text = _member(question.text)
     first, _, rest = text.partition("\n")
     heading = _inline(first if len(first) <= 200 else first[:199] + "…")
     asker = "anonymous" if question.anonymous or not question.user else name(question.user)
-    link = qa.question_link(base, question)
+    link = question_link(base, question)
     lines = [f"#### {heading}", ""]
     if rest.strip() or len(first) > 200:
         lines += [_quote(text), ""]
     lines += [f"*Asked by {asker} on {question.asked_at:%Y-%m-%d}* · [thread]({link})", ""]
-    for answer in qa.answers_accepted_first(db, question):
+    for answer in answers_accepted_first(db, question):
         accepted = answer.ts == question.accepted_answer_ts
         label = "**Accepted answer**" if accepted else "Answer"
         when = f"{answer.answered_at:%Y-%m-%d}"
         lines += [
-            f"{label} by {name(answer.user)} on {when} · [link]({qa.answer_link(base, answer)})",
+            f"{label} by {name(answer.user)} on {when} · [link]({answer_link(base, answer)})",
             "",
             _quote(_member(answer.text)),
             "",

@@ -8,9 +8,10 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.core import calendar, progress, qa
+from bot.core import calendar, listings, progress
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
+from bot.core.questions import Question
 from bot.core.roadmap import Roadmap, Topic
 from bot.slack import posts
 from bot.slack.render import blocks as bk
@@ -26,8 +27,8 @@ class HomeData:
     calendar: Calendar
     week: Week
     done: frozenset[str]
-    mine: tuple[qa.Question, ...]
-    to_help: tuple[qa.Question, ...]
+    mine: tuple[Question, ...]
+    to_help: tuple[Question, ...]
     upcoming: tuple[tuple[str, dt.datetime], ...]
     thread_link: str | None = None
     organizer: bool = False
@@ -51,8 +52,8 @@ def gather(
         calendar=cal,
         week=week,
         done=frozenset(progress.done_topics(db, user)),
-        mine=tuple(qa.open_questions(db, user=user, limit=MAX_LISTED)),
-        to_help=tuple(qa.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
+        mine=tuple(listings.open_questions(db, user=user, limit=MAX_LISTED)),
+        to_help=tuple(listings.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
         upcoming=tuple(calendar.upcoming(roadmap.schedule, cal, now)),
         thread_link=fmt.message_link(channel, ts) if channel and ts else None,
         organizer=organizer,
@@ -85,7 +86,7 @@ def _week_line(cal: Calendar, week: Week) -> str:
     return f"{week.start:%b %-d} – {week.end:%b %-d}"
 
 
-def _question_line(question: qa.Question, link: str | None) -> str:
+def _question_line(question: Question, link: str | None) -> str:
     text = bk.truncate(bk.escape(question.text).replace("\n", " "), 200)
     when = f"{question.asked_at:%b %-d}"
     answers = f"{question.answer_count} answer{'s' * (question.answer_count != 1)}"
@@ -149,7 +150,7 @@ def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
 
 
 def questions_blocks(
-    title: str, questions: tuple[qa.Question, ...], empty: str
+    title: str, questions: tuple[Question, ...], empty: str
 ) -> list[dict[str, Any]]:
     if not questions:
         return [bk.section(f"*{title}*\n{empty}")]

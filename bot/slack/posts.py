@@ -30,11 +30,12 @@ from typing import Any, Literal, Protocol
 
 import sqlite_utils
 
-from bot.core import calendar, qa
+from bot.core import calendar, listings
 from bot.core import format as fmt
 from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
 from bot.core.db import transaction
 from bot.core.deps import Deps
+from bot.core.questions import Question
 from bot.core.roadmap import Roadmap, Topic
 from bot.slack.render import blocks as bk
 
@@ -373,17 +374,17 @@ def recall_questions(cal: Calendar, week: Week) -> list[tuple[str, Topic, int]]:
     return picks
 
 
-def unanswered(q: qa.Question) -> bool:
+def unanswered(q: Question) -> bool:
     """Nobody has replied yet (a reply counts as an answer even before the asker's ✅)."""
     return q.status != "answered" and q.answer_count == 0
 
 
-def _question_line(q: qa.Question) -> str:
+def _question_line(q: Question) -> str:
     link = q.permalink or fmt.message_link(q.channel, q.ts)
     return f"• {bk.truncate(fmt.safe(q.text), 220)} <{link}|→ thread>"
 
 
-def _listed(questions: Sequence[qa.Question], more_hint: str) -> list[str]:
+def _listed(questions: Sequence[Question], more_hint: str) -> list[str]:
     lines = [_question_line(q) for q in questions[:MAX_LISTED]]
     if len(questions) > MAX_LISTED:
         lines.append(f"…and {len(questions) - MAX_LISTED} more: {more_hint}")
@@ -434,7 +435,7 @@ def weekly(ctx: Context) -> dict[str, Any]:
     since = local_midnight(previous.start, ctx.tz) if previous else start - dt.timedelta(days=7)
     carried = _qa(
         "weekly post",
-        lambda: qa.open_questions(ctx.db, asked_since=since, asked_before=start),
+        lambda: listings.open_questions(ctx.db, asked_since=since, asked_before=start),
         [],
     )
     carried = [q for q in carried if unanswered(q)]
@@ -461,7 +462,7 @@ def nudge(ctx: Context) -> dict[str, Any]:
     topic = week.topic
     assert topic is not None
     start, _ = week_span(week, ctx.tz)
-    asked = _qa("nudge", lambda: qa.questions_between(ctx.db, start, ctx.now), [])
+    asked = _qa("nudge", lambda: listings.questions_between(ctx.db, start, ctx.now), [])
     waiting = [q for q in asked if unanswered(q)]
     title = f"Mid-week check-in: {topic.title}"
     out: list[bk.Block] = [bk.header(title)]
@@ -497,8 +498,8 @@ def recap(ctx: Context) -> dict[str, Any]:
     assert topic is not None
     start, _ = week_span(week, ctx.tz)
     # Answered here means not unanswered(): replied to, or marked ✅.
-    asked, answered = _qa("recap", lambda: qa.count_between(ctx.db, start, ctx.now), (0, 0))
-    helpers = _qa("recap", lambda: qa.answerers_between(ctx.db, start, ctx.now), [])
+    asked, answered = _qa("recap", lambda: listings.count_between(ctx.db, start, ctx.now), (0, 0))
+    helpers = _qa("recap", lambda: listings.answerers_between(ctx.db, start, ctx.now), [])
     title = f"Week {week.study_week} recap: {topic.title}"
     out: list[bk.Block] = [
         bk.header(title),

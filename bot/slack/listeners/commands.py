@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core import format as fmt
 from bot.core import progress as ticks
-from bot.core import qa
+from bot.core import questions
 from bot.core import topic_search as search
 from bot.core.calendar import Calendar, Week, local_today
 from bot.core.deps import Deps
@@ -156,7 +156,7 @@ def post_question(
         return channel, ts
     _, week = deps.this_week()
     try:
-        question = qa.add_question(
+        question = questions.add_question(
             deps.db,
             channel=channel,
             ts=ts,

@@ -12,8 +12,9 @@ import sqlite_utils
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.core import calendar, meta, qa
+from bot.core import calendar, ingest, listings, marks, meta, qa_search, questions, similar
 from bot.core.deps import Deps
+from bot.core.questions import Question
 from bot.core.text import from_plain
 from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
@@ -26,7 +27,7 @@ MEMBER_SUBTYPES = frozenset({None, "", "thread_broadcast", "file_share"})
 RESULTS = 10
 FALLBACK_TEAM_URL = "https://slack.com/"
 # Marks older than this are not checked any more (their message never arrived).
-VERIFY_DAYS = qa.PENDING_DAYS
+VERIFY_DAYS = questions.PENDING_DAYS
 
 USAGE = [
     ("<terms>", 'search questions and answers (every word must appear; "a phrase", prefix*)'),
@@ -102,17 +103,17 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
     archived, parent = _lookup(db, channel, ts, thread_ts)
     if archived:
         if backfill:  # history holds the current text: catch up on edits made while away
-            qa.edit_message(db, channel, ts, text)
+            questions.edit_message(db, channel, ts, text)
         return "known"
     prefix = deps.settings.question_prefix
     if not thread_ts or thread_ts == ts:
-        if not qa.is_question(text, prefix):
+        if not ingest.is_question(text, prefix):
             return "ignored"
         _ask(deps, channel, ts, user, text, at, source="backfill" if backfill else "channel")
         return "question"
     when = at or deps.now()
     if parent is not None:
-        qa.add_answer(
+        questions.add_answer(
             db,
             question_id=parent,
             channel=channel,
@@ -124,7 +125,7 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
         )
         return "answer"
     if is_weekly_post_thread(db, channel, thread_ts):
-        if qa.is_question(text, prefix):
+        if ingest.is_question(text, prefix):
             source = "backfill" if backfill else "thread"
             _ask(deps, channel, ts, user, text, at, source=source, thread_ts=thread_ts)
             return "question"
@@ -133,7 +134,7 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
         asked = _latest_thread_question(db, channel, thread_ts, ts, user)
         if asked is None:
             return "ignored"
-        qa.add_answer(
+        questions.add_answer(
             db,
             question_id=asked,
             channel=channel,
@@ -145,7 +146,7 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
         )
         return "answer"
     # The parent has not arrived (or is not a question): kept, linked if it turns out to be one.
-    qa.add_pending(
+    questions.add_pending(
         db, channel=channel, ts=ts, thread_ts=thread_ts, user=user, text=text, received_at=when
     )
     return "pending"
@@ -161,7 +162,7 @@ def _ask(
     *,
     source: str,
     thread_ts: str | None = None,
-) -> qa.Question:
+) -> Question:
     """A question, linked to the topic and week of when it was asked."""
     if at is None:
         _, week = deps.this_week()
@@ -170,7 +171,7 @@ def _ask(
         week = deps.calendar().week_of(calendar.local_today(deps.roadmap.schedule, at))
         asked_at = at
     topic_id = week.topic.id if week.kind == "topic" and week.topic else None
-    return qa.add_question(
+    return questions.add_question(
         deps.db,
         channel=channel,
         ts=ts,
@@ -223,7 +224,7 @@ def is_weekly_post_thread(db: sqlite_utils.Database, channel: str, thread_ts: st
 def _changed(deps: Deps, channel: str, message: dict[str, Any]) -> str:
     if not _member_message(message):
         return "ignored"
-    edited = qa.edit_message(deps.db, channel, message["ts"], str(message.get("text") or ""))
+    edited = questions.edit_message(deps.db, channel, message["ts"], str(message.get("text") or ""))
     if edited in ("question", "answer"):
         return "edited"
     # Not archived: an edit can make a message a question, or overtake the message itself.
@@ -233,7 +234,7 @@ def _changed(deps: Deps, channel: str, message: dict[str, Any]) -> str:
 def _deleted(deps: Deps, channel: str, ts: Any) -> str:
     if not isinstance(ts, str) or not ts:
         return "ignored"
-    return "deleted" if qa.delete_message(deps.db, channel, ts) else "ignored"
+    return "deleted" if questions.delete_message(deps.db, channel, ts) else "ignored"
 
 
 def record_reaction(deps: Deps, event: dict[str, Any]) -> None:
@@ -243,7 +244,7 @@ def record_reaction(deps: Deps, event: dict[str, Any]) -> None:
     item = _dict(event.get("item"))
     user, ts = event.get("user"), item.get("ts")
     if (
-        reaction not in qa.CHECK_MARKS
+        reaction not in marks.CHECK_MARKS
         or item.get("type") != "message"
         or item.get("channel") != deps.channel
         or not isinstance(user, str)
@@ -253,7 +254,7 @@ def record_reaction(deps: Deps, event: dict[str, Any]) -> None:
     channel = item["channel"]
     if event.get("type") == "reaction_added":
         organizer = True if deps.settings.is_admin_id(user) else None
-        qa.add_mark(
+        marks.add_mark(
             deps.db,
             channel=channel,
             item_ts=ts,
@@ -263,14 +264,14 @@ def record_reaction(deps: Deps, event: dict[str, Any]) -> None:
             organizer=organizer,
         )
     else:
-        qa.remove_mark(deps.db, channel=channel, item_ts=ts, user=user, kind=reaction)
+        marks.remove_mark(deps.db, channel=channel, item_ts=ts, user=user, kind=reaction)
 
 
 def verify_marks(deps: Deps, client: WebClient) -> None:
     """Decide the marks still waiting for an organizer check (users.info, cached)."""
     since = deps.now() - dt.timedelta(days=VERIFY_DAYS)
-    for user in qa.marks_to_verify(deps.db, since):
-        qa.set_organizer(deps.db, user, is_organizer(deps.settings, client, user))
+    for user in marks.marks_to_verify(deps.db, since):
+        marks.set_organizer(deps.db, user, is_organizer(deps.settings, client, user))
 
 
 # --- after the ack ---------------------------------------------------------------------------
@@ -295,18 +296,18 @@ def on_message(ack: Ack, event: dict[str, Any], context: dict[str, Any], client:
     ts = message.get("ts")
     if not isinstance(ts, str) or not isinstance(channel, str):
         return
-    question = qa.question_at(deps.db, channel, ts)
+    question = questions.question_at(deps.db, channel, ts)
     if question is not None:
         reply_asked_before(deps, client, question)
 
 
-def reply_asked_before(deps: Deps, client: WebClient, question: qa.Question) -> bool:
+def reply_asked_before(deps: Deps, client: WebClient, question: Question) -> bool:
     """Once per question: if it closely matches answered ones, say so in its thread."""
     if question.source not in ("channel", "thread", "ask"):
         return False
-    if not qa.claim_asked_before(deps.db, question.id):
+    if not similar.claim_asked_before(deps.db, question.id):
         return False
-    earlier = qa.similar_answered(deps.db, question)
+    earlier = similar.similar_answered(deps.db, question)
     if not earlier:
         return False
     message = asked_before_message(deps.db, team_url(deps, client), earlier)
@@ -321,15 +322,15 @@ def reply_asked_before(deps: Deps, client: WebClient, question: qa.Question) -> 
 
 
 def asked_before_message(
-    db: sqlite_utils.Database, base: str, earlier: list[qa.Question]
+    db: sqlite_utils.Database, base: str, earlier: list[Question]
 ) -> dict[str, Any]:
     lines = []
     for question in earlier:
-        answers = qa.answers_accepted_first(db, question)
-        links = [f"<{qa.question_link(base, question)}|the question>"]
+        answers = questions.answers_accepted_first(db, question)
+        links = [f"<{questions.question_link(base, question)}|the question>"]
         if answers:
             label = "accepted answer" if question.accepted_answer_ts else "answer"
-            links.append(f"<{qa.answer_link(base, answers[0])}|{label}>")
+            links.append(f"<{questions.answer_link(base, answers[0])}|{label}>")
         lines.append(f"• {_title(question.text, 200)} — " + ", ".join(links))
     head = (
         "This looks like it was asked before:"
@@ -410,7 +411,7 @@ def qa_command(
         known = ", ".join(f"`{t.id}`" for t in deps.roadmap.topics[:12])
         ack(**_usage(deps, f"There is no topic `{bk.escape(topic_id)}`. Topics: {known}"))
         return
-    query = qa.fts_query(terms) if terms else None
+    query = qa_search.fts_query(terms) if terms else None
     if terms and not query.match:
         problem = f"Nothing to search for in “{bk.escape(terms)}”: try a word or two."
         ack(**_usage(deps, problem))
@@ -429,45 +430,47 @@ def results_message(
     deps: Deps,
     client: WebClient,
     user: str,
-    query: qa.Query | None,
+    query: qa_search.Query | None,
     filters: dict[str, Any],
 ) -> dict[str, Any]:
     db = deps.db
-    status = "open" if filters["unanswered"] else None
+    answered = False if filters["unanswered"] else None
     mine = user if filters["mine"] else None
     if query is not None:
-        hits = qa.search(
-            db, query, topic_id=filters["topic"], status=status, user=mine, limit=RESULTS
+        hits = qa_search.search(
+            db, query, topic_id=filters["topic"], answered=answered, user=mine, limit=RESULTS
         )
         items = [(h.question, h) for h in hits]
         what = f"“{bk.escape(' '.join(query.terms))}”"
         head = f"*{len(hits)} result{'s' if len(hits) != 1 else ''}* for {what}"
         empty = f"No questions or answers match {what}"
     else:
-        questions = qa.listing(
+        listed = listings.listing(
             db,
             topic_id=filters["topic"],
-            status=status,
+            answered=answered,
             user=mine,
-            oldest_first=bool(status),
+            oldest_first=filters["unanswered"],
             limit=RESULTS,
         )
-        items = [(q, None) for q in questions]
-        what = "Open questions, oldest first" if status else "Questions, newest first"
+        items = [(q, None) for q in listed]
+        what = (
+            "Open questions, oldest first" if filters["unanswered"] else "Questions, newest first"
+        )
         head = f"*{what}*"
-        empty = "No open questions" if status else "No questions"
+        empty = "No open questions" if filters["unanswered"] else "No questions"
     scope = _scope(deps, filters)
     filtered = bool(filters["topic"] or filters["unanswered"] or filters["mine"])
     if not items:
         text = f"{empty}{scope}."
-        if query is not None and qa.capped(db, query, filtered=filtered):
+        if query is not None and qa_search.capped(db, query, filtered=filtered):
             text += f" {CAPPED_NOTE}"
         return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
     base = team_url(deps, client)
     organizer: list[bool] = []  # asked of Slack at most once, and only if it matters
 
-    def can_mark(question: qa.Question) -> bool:
-        if question.status != "open":
+    def can_mark(question: Question) -> bool:
+        if question.answered:
             return False
         if question.user is not None and question.user == user:
             return True
@@ -481,7 +484,7 @@ def results_message(
     notes = []
     if len(items) == RESULTS:
         notes.append(f"Showing the first {RESULTS}; add words or filters to narrow it down.")
-    if query is not None and qa.capped(db, query, filtered=filtered):
+    if query is not None and qa_search.capped(db, query, filtered=filtered):
         notes.append(CAPPED_NOTE)
     if query is not None and query.ignored:
         shown = ", ".join(f"`{bk.escape(i)}`" for i in query.ignored[:5])
@@ -507,9 +510,9 @@ def _scope(deps: Deps, filters: dict[str, Any]) -> str:
 
 
 def _result(
-    deps: Deps, base: str, question: qa.Question, hit: qa.Hit | None, can_mark: bool
+    deps: Deps, base: str, question: Question, hit: qa_search.Hit | None, can_mark: bool
 ) -> list[dict[str, Any]]:
-    icon = ":white_check_mark:" if question.status == "answered" else ":grey_question:"
+    icon = ":white_check_mark:" if question.answered else ":grey_question:"
     if hit is not None and hit.answer is None:
         title = highlight(hit.snippet)
     else:
@@ -525,11 +528,11 @@ def _result(
     )
     topic = deps.roadmap.topic(question.topic_id) if question.topic_id else None
     facts = [
-        "Answered" if question.status == "answered" else "Open",
+        "Answered" if question.answered else "Open",
         bk.escape(topic.title) if topic else None,
         f"asked {question.asked_at:%b %-d, %Y}",
         f"{question.answer_count} answer{'s' if question.answer_count != 1 else ''}",
-        f"<{qa.question_link(base, question)}|open thread>",
+        f"<{questions.question_link(base, question)}|open thread>",
     ]
     return [
         bk.section(body, accessory=accessory),
@@ -567,7 +570,7 @@ def mark_answered(
     deps: Deps = context["deps"]
     user = str((body.get("user") or {}).get("id") or "")
     value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    question = qa.get_question(deps.db, int(value)) if value.isdigit() else None
+    question = questions.get_question(deps.db, int(value)) if value.isdigit() else None
     if question is None:
         respond(**_ephemeral("That question is no longer in the archive."))
         return
@@ -580,19 +583,19 @@ def mark_answered(
             )
         )
         return
-    if question.status == "answered":
+    if question.answered:
         respond(**_ephemeral("That question is already marked answered. :white_check_mark:"))
         return
-    qa.add_mark(
+    marks.add_mark(
         deps.db,
         channel=question.channel,
         item_ts=question.ts,
         user=user,
-        kind=qa.BUTTON,
+        kind=marks.BUTTON,
         at=deps.now(),
         organizer=not asker,
     )
-    link = qa.question_link(team_url(deps, client), question)
+    link = questions.question_link(team_url(deps, client), question)
     respond(**_ephemeral(f":white_check_mark: Marked <{link}|the question> answered. Thanks!"))
 
 
