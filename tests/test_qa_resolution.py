@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import questions
-from bot.slack.listeners.qa import MARK_ANSWERED
+from bot.slack.render.qa import MARK_ANSWERED
 from tests.blockkit import all_text, assert_valid_message
 from tests.test_qa import (
     ADMIN,

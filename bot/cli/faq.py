@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 from collections.abc import Callable
@@ -11,16 +10,15 @@ from pathlib import Path
 import sqlite_utils
 from slack_sdk import WebClient
 
-from bot.core import listings, meta
+from bot.core import format as fmt
+from bot.core import listings
 from bot.core.questions import Question, answer_link, answers_accepted_first, question_link
 from bot.core.roadmap import Roadmap
 from bot.core.settings import Settings
 from bot.core.text import plain
-
-log = logging.getLogger(__name__)
+from bot.slack import workspace
 
 OTHER = "Other questions"
-FALLBACK_TEAM_URL = "https://slack.com/"
 
 Namer = Callable[[str], str]
 
@@ -38,7 +36,8 @@ def export_command(settings: Settings, topic: str | None = None, out: str | None
             return 2
         db = pool.get()
         client = _client(settings)
-        base = _team_url(db, client)
+        # Read only: an export does not keep what auth.test says.
+        base = workspace.url(db, client, keep=False)
         text = export(db, roadmap, topic_id=topic, team_url=base, name=_namer(client))
     finally:
         pool.close()
@@ -59,7 +58,7 @@ def export(
     roadmap: Roadmap,
     *,
     topic_id: str | None = None,
-    team_url: str = FALLBACK_TEAM_URL,
+    team_url: str = fmt.SLACK_URL,
     name: Namer | None = None,
 ) -> str:
     """The Markdown: stage → topic → answered questions, accepted answer first."""
@@ -140,21 +139,6 @@ def _client(settings: Settings) -> WebClient | None:
     from bot.slack.app import web_client
 
     return web_client(settings)
-
-
-def _team_url(db: sqlite_utils.Database, client: WebClient | None) -> str:
-    """The workspace URL the bot learnt, else auth.test, else slack.com (which redirects)."""
-    url = meta.get_meta(db, "team_url")
-    if url:
-        return url
-    if client is not None:
-        try:
-            found = client.auth_test().get("url")
-            if isinstance(found, str) and found.startswith("https://"):
-                return found
-        except Exception as exc:
-            log.warning("auth.test failed (%s); links go through slack.com", exc.__class__.__name__)
-    return FALLBACK_TEAM_URL
 
 
 def _namer(client: WebClient | None) -> Namer:
