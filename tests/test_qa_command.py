@@ -1,4 +1,4 @@
-"""/qa: ranked full-text search with snippets and filters, hostile input, and "asked before"."""
+"""/qa: ranked full-text search with snippets and filters, listings, hostile input."""
 
 from __future__ import annotations
 
@@ -51,9 +51,10 @@ def sections(message: dict) -> list[str]:
     return [b["text"]["text"] for b in message.get("blocks", []) if b["type"] == "section"]
 
 
-@pytest.fixture
-def archive(qa_box):
-    """A few questions across topics, answered and not."""
+@pytest.fixture(name="archive")
+def archive_fixture(qa_box):
+    """A few questions across topics, answered and not; import archive_fixture to use
+    `archive` elsewhere."""
     eig = say(qa_box, ASKER, "How do I compute eigenvalues of a 3x3 matrix by hand?")
     eig_answer = reply(qa_box, eig, HELPER, "Solve the characteristic polynomial det(A - λI) = 0")
     send(qa_box, reaction(qa_box, ASKER, eig_answer))
@@ -240,62 +241,3 @@ def test_many_results_stay_within_the_block_limit(qa_box):
     message = qa_search(qa_box, "gradient")
     assert len(message["blocks"]) <= 50
     assert "Showing the first 10" in all_text(message)
-
-
-# --- "asked before" ------------------------------------------------------------------------
-
-
-def test_a_close_match_of_an_answered_question_gets_one_reply_in_its_thread(qa_box, archive):
-    again = say(qa_box, OTHER, "How can I compute the eigenvalues of a 3x3 matrix by hand??")
-    post = qa_box.slack.wait_for("chat.postMessage")[-1]
-    assert post["thread_ts"] == again["ts"]
-    message = assert_valid_message(dict(post.params))
-    text = all_text(message)
-    assert "asked before" in text
-    assert f"p{archive['eig']['ts'].replace('.', '')}" in text
-    assert f"p{archive['eig_answer']['ts'].replace('.', '')}" in text  # the accepted answer
-    # The same message again, an edit, and a retry: still one reply.
-    send(qa_box, again)
-    send(qa_box, changed(qa_box, again, "How can I compute eigenvalues of 3x3 matrices by hand?"))
-    # A sentinel: another repeat question, whose reply proves the earlier events were handled.
-    sentinel = say(qa_box, HELPER, "Computing eigenvalues of a 3x3 matrix by hand, how?")
-    posts = qa_box.slack.wait_for("chat.postMessage", 2)
-    assert [p["thread_ts"] for p in posts] == [again["ts"], sentinel["ts"]]
-
-
-def test_unanswered_or_unrelated_questions_get_no_reply(qa_box, archive):
-    say(qa_box, HELPER, "What is the intuition for the determinant?")  # close to an open one
-    say(qa_box, HELPER, "Which book for probability?")
-    sentinel = say(qa_box, OTHER, "Compute eigenvalues of a 3x3 matrix by hand?")
-    posts = qa_box.slack.wait_for("chat.postMessage")
-    assert [p["thread_ts"] for p in posts] == [sentinel["ts"]]
-
-
-def test_asked_before_text_is_inert(qa_box):
-    first = say(qa_box, ASKER, "Is <!channel> &amp; <@U0EVIL001> a vector space?")
-    answer = reply(qa_box, first, HELPER, "yes")
-    send(qa_box, reaction(qa_box, ASKER, answer))
-    say(qa_box, OTHER, "is <!here> & <@U0EVIL001> a vector space?")
-    post = qa_box.slack.wait_for("chat.postMessage")[-1]
-    text = all_text(assert_valid_message(dict(post.params)))
-    assert "<!" not in text and "<@" not in text
-    assert "&amp; @U0EVIL001" in text and "&amp;amp;" not in text
-
-
-def test_an_ask_question_close_to_an_answered_one_gets_the_reply_too(qa_box, archive):
-    reply = qa_box.client.command(
-        "/ask",
-        "How to compute the eigenvalues of a 3x3 matrix by hand?",
-        user=OTHER,
-        trigger_id=unique(),
-    )
-    assert reply.status == 200
-    asked, answer = qa_box.slack.wait_for("chat.postMessage", 2)
-    bot_posts = [
-        m
-        for m in qa_box.slack.messages[qa_box.channel].values()
-        if m.get("bot_id") and not m.get("thread_ts")
-    ]
-    assert answer["thread_ts"] == max((m["ts"] for m in bot_posts), key=float)  # the /ask post
-    assert "asked before" in all_text(assert_valid_message(dict(answer.params)))
-    assert f"p{archive['eig']['ts'].replace('.', '')}" in all_text(answer.params)
