@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.cli.sandbox import Sandbox
-from bot.core import listings, qa_search, questions
+from bot.core import ingest, listings, qa_search, questions
 from bot.core.clock import ManualClock
 from bot.core.roadmap import load
 from tests.conftest import FIXTURES
@@ -443,3 +443,12 @@ def test_odd_payload_shapes_are_acknowledged_and_change_nothing(qa_box):
         assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
     # And the archive still works.
     assert question_row(qa_box, say(qa_box, ASKER, "Still listening?")) is not None
+
+
+def test_is_question():
+    assert ingest.is_question("why?")
+    assert ingest.is_question("  q: tell me", "Q:")
+    assert ingest.is_question("Question: ok", "question:")
+    assert not ingest.is_question("see <https://x.org/?a=1|this>")
+    assert not ingest.is_question("statement", "")
+    assert ingest.is_question("全角？")

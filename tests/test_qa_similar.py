@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core import similar
 from tests.blockkit import all_text, assert_valid_message
 from tests.test_qa import (
     ASKER,
@@ -16,6 +17,18 @@ from tests.test_qa import (
     unique,
 )
 from tests.test_qa_command import archive_fixture  # noqa: F401 - the archive fixture
+
+
+def test_similarity_ignores_stopwords_and_plurals():
+    assert similar.similarity("What are eigenvalues of matrices?", "eigenvalue of a matrix") == 1
+    assert similar.similarity("What is the chain rule?", "What is the product rule?") < 0.6
+    assert similar.similarity("<!channel> ?", "why?") == 0
+
+
+def test_similarity_and_topic_search_share_one_singular():
+    # "prices" meets "price" and "series" stays itself, as in topic search (bot/core/words.py).
+    assert similar.similarity("Series of prices?", "price series") == 1
+    assert similar.similarity("What are the axes?", "axis") == 1
 
 
 def test_a_close_match_of_an_answered_question_gets_one_reply_in_its_thread(qa_box, archive):

@@ -1,4 +1,4 @@
-"""The archive's core without Slack: query escaping for any input, and ranking that stays exact."""
+"""Full-text search without Slack: query escaping for any input, and ranking that stays exact."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core import ingest, qa_search, questions, similar
+from bot.core import qa_search, questions
 from bot.core.db import connect, migrate
 from bot.core.questions import Question
 
@@ -155,27 +155,6 @@ def test_any_typed_text_is_a_valid_query(db, text):
 def test_fts_syntax_soup_is_a_valid_query(db, parts):
     qa_search.search(db, qa_search.fts_query(" ".join(parts)), limit=3)
     qa_search.search(db, qa_search.fts_query("".join(parts)), limit=3)
-
-
-def test_is_question():
-    assert ingest.is_question("why?")
-    assert ingest.is_question("  q: tell me", "Q:")
-    assert ingest.is_question("Question: ok", "question:")
-    assert not ingest.is_question("see <https://x.org/?a=1|this>")
-    assert not ingest.is_question("statement", "")
-    assert ingest.is_question("全角？")
-
-
-def test_similarity_ignores_stopwords_and_plurals():
-    assert similar.similarity("What are eigenvalues of matrices?", "eigenvalue of a matrix") == 1
-    assert similar.similarity("What is the chain rule?", "What is the product rule?") < 0.6
-    assert similar.similarity("<!channel> ?", "why?") == 0
-
-
-def test_similarity_and_topic_search_share_one_singular():
-    # "prices" meets "price" and "series" stays itself, as in topic search (bot/core/words.py).
-    assert similar.similarity("Series of prices?", "price series") == 1
-    assert similar.similarity("What are the axes?", "axis") == 1
 
 
 def test_a_filtered_search_past_its_depth_finds_nothing_and_says_it_was_capped(
