@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core import qa_search, questions
+from bot.core import listings, marks, qa_search, questions
 from bot.core.db import connect, migrate
 from bot.core.questions import Question
 
@@ -95,6 +95,36 @@ def test_filters_match_the_obvious_query(db):
     hits = qa_search.search(db, "vector", topic_id="t1", user="U3", limit=50)
     assert [h.question.id for h in hits] == expected
     assert all(h.question.topic_id == "t1" and h.question.user == "U3" for h in hits)
+
+
+def test_the_answered_filter_alone_is_obeyed(tmp_path):
+    database = connect(tmp_path / "answered.db")
+    migrate(database)
+    asked = [
+        questions.add_question(
+            database,
+            channel="C1",
+            ts=f"{1700000000 + i}.000001",
+            user="U1",
+            text=f"matrix question {i}?",
+            asked_at=T0 + dt.timedelta(minutes=i),
+        )
+        for i in range(4)
+    ]
+    for q in asked[::2]:  # the asker's ✅ on the question itself
+        marks.add_mark(
+            database, channel="C1", item_ts=q.ts, user="U1", kind="white_check_mark", at=T0
+        )
+
+    def found(**filters) -> set[int]:
+        return {h.question.id for h in qa_search.search(database, "matrix", **filters)}
+
+    assert found(answered=True) == {q.id for q in asked[::2]}
+    assert found(answered=False) == {q.id for q in asked[1::2]}
+    assert found() == {q.id for q in asked}
+    assert [q.id for q in listings.listing(database, answered=False, oldest_first=True)] == [
+        q.id for q in asked[1::2]
+    ]
 
 
 def test_a_very_common_word_is_ranked_among_its_newest_matches(db, monkeypatch):

@@ -104,8 +104,8 @@ def search(
     limit = max(int(limit), 0)
     if not q.match or not limit:
         return []
-    clause, params = where(answered=answered, topic_id=topic_id, user=user, prefix="q.")
-    if params:
+    if answered is not None or topic_id is not None or user is not None:
+        clause, params = where(answered=answered, topic_id=topic_id, user=user, prefix="q.")
         ranked = _ranked_filtered(db, q.match, clause, params, limit)
     else:
         ranked = _ranked(db, q.match, limit)
