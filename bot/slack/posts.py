@@ -376,7 +376,7 @@ def recall_questions(cal: Calendar, week: Week) -> list[tuple[str, Topic, int]]:
 
 def unanswered(q: Question) -> bool:
     """Nobody has replied yet (a reply counts as an answer even before the asker's ✅)."""
-    return q.status != "answered" and q.answer_count == 0
+    return not q.answered and q.answer_count == 0
 
 
 def _question_line(q: Question) -> str:
