@@ -1,4 +1,4 @@
-"""What the archive takes from the study channel: which message is a question, an answer, an edit, a deletion or a mark."""
+"""What the archive takes from the study channel: questions, answers, edits, deletions, ✅ marks."""
 
 from __future__ import annotations
 

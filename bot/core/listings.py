@@ -1,4 +1,4 @@
-"""Lists of archived questions by time, status, topic and asker: what posts, home, /qa and the FAQ show."""
+"""Archived questions listed by time, status, topic and asker, for posts, home, /qa and the FAQ."""
 
 from __future__ import annotations
 

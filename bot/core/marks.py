@@ -1,4 +1,4 @@
-"""✅ marks and "Mark answered" presses on archived messages: who made them, and whether they count."""
+"""✅ marks and "Mark answered" presses on archived messages: who made them, and if they count."""
 
 from __future__ import annotations
 

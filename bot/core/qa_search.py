@@ -1,4 +1,4 @@
-"""Full-text search of the archive: what a member typed as a safe FTS5 query, ranked hits with snippets."""
+"""Full-text search of the archive: member text as a safe FTS5 query, ranked hits with snippets."""
 
 from __future__ import annotations
 

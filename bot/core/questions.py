@@ -1,9 +1,4 @@
-"""The Q&A archive's store: questions and their answers as values, kept, edited, deleted, resolved.
-
-Texts are kept in Slack's wire format (&, <, > escaped; mentions as <@U…>): re-post them with
-text.escape(), export them with text.plain(). Times are aware datetimes (UTC). A deleted
-message is kept with deleted = 1 and left out of everything that reads the archive.
-"""
+"""The Q&A archive's store: questions and answers as values, kept, edited, deleted and resolved."""
 
 from __future__ import annotations
 
@@ -93,6 +88,8 @@ def ts_time(ts: str) -> dt.datetime:
 
 
 def _body(text: str) -> str:
+    """What the search index reads. `text` itself is kept in Slack's wire format (&, <, >
+    escaped, mentions as <@U…>): re-post it with text.escape(), export it with text.plain()."""
     return plain(text or "")
 
 
@@ -386,7 +383,8 @@ def edit_message(db: sqlite_utils.Database, channel: str, ts: str, text: str) ->
 
 
 def delete_message(db: sqlite_utils.Database, channel: str, ts: str) -> str | None:
-    """A member deleted a message: it leaves search, digests and exports (kept as deleted)."""
+    """A member deleted a message: it leaves search, digests and exports. It is kept with
+    deleted = 1 (a late reply or edit must not bring it back), which every reader skips."""
     with transaction(db) as conn:
         conn.execute("DELETE FROM qa_pending WHERE channel = ? AND ts = ?", (channel, ts))
         if conn.execute(

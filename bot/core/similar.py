@@ -1,4 +1,4 @@
-"""Has this been asked before? Questions compared by their keywords, answered ones found by them."""
+"""Asked before? Questions compared by keywords, and the answered ones closest to a new one."""
 
 from __future__ import annotations
 

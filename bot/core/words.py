@@ -1,4 +1,4 @@
-"""How member and roadmap text is cut into words: one crude singular, and the words too common to tell questions apart."""
+"""Text cut into words: one crude singular, and the words too common to tell questions apart."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The "asked before" reply: a new question that closely matches answered ones gets them in its thread."""
+"""The "asked before" reply: a question close to answered ones gets them in its thread."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The archive's listeners after the ack: channel messages and ✅ reactions, and the "Mark answered" button."""
+"""The archive's listeners: channel messages and ✅ reactions after the ack, "Mark answered"."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Q&A archive's messages: /qa results and help, "asked before" replies, the "Mark answered" button."""
+"""The archive's messages: /qa results and help, "asked before" replies, "Mark answered"."""
 
 from __future__ import annotations
 
