@@ -1,4 +1,4 @@
-"""A realistic Q&A archive built through the archive's own functions (bot.qa.add_question /
+"""A realistic Q&A archive built through the archive's own functions (bot.core.questions.add_question /
 add_answer) in one transaction, so the rows, triggers and FTS5 indexes are the real ones."""
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ def fill(
     """`questions` asked evenly over [start, end), `answers` spread over them at random (about
     `answers / questions` each, some none), each answer minutes to hours after its question;
     most answered questions are marked answered by their asker."""
-    from bot.core import qa
     from bot.core.db import transaction
+    from bot.core.marks import add_mark
+    from bot.core.questions import add_answer, add_question
 
     corpus = Corpus(seed)
     rng = random.Random(seed)
@@ -53,7 +54,7 @@ def fill(
             serial += 1
             ts = _ts(asked_at, serial)
             message = corpus.question()
-            q = qa.add_question(
+            q = add_question(
                 db,
                 channel=CHANNEL,
                 ts=ts,
@@ -67,7 +68,7 @@ def fill(
                 reply = corpus.answer()
                 at = min(asked_at + dt.timedelta(minutes=rng.randrange(2, 600)), end)
                 serial += 1
-                qa.add_answer(
+                add_answer(
                     db,
                     question_id=q.id,
                     channel=CHANNEL,
@@ -84,7 +85,7 @@ def fill(
         # after the messages (the end state is the same): when _refresh still read every mark
         # of the channel, interleaving them made the build quadratic in time.
         for item_ts, user, at in marks:
-            qa.add_mark(
+            add_mark(
                 db, channel=CHANNEL, item_ts=item_ts, user=user, kind="white_check_mark", at=at
             )
 

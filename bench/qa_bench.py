@@ -1,6 +1,6 @@
 """Benchmarks 3 and 4: /qa search over a large archive, and composing the weekly recap.
 
-3 times bot.qa.search exactly as /qa calls it (fts_query, 10 results with snippets) for the
+3 times bot.core.qa_search.search exactly as /qa calls it (fts_query, 10 results with snippets) for the
 queries members type, against a naive LIKE '%term%' scan of the same rows in the same repeat.
 4 times bot.slack.render.posts.compose(gather("recap", …)) for a week holding `recap_questions` questions."""
 
@@ -22,7 +22,7 @@ from bench.corpus import QUERIES
 from bench.stats import Figure, Target
 from bench.target import CHANNEL, study_clock
 
-RESULTS = 10  # what /qa shows (bot.listeners.qa.RESULTS)
+RESULTS = 10  # what /qa shows (bot.slack.listeners.qa_command.RESULTS)
 # /qa with a filter: `unanswered <terms>`, `topic:<id> <terms>`, `mine <terms>`.
 FILTERED = [
     ("unanswered", "eigenvectors"),
@@ -85,7 +85,7 @@ def archive_copy(sizes: Sizes, roadmap_path: Path, dest: Path) -> str:
 
 def qa_search(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
     """3: /qa's search over the large archive, plain and filtered, against a LIKE scan."""
-    from bot.core import qa
+    from bot.core import qa_search as search
     from bot.core.db import Pool
 
     with tempfile.TemporaryDirectory(prefix="bench-qa-") as tmp:
@@ -93,7 +93,7 @@ def qa_search(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
         setup = archive_copy(sizes, roadmap_path, path)
         pool = Pool(path)
         try:
-            return _measure(qa, pool.get(), sizes, setup)
+            return _measure(search, pool.get(), sizes, setup)
         finally:
             pool.close()
 
@@ -114,25 +114,25 @@ def ingest_archive(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
     return figures
 
 
-def _measure(qa: Any, db: sqlite_utils.Database, sizes: Sizes, setup: str) -> list[Figure]:
+def _measure(search: Any, db: sqlite_utils.Database, sizes: Sizes, setup: str) -> list[Figure]:
     counts = {
         table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         for table in ("qa_questions", "qa_answers")
     }
-    queries = [qa.fts_query(text) for text in QUERIES]
+    queries = [search.fts_query(text) for text in QUERIES]
     matches = {
         text: len(naive_like(db, [t.rstrip("*") for t in q.terms]))
         for text, q in zip(QUERIES, queries, strict=True)
     }
     for q in queries:  # warm the page cache, as a running bot's would be
-        qa.search(db, q, limit=RESULTS)
+        search.search(db, q, limit=RESULTS)
     fts_ms: list[float] = []
     like_ms: list[float] = []
     speedups: list[float] = []
     per_repeat = max(sizes.qa_queries, len(queries))
     for _ in range(sizes.repeats):
         cycle = [queries[i % len(queries)] for i in range(per_repeat)]
-        this_fts = [_ms(lambda q=q: qa.search(db, q, limit=RESULTS)) for q in cycle]
+        this_fts = [_ms(lambda q=q: search.search(db, q, limit=RESULTS)) for q in cycle]
         # The scan is slow; once per query per repeat is enough for its median.
         this_like = [
             _ms(lambda q=q: naive_like(db, [t.rstrip("*") for t in q.terms])) for q in queries
@@ -140,7 +140,7 @@ def _measure(qa: Any, db: sqlite_utils.Database, sizes: Sizes, setup: str) -> li
         fts_ms += this_fts
         like_ms += this_like
         speedups.append(statistics.median(this_like) / statistics.median(this_fts))
-    filtered_ms, stopped = _filtered(qa, db, sizes.repeats)
+    filtered_ms, stopped = _filtered(search, db, sizes.repeats)
     note = f"{counts['qa_questions']:,} questions, {counts['qa_answers']:,} answers ({setup})"
     detail = {"archive": counts, "matching_questions_per_query": matches}
     return [
@@ -174,7 +174,7 @@ def _measure(qa: Any, db: sqlite_utils.Database, sizes: Sizes, setup: str) -> li
     ]
 
 
-def _filtered(qa: Any, db: sqlite_utils.Database, repeats: int) -> tuple[list[float], str]:
+def _filtered(search: Any, db: sqlite_utils.Database, repeats: int) -> tuple[list[float], str]:
     """Each filtered query once per repeat, within FILTERED_BUDGET_S."""
     busiest = db.execute(
         "SELECT topic_id, (SELECT user FROM qa_questions WHERE user IS NOT NULL"
@@ -183,15 +183,15 @@ def _filtered(qa: Any, db: sqlite_utils.Database, repeats: int) -> tuple[list[fl
     ).fetchone()
     topic, user = busiest if busiest else (None, None)
     filters = {
-        "unanswered": {"status": "open"},
+        "unanswered": {"answered": False},
         "topic": {"topic_id": topic},
         "mine": {"user": user},
     }
     spent, times = 0.0, []
     for _ in range(repeats):
         for kind, text in FILTERED:
-            query = qa.fts_query(text)
-            ms = _ms(lambda q=query, f=filters[kind]: qa.search(db, q, limit=RESULTS, **f))
+            query = search.fts_query(text)
+            ms = _ms(lambda q=query, f=filters[kind]: search.search(db, q, limit=RESULTS, **f))
             times.append(ms)
             spent += ms / 1000
             if spent > FILTERED_BUDGET_S:
@@ -201,7 +201,7 @@ def _filtered(qa: Any, db: sqlite_utils.Database, repeats: int) -> tuple[list[fl
 
 def recap(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
     """4: the recap for a week in which `recap_questions` questions were asked."""
-    from bot.core import calendar, post_plan, qa
+    from bot.core import calendar, listings, post_plan
     from bot.core.db import Pool
     from bot.core.roadmap_load import RoadmapStore
     from bot.slack.render.posts import compose
@@ -225,7 +225,7 @@ def recap(sizes: Sizes, roadmap_path: Path) -> list[Figure]:
             archive.fill(db, sizes.recap_questions, answers, start, now, topic, seed=4)
             ctx = post_plan.Context(roadmap, cal, week, db, now.astimezone(dt.UTC), CHANNEL)
             message = compose(post_plan.gather("recap", ctx))
-            asked = len(qa.questions_between(db, start, ctx.now))
+            asked = len(listings.questions_between(db, start, ctx.now))
             runs = [
                 _ms(lambda: compose(post_plan.gather("recap", ctx)))
                 for _ in range(max(sizes.repeats * 10, 5))

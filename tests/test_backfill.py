@@ -7,7 +7,7 @@ import io
 
 from bot.cli import backfill
 from bot.cli.standin import BOT_ID, BOT_USER
-from bot.core import qa
+from bot.core import qa_search, questions
 from bot.core.clock import ManualClock
 from bot.core.roadmap_load import load
 from tests.test_qa import (
@@ -77,7 +77,7 @@ def test_backfill_imports_questions_answers_and_resolutions(qa_box):
     db = qa_box.deps.db
     q1 = question_row(qa_box, past["q1"])
     assert q1["source"] == "backfill" and q1["topic_id"] == ROADMAP.topics[0].id
-    assert q1["asked_at"] == qa.iso(qa.ts_time(past["q1"]["ts"]))  # when it was asked
+    assert q1["asked_at"] == questions.iso(questions.ts_time(past["q1"]["ts"]))  # when it was asked
     assert [a["ts"] for a in answer_rows(qa_box, q1)] == [past["a1"]["ts"], past["a2"]["ts"]]
     assert (q1["status"], q1["accepted_answer_ts"]) == ("answered", past["a2"]["ts"])
     q2 = question_row(qa_box, past["q2"])
@@ -119,11 +119,11 @@ def test_backfill_shows_progress_and_is_safe_to_run_again(qa_box):
 def test_backfill_catches_up_on_edits_and_joins_live_records(qa_box):
     live = say(qa_box, ASKER, "Old wording?")
     qa_box.slack.messages[qa_box.channel][live["ts"]]["text"] = "New wording?"
-    code, err = run(qa_box, days=30, now=qa.ts_time(live["ts"]) + dt.timedelta(hours=1))
+    code, err = run(qa_box, days=30, now=questions.ts_time(live["ts"]) + dt.timedelta(hours=1))
     assert code == 0, err
     row = question_row(qa_box, live)
     assert row["text"] == "New wording?" and row["source"] == "channel"
-    assert [h.question.ts for h in qa.search(qa_box.deps.db, "new wording")] == [live["ts"]]
+    assert [h.question.ts for h in qa_search.search(qa_box.deps.db, "new wording")] == [live["ts"]]
 
 
 def test_backfill_only_reaches_back_n_days(qa_box):

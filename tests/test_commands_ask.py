@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from bot.cli.sandbox import Sandbox
-from bot.core import qa
+from bot.core import listings
 from bot.core.clock import ManualClock
+from bot.core.questions import Question
 from tests.blockkit import all_text, assert_valid_view
 from tests.test_commands import MEMBER, SMALL, answer, monday, responses, valid
 
@@ -25,8 +26,8 @@ def small(tmp_path: Path) -> Iterator[Sandbox]:
         yield sandbox
 
 
-def archived(box: Sandbox, ts: str) -> qa.Question:
-    found = [q for q in qa.open_questions(box.deps.db) if q.ts == ts]
+def archived(box: Sandbox, ts: str) -> Question:
+    found = [q for q in listings.open_questions(box.deps.db) if q.ts == ts]
     assert len(found) == 1, f"question {ts} not archived once: {found}"
     return found[0]
 
@@ -78,7 +79,7 @@ def test_ask_with_text_when_slack_refuses_tells_the_member_and_keeps_nothing(sma
     small.client.command("/ask", "Is a basis unique?")
     (reply,) = responses(small, 1)
     assert "could not post" in all_text(reply) and "channel_not_found" in all_text(reply)
-    assert qa.open_questions(small.deps.db) == []
+    assert listings.open_questions(small.deps.db) == []
 
 
 def test_ask_before_the_start_posts_without_a_topic(small: Sandbox):

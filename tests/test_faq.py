@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.cli import faq
-from bot.core import qa
+from bot.core import marks, questions
 from bot.core.roadmap_load import load
 from tests.test_qa import (
     ADMIN,
@@ -56,7 +56,7 @@ def build(box) -> dict:
     gone = ask_in_week(box, 2, OTHER, "Deleted question?")
     answered(box, gone, (HELPER, "soon gone"))
     send(box, deleted(box, gone))
-    anon = qa.add_question(
+    anon = questions.add_question(
         box.deps.db,
         channel=box.channel,
         ts=box.slack.next_ts(),
@@ -67,12 +67,12 @@ def build(box) -> dict:
         source="ask",
         anonymous=True,
     )
-    qa.add_mark(
+    marks.add_mark(
         box.deps.db,
         channel=box.channel,
         item_ts=anon.ts,
         user=ADMIN,
-        kind=qa.BUTTON,
+        kind=marks.BUTTON,
         at=box.clock.now(),
         organizer=True,
     )

@@ -763,12 +763,12 @@ def test_a_resource_url_with_a_stray_bracket_is_a_roadmap_error(tmp_path: Path) 
 
 @pytest.mark.parametrize("text", ["eigen\x00vectors", "pca\x00"])
 def test_qa_search_with_a_nul_character(tmp_path: Path, text: str) -> None:
-    """Found by the command fuzz (FTS5 'unterminated string'); fixed in bot/qa.py since."""
-    from bot.core import qa
+    """Found by the command fuzz (FTS5 'unterminated string'); fixed in bot/core/qa_search.py since."""
+    from bot.core import qa_search
     from bot.core.db import Pool
 
     pool = Pool(str(tmp_path / "qa.db"))
     try:
-        assert isinstance(qa.search(pool.get(), text), list)
+        assert isinstance(qa_search.search(pool.get(), text), list)
     finally:
         pool.close()

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.cli.sandbox import Sandbox
-from bot.core import calendar, progress, qa
+from bot.core import calendar, progress, questions
 from bot.core.roadmap_load import load
 from tests.blockkit import all_text, assert_valid_message, assert_valid_view
 from tests.conftest import ROADMAP
@@ -75,7 +75,7 @@ def test_ticking_the_topic_from_home_updates_progress(home_box):
 def test_open_questions_mine_and_to_help(home_box):
     db = home_box.pool.get()
     now = home_box.clock.now()
-    qa.add_question(
+    questions.add_question(
         db,
         channel=home_box.channel,
         ts="1800000000.000100",
@@ -83,7 +83,7 @@ def test_open_questions_mine_and_to_help(home_box):
         text="Why is &lt;SVD&gt; unique? <!channel>",
         asked_at=now,
     )
-    qa.add_question(
+    questions.add_question(
         db,
         channel=home_box.channel,
         ts="1800000000.000200",
@@ -102,7 +102,7 @@ def test_home_stays_within_limits_with_a_large_archive(home_box):
     db = home_box.pool.get()
     now = home_box.clock.now()
     for i in range(300):
-        qa.add_question(
+        questions.add_question(
             db,
             channel=home_box.channel,
             ts=f"1800000000.{i:06d}",

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.cli.sandbox import Sandbox
-from bot.core import qa
+from bot.core import ingest, listings, qa_search, questions
 from bot.core.clock import ManualClock
 from bot.core.roadmap_load import load
 from tests.conftest import FIXTURES
@@ -175,7 +175,7 @@ def test_a_question_is_kept_with_the_topic_and_week_it_was_asked_in(qa_box):
     assert row["week"] == week.key
     assert row["source"] == "channel"
     assert row["status"] == "open"
-    question = qa.get_question(qa_box.deps.db, row["id"])
+    question = questions.get_question(qa_box.deps.db, row["id"])
     assert question.asked_at == qa_box.clock.now()
     assert question.text == "How does the chain rule work for vectors?"
 
@@ -226,7 +226,7 @@ def test_replies_are_answers_and_thread_broadcasts_count(qa_box):
     answers = answer_rows(qa_box, row)
     assert [a["user"] for a in answers] == [HELPER, OTHER]
     assert row["answer_count"] == 2
-    assert [a.user for a in qa.answers_for(qa_box.deps.db, row["id"])] == [HELPER, OTHER]
+    assert [a.user for a in questions.answers_for(qa_box.deps.db, row["id"])] == [HELPER, OTHER]
 
 
 def test_a_retried_event_and_a_repeated_message_are_recorded_once(qa_box):
@@ -287,9 +287,9 @@ def test_edits_update_the_archive_and_the_search_index(qa_box):
     row = question_row(qa_box, question)
     assert row["text"] == "What is a tensor, really?"
     assert answer_rows(qa_box, row)[0]["text"] == "A multilinear map"
-    assert [h.question.id for h in qa.search(db, "multilinear")] == [row["id"]]
-    assert qa.search(db, "box numbers") == []
-    assert [h.question.id for h in qa.search(db, "really")] == [row["id"]]
+    assert [h.question.id for h in qa_search.search(db, "multilinear")] == [row["id"]]
+    assert qa_search.search(db, "box numbers") == []
+    assert [h.question.id for h in qa_search.search(db, "really")] == [row["id"]]
 
 
 def test_deleting_a_question_removes_it_from_search_digests_and_lists(qa_box):
@@ -302,12 +302,12 @@ def test_deleting_a_question_removes_it_from_search_digests_and_lists(qa_box):
     assert row["deleted"] == 1
     now = qa_box.clock.now()
     day = dt.timedelta(days=1)
-    assert [q.ts for q in qa.questions_between(db, now - day, now + day)] == [keep["ts"]]
-    assert [q.ts for q in qa.open_questions(db)] == [keep["ts"]]
-    assert qa.get_question(db, row["id"]) is None
-    assert [h.question.ts for h in qa.search(db, "determinant")] == [keep["ts"]]
-    assert qa.search(db, "volume") == []  # its answers went with it
-    assert qa.answerers_between(db, now - day, now + day) == []
+    assert [q.ts for q in listings.questions_between(db, now - day, now + day)] == [keep["ts"]]
+    assert [q.ts for q in listings.open_questions(db)] == [keep["ts"]]
+    assert questions.get_question(db, row["id"]) is None
+    assert [h.question.ts for h in qa_search.search(db, "determinant")] == [keep["ts"]]
+    assert qa_search.search(db, "volume") == []  # its answers went with it
+    assert listings.answerers_between(db, now - day, now + day) == []
 
 
 def test_deleting_an_answer_or_a_parent_with_replies_tombstoned(qa_box):
@@ -318,14 +318,14 @@ def test_deleting_an_answer_or_a_parent_with_replies_tombstoned(qa_box):
     db = qa_box.deps.db
     row = question_row(qa_box, question)
     assert row["answer_count"] == 1
-    assert [a.user for a in qa.answers_for(db, row["id"])] == [OTHER]
-    assert qa.search(db, "coordinates") == []
+    assert [a.user for a in questions.answers_for(db, row["id"])] == [OTHER]
+    assert qa_search.search(db, "coordinates") == []
     # Slack replaces a deleted parent that has replies with a tombstone (message_changed).
     tomb = changed(qa_box, question, "This message was deleted.")
     tomb["message"]["subtype"] = "tombstone"
     send(qa_box, tomb)
     assert question_row(qa_box, question)["deleted"] == 1
-    assert qa.search(db, "bases") == []
+    assert qa_search.search(db, "bases") == []
 
 
 def test_a_question_in_the_weekly_posts_thread_is_a_question(qa_box):
@@ -362,7 +362,7 @@ def test_contract_functions_over_a_week(qa_box):
     one = say(qa_box, ASKER, "First question?")
     qa_box.clock.advance(dt.timedelta(hours=1))
     two = say(qa_box, OTHER, "Second question?")
-    anon = qa.add_question(
+    anon = questions.add_question(
         db,
         channel=qa_box.channel,
         ts=qa_box.slack.next_ts(),
@@ -372,7 +372,7 @@ def test_contract_functions_over_a_week(qa_box):
         source="ask",
         anonymous=True,
     )
-    again = qa.add_question(
+    again = questions.add_question(
         db,
         channel=qa_box.channel,
         ts=anon.ts,
@@ -389,21 +389,27 @@ def test_contract_functions_over_a_week(qa_box):
     reply(qa_box, two, ASKER, "and me")
     reply(qa_box, one, ASKER, "answering myself")  # not counted as helping
     later = t0 + dt.timedelta(days=1)
-    assert [q.ts for q in qa.questions_between(db, t0, later)] == [one["ts"], two["ts"], anon.ts]
-    assert qa.questions_between(db, t0 + dt.timedelta(minutes=1), later)[0].ts == two["ts"]
-    assert qa.answerers_between(db, t0, later) == [(HELPER, 2), (ASKER, 1)]
-    assert [q.ts for q in qa.open_questions(db, exclude_user=OTHER)] == [one["ts"], anon.ts]
-    assert [q.ts for q in qa.open_questions(db, user=OTHER)] == [two["ts"]]
-    assert [q.ts for q in qa.open_questions(db, limit=1)] == [one["ts"]]
-    assert [q.ts for q in qa.open_questions(db, asked_since=t0 + dt.timedelta(minutes=1))] == [
+    assert [q.ts for q in listings.questions_between(db, t0, later)] == [
+        one["ts"],
         two["ts"],
         anon.ts,
     ]
-    assert [q.ts for q in qa.open_questions(db, asked_before=t0 + dt.timedelta(minutes=1))] == [
-        one["ts"]
+    assert listings.questions_between(db, t0 + dt.timedelta(minutes=1), later)[0].ts == two["ts"]
+    assert listings.answerers_between(db, t0, later) == [(HELPER, 2), (ASKER, 1)]
+    assert [q.ts for q in listings.open_questions(db, exclude_user=OTHER)] == [one["ts"], anon.ts]
+    assert [q.ts for q in listings.open_questions(db, user=OTHER)] == [two["ts"]]
+    assert [q.ts for q in listings.open_questions(db, limit=1)] == [one["ts"]]
+    assert [
+        q.ts for q in listings.open_questions(db, asked_since=t0 + dt.timedelta(minutes=1))
+    ] == [
+        two["ts"],
+        anon.ts,
     ]
+    assert [
+        q.ts for q in listings.open_questions(db, asked_before=t0 + dt.timedelta(minutes=1))
+    ] == [one["ts"]]
     topic = qa_box.deps.this_week()[1].topic.id
-    assert len(qa.open_questions(db, topic_id=topic)) == 2  # the anonymous one had no topic
+    assert len(listings.open_questions(db, topic_id=topic)) == 2  # the anonymous one had no topic
 
 
 def test_odd_payload_shapes_are_acknowledged_and_change_nothing(qa_box):
@@ -437,3 +443,12 @@ def test_odd_payload_shapes_are_acknowledged_and_change_nothing(qa_box):
         assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
     # And the archive still works.
     assert question_row(qa_box, say(qa_box, ASKER, "Still listening?")) is not None
+
+
+def test_is_question():
+    assert ingest.is_question("why?")
+    assert ingest.is_question("  q: tell me", "Q:")
+    assert ingest.is_question("Question: ok", "question:")
+    assert not ingest.is_question("see <https://x.org/?a=1|this>")
+    assert not ingest.is_question("statement", "")
+    assert ingest.is_question("全角？")

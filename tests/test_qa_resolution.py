@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core import qa
-from bot.slack.listeners.qa import MARK_ANSWERED
+from bot.core import questions
+from bot.slack.render.qa import MARK_ANSWERED
 from tests.blockkit import all_text, assert_valid_message
 from tests.test_qa import (
     ADMIN,
@@ -31,7 +31,7 @@ def test_the_askers_check_on_an_answer_marks_it_accepted_and_removing_it_reopens
     answer = reply(qa_box, question, HELPER, "Because AᵀA is symmetric")
     send(qa_box, reaction(qa_box, ASKER, answer))
     assert status(qa_box, question) == ("answered", answer["ts"])
-    got = qa.get_question(qa_box.deps.db, question_row(qa_box, question)["id"])
+    got = questions.get_question(qa_box.deps.db, question_row(qa_box, question)["id"])
     assert got.status == "answered" and got.accepted_answer_ts == answer["ts"]
     assert got.resolved_at is not None
     send(qa_box, reaction(qa_box, ASKER, answer, added=False))
@@ -167,7 +167,7 @@ def test_others_get_a_polite_refusal_and_organizers_may(qa_box):
 
 def test_an_anonymous_question_can_only_be_marked_by_organizers(qa_box):
     db = qa_box.deps.db
-    anon = qa.add_question(
+    anon = questions.add_question(
         db,
         channel=qa_box.channel,
         ts=qa_box.slack.next_ts(),
@@ -179,7 +179,7 @@ def test_an_anonymous_question_can_only_be_marked_by_organizers(qa_box):
     )
     assert "Only the person" in all_text(press(qa_box, ASKER, anon.id))
     press(qa_box, ADMIN, anon.id)
-    assert qa.get_question(db, anon.id).status == "answered"
+    assert questions.get_question(db, anon.id).status == "answered"
 
 
 def test_pressing_for_a_missing_question_explains(qa_box):

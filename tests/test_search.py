@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.roadmap_load import load
-from bot.core.topic_search import find_topics, singular, suggest, words
+from bot.core.topic_search import find_topics, suggest, words
+from bot.core.words import singular
 from tests.conftest import FIXTURES, ROADMAP
 
 SMALL = load(FIXTURES / "roadmaps" / "small.yaml")

@@ -13,12 +13,12 @@ from typing import Any, TextIO
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core import qa
+from bot.core import ingest
 from bot.core.clock import Clock, SystemClock
 from bot.core.db import transaction
 from bot.core.deps import Deps
 from bot.core.settings import ConfigError, Settings
-from bot.slack.listeners import qa as qa_listener
+from bot.slack.mark_checks import verify_marks
 from bot.slack.render import blocks as bk
 
 log = logging.getLogger(__name__)
@@ -100,32 +100,12 @@ def run(deps: Deps, client: WebClient, *, days: int, err: TextIO) -> Tally:
         # One transaction per thread: a question and its answers land together.
         with transaction(deps.db):
             for item in thread:
-                tally.add(_record(deps, channel, item))
+                tally.add(ingest.record_history(deps, channel, item))
         _progress(err, done, len(top))
     if top:
         err.write("\n")
-    qa_listener.verify_marks(deps, client)
+    verify_marks(deps, client)
     return tally
-
-
-def _record(deps: Deps, channel: str, message: dict[str, Any]) -> str:
-    event = dict(message, channel=channel, type="message")
-    outcome = qa_listener.record_message(deps, event, at=qa.ts_time(message["ts"]))
-    for reaction in message.get("reactions") or ():
-        name = str(reaction.get("name") or "").split("::")[0]
-        if name not in qa.CHECK_MARKS:
-            continue
-        for user in reaction.get("users") or ():
-            qa.add_mark(
-                deps.db,
-                channel=channel,
-                item_ts=message["ts"],
-                user=user,
-                kind=name,
-                at=deps.now(),
-                organizer=True if deps.settings.is_admin_id(user) else None,
-            )
-    return outcome
 
 
 def _pages(call: Any, **params: Any) -> Iterator[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 from collections.abc import Callable
@@ -11,15 +10,15 @@ from pathlib import Path
 import sqlite_utils
 from slack_sdk import WebClient
 
-from bot.core import qa
+from bot.core import format as fmt
+from bot.core import listings
+from bot.core.questions import Question, answer_link, answers_accepted_first, question_link
 from bot.core.roadmap import Roadmap
 from bot.core.settings import Settings
 from bot.core.text import plain
-
-log = logging.getLogger(__name__)
+from bot.slack import workspace
 
 OTHER = "Other questions"
-FALLBACK_TEAM_URL = "https://slack.com/"
 
 Namer = Callable[[str], str]
 
@@ -37,7 +36,8 @@ def export_command(settings: Settings, topic: str | None = None, out: str | None
             return 2
         db = pool.get()
         client = _client(settings)
-        base = _team_url(db, client)
+        # Read only: an export does not keep what auth.test says.
+        base = workspace.url(db, client, keep=False)
         text = export(db, roadmap, topic_id=topic, team_url=base, name=_namer(client))
     finally:
         pool.close()
@@ -58,13 +58,13 @@ def export(
     roadmap: Roadmap,
     *,
     topic_id: str | None = None,
-    team_url: str = FALLBACK_TEAM_URL,
+    team_url: str = fmt.SLACK_URL,
     name: Namer | None = None,
 ) -> str:
     """The Markdown: stage → topic → answered questions, accepted answer first."""
     name = name or (lambda user: user)
-    questions = qa.answered_questions(db, topic_id)
-    by_topic: dict[str | None, list[qa.Question]] = {}
+    questions = listings.answered_questions(db, topic_id)
+    by_topic: dict[str | None, list[Question]] = {}
     for question in questions:
         known = question.topic_id if roadmap.topic(question.topic_id or "") else None
         by_topic.setdefault(known, []).append(question)
@@ -93,22 +93,22 @@ def export(
     return "\n".join(lines)
 
 
-def _entry(db: sqlite_utils.Database, question: qa.Question, base: str, name: Namer) -> list[str]:
+def _entry(db: sqlite_utils.Database, question: Question, base: str, name: Namer) -> list[str]:
     text = _member(question.text)
     first, _, rest = text.partition("\n")
     heading = _inline(first if len(first) <= 200 else first[:199] + "…")
     asker = "anonymous" if question.anonymous or not question.user else name(question.user)
-    link = qa.question_link(base, question)
+    link = question_link(base, question)
     lines = [f"#### {heading}", ""]
     if rest.strip() or len(first) > 200:
         lines += [_quote(text), ""]
     lines += [f"*Asked by {asker} on {question.asked_at:%Y-%m-%d}* · [thread]({link})", ""]
-    for answer in qa.answers_accepted_first(db, question):
+    for answer in answers_accepted_first(db, question):
         accepted = answer.ts == question.accepted_answer_ts
         label = "**Accepted answer**" if accepted else "Answer"
         when = f"{answer.answered_at:%Y-%m-%d}"
         lines += [
-            f"{label} by {name(answer.user)} on {when} · [link]({qa.answer_link(base, answer)})",
+            f"{label} by {name(answer.user)} on {when} · [link]({answer_link(base, answer)})",
             "",
             _quote(_member(answer.text)),
             "",
@@ -139,21 +139,6 @@ def _client(settings: Settings) -> WebClient | None:
     from bot.slack.client import web_client
 
     return web_client(settings)
-
-
-def _team_url(db: sqlite_utils.Database, client: WebClient | None) -> str:
-    """The workspace URL the bot learnt, else auth.test, else slack.com (which redirects)."""
-    url = qa.get_meta(db, "team_url")
-    if url:
-        return url
-    if client is not None:
-        try:
-            found = client.auth_test().get("url")
-            if isinstance(found, str) and found.startswith("https://"):
-                return found
-        except Exception as exc:
-            log.warning("auth.test failed (%s); links go through slack.com", exc.__class__.__name__)
-    return FALLBACK_TEAM_URL
 
 
 def _namer(client: WebClient | None) -> Namer:

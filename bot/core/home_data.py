@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import sqlite_utils
 
-from bot.core import calendar, ledger, progress, qa
+from bot.core import calendar, ledger, listings, progress, questions
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
 from bot.core.ledger import LedgerRow
@@ -24,8 +24,8 @@ class HomeData:
     calendar: Calendar
     week: Week
     done: frozenset[str]
-    mine: tuple[qa.Question, ...]
-    to_help: tuple[qa.Question, ...]
+    mine: tuple[questions.Question, ...]
+    to_help: tuple[questions.Question, ...]
     upcoming: tuple[tuple[str, dt.datetime], ...]
     thread_link: str | None = None
     organizer: bool = False
@@ -51,8 +51,8 @@ def gather(
         calendar=cal,
         week=week,
         done=frozenset(progress.done_topics(db, user)),
-        mine=tuple(qa.open_questions(db, user=user, limit=MAX_LISTED)),
-        to_help=tuple(qa.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
+        mine=tuple(listings.open_questions(db, user=user, limit=MAX_LISTED)),
+        to_help=tuple(listings.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
         upcoming=tuple(calendar.upcoming(roadmap.schedule, cal, now)),
         thread_link=fmt.message_link(channel, ts) if channel and ts else None,
         organizer=organizer,

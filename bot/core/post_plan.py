@@ -17,9 +17,10 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import sqlite_utils
 
-from bot.core import calendar, qa
+from bot.core import calendar, listings, questions
 from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
 from bot.core.ledger import weekly_ts
+from bot.core.questions import Question
 from bot.core.roadmap import Roadmap, Topic
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class WeeklyFacts:
     total_weeks: int
     stage: str  # the stage's title
     recall: list[tuple[str, Topic, int]]  # (question, its topic, study weeks back)
-    carried: list[qa.Question]  # asked last week, nobody has replied yet
+    carried: list[questions.Question]  # asked last week, nobody has replied yet
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ class NudgeFacts:
     channel: str
     thread_ts: str | None  # the week's weekly post, whose thread collects questions
     asked: int
-    waiting: list[qa.Question]  # nobody has replied yet
+    waiting: list[questions.Question]  # nobody has replied yet
 
 
 @dataclass(frozen=True)
@@ -224,9 +225,9 @@ def recall_questions(cal: Calendar, week: Week) -> list[tuple[str, Topic, int]]:
     return picks
 
 
-def unanswered(q: qa.Question) -> bool:
+def unanswered(q: Question) -> bool:
     """Nobody has replied yet (a reply counts as an answer even before the asker's ✅)."""
-    return q.status != "answered" and q.answer_count == 0
+    return not q.answered and q.answer_count == 0
 
 
 def _qa(what: str, call: Callable[[], T], default: T) -> T:
@@ -260,9 +261,9 @@ def _weekly(ctx: Context) -> WeeklyFacts:
     start, _ = week_span(week, ctx.tz)
     previous = cal.weeks_back(week, 1)
     since = local_midnight(previous.start, ctx.tz) if previous else start - dt.timedelta(days=7)
-    carried: list[qa.Question] = _qa(
+    carried: list[questions.Question] = _qa(
         "weekly post",
-        lambda: qa.open_questions(ctx.db, asked_since=since, asked_before=start),
+        lambda: listings.open_questions(ctx.db, asked_since=since, asked_before=start),
         [],
     )
     return WeeklyFacts(
@@ -279,8 +280,8 @@ def _nudge(ctx: Context) -> NudgeFacts:
     week = ctx.week
     topic = _topic(ctx)
     start, _ = week_span(week, ctx.tz)
-    asked: list[qa.Question] = _qa(
-        "nudge", lambda: qa.questions_between(ctx.db, start, ctx.now), []
+    asked: list[questions.Question] = _qa(
+        "nudge", lambda: listings.questions_between(ctx.db, start, ctx.now), []
     )
     return NudgeFacts(
         week=week,
@@ -297,9 +298,9 @@ def _recap(ctx: Context) -> RecapFacts:
     topic = _topic(ctx)
     start, _ = week_span(week, ctx.tz)
     # Answered here means not unanswered(): replied to, or marked ✅.
-    asked, answered = _qa("recap", lambda: qa.count_between(ctx.db, start, ctx.now), (0, 0))
+    asked, answered = _qa("recap", lambda: listings.count_between(ctx.db, start, ctx.now), (0, 0))
     helpers: list[tuple[str, int]] = _qa(
-        "recap", lambda: qa.answerers_between(ctx.db, start, ctx.now), []
+        "recap", lambda: listings.answerers_between(ctx.db, start, ctx.now), []
     )
     upcoming = calendar.next_due(ctx.roadmap.schedule, ctx.calendar, "weekly", ctx.now)
     return RecapFacts(week, topic, ctx.tz, asked, answered, helpers, upcoming)

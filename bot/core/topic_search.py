@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bot.core.cache import Cache, Same
 from bot.core.roadmap import Roadmap, Topic
+from bot.core.words import singular
 
 # Field weights: a hit in the title says far more than one in the summary.
 W_ID = 10.0
@@ -72,34 +73,7 @@ STOPWORDS = frozenset(
         "into",
     ]
 )
-IRREGULAR = {
-    "matrices": "matrix",
-    "vertices": "vertex",
-    "indices": "index",
-    "analyses": "analysis",
-    "hypotheses": "hypothesis",
-    "bases": "basis",
-    "axes": "axis",
-    "derivatives": "derivative",
-    "curves": "curve",
-}
-KEEP = frozenset({"series", "species", "bayes", "news", "lens", "gauss", "pandas", "numpy"})
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-
-
-def singular(word: str) -> str:
-    """A crude singular: enough to make 'forests', 'probabilities', 'matrices' meet."""
-    if word in IRREGULAR:
-        return IRREGULAR[word]
-    if len(word) <= 3 or word in KEEP:
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 def words(text: str) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core import ingest
 from bot.core.clock import Clock, SystemClock
 from bot.core.db import Pool
 from bot.core.deps import Deps
@@ -24,7 +25,7 @@ from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import Settings
 from bot.slack.client import web_client
 from bot.slack.listeners import actions as member_actions
-from bot.slack.listeners import admin, commands, events, home, middleware, qa
+from bot.slack.listeners import admin, archive, commands, events, home, middleware, qa_command
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,13 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "/roadmap": commands.roadmap,
     "/progress": commands.progress,
     "/ask": commands.ask,
-    "/qa": qa.qa_command,
+    "/qa": qa_command.qa_command,
     "/studygroup": admin.studygroup,
 }
 EVENTS: dict[str, Callable[..., Any]] = {
-    "message": qa.on_message,
-    "reaction_added": qa.on_reaction,
-    "reaction_removed": qa.on_reaction,
+    "message": archive.on_message,
+    "reaction_added": archive.on_reaction,
+    "reaction_removed": archive.on_reaction,
     "app_home_opened": home.home_opened,
     "member_joined_channel": home.member_joined,
 }
@@ -52,7 +53,7 @@ ACTIONS: dict[str | re.Pattern[str], Callable[..., Any]] = {
     "home_resources": home.show_resources,
     "home_ask": home.ask,
     re.compile(r"^home_admin_(skip|extend|pause|resume)$"): home.organizer_control,
-    qa.MARK_ANSWERED: qa.mark_answered,
+    archive.MARK_ANSWERED: archive.mark_answered,
     re.compile(r"^member_done(:\w+)?$"): member_actions.done,
     re.compile(r"^member_undo(:\w+)?$"): member_actions.undo,
     re.compile(r"^member_resources(:\w+)?$"): member_actions.show_resources,
@@ -63,7 +64,7 @@ VIEWS: dict[str, Callable[..., Any]] = {
     "member_ask": member_actions.ask_submitted,
 }
 # Called inside the event-dedupe transaction with (deps, event): the archive's writes.
-RECORDERS: tuple[middleware.Recorder, ...] = (qa.record,)
+RECORDERS: tuple[middleware.Recorder, ...] = (ingest.record,)
 
 
 # After auth.test failed, requests go on without the bot's ids for this long before it is

@@ -12,15 +12,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core import format as fmt
+from bot.core import ingest
 from bot.core import progress as ticks
-from bot.core import qa
 from bot.core import topic_search as search
 from bot.core.calendar import Calendar, Week, local_today
 from bot.core.deps import Deps
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Roadmap, Topic
+from bot.slack.asked_before import reply_asked_before
 from bot.slack.delivery import SlackPoster
-from bot.slack.listeners.qa import reply_asked_before
 from bot.slack.render import blocks as bk
 from bot.slack.render.ask import ask_failed, ask_modal, ask_post, ask_posted
 from bot.slack.render.choose import no_match, no_topic_now, which_topic
@@ -168,19 +168,9 @@ def post_question(
     if not ts:  # Slack took it without saying where: nothing to archive it under
         log.warning("/ask question posted without a ts; not archived")
         return channel, ts
-    _, week = deps.this_week()
     try:
-        question = qa.add_question(
-            deps.db,
-            channel=channel,
-            ts=ts,
-            user=None if anonymous else user,  # type: ignore[arg-type]  # NULL when anonymous
-            text=text,
-            asked_at=deps.now(),
-            topic_id=topic.id if topic else None,
-            week=week.key if week.kind == "topic" else None,
-            source="ask",
-            anonymous=anonymous,
+        question = ingest.record_ask(
+            deps, channel=channel, ts=ts, user=user, text=text, topic=topic, anonymous=anonymous
         )
     except Exception:
         # The question is in the channel already; losing its archive row beats losing it.

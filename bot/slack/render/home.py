@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from bot.core import format as fmt
-from bot.core import qa
 from bot.core.calendar import Calendar, Week
 from bot.core.home_data import HomeData, catch_up
+from bot.core.questions import Question
 from bot.core.roadmap import Roadmap
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import HOME_ADMIN, HOME_ASK, HOME_DONE, HOME_RESOURCES
@@ -22,7 +22,7 @@ def _week_line(cal: Calendar, week: Week) -> str:
     return f"{week.start:%b %-d} – {week.end:%b %-d}"
 
 
-def _question_line(question: qa.Question, link: str | None) -> str:
+def _question_line(question: Question, link: str | None) -> str:
     text = bk.truncate(bk.escape(question.text).replace("\n", " "), 200)
     when = f"{question.asked_at:%b %-d}"
     answers = f"{question.answer_count} answer{'s' * (question.answer_count != 1)}"
@@ -86,7 +86,7 @@ def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
 
 
 def questions_blocks(
-    title: str, questions: tuple[qa.Question, ...], empty: str
+    title: str, questions: tuple[Question, ...], empty: str
 ) -> list[dict[str, Any]]:
     if not questions:
         return [bk.section(f"*{title}*\n{empty}")]

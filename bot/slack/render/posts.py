@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core import format as fmt
-from bot.core import qa
+from bot.core import questions
 from bot.core.ledger import LedgerRow
 from bot.core.post_plan import KIND_TITLES, Facts, NudgeFacts, Outcome, RecapFacts, WeeklyFacts
 from bot.slack.render import blocks as bk
@@ -39,12 +39,12 @@ def _bullets(title: str, items: Sequence[str]) -> list[bk.Block]:
     return bk.sections(f"*{title}*\n" + "\n".join(items))
 
 
-def _question_line(q: qa.Question) -> str:
+def _question_line(q: questions.Question) -> str:
     link = q.permalink or fmt.message_link(q.channel, q.ts)
     return f"• {bk.truncate(fmt.safe(q.text), 220)} <{link}|→ thread>"
 
 
-def _listed(questions: Sequence[qa.Question], more_hint: str) -> list[str]:
+def _listed(questions: Sequence[questions.Question], more_hint: str) -> list[str]:
     lines = [_question_line(q) for q in questions[:MAX_LISTED]]
     if len(questions) > MAX_LISTED:
         lines.append(f"…and {len(questions) - MAX_LISTED} more: {more_hint}")

@@ -1,0 +1,89 @@
+"""The archive's listeners: channel messages and ✅ reactions after the ack, "Mark answered"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.core import ingest, marks, questions
+from bot.core.deps import Deps
+from bot.slack import workspace
+from bot.slack.asked_before import reply_asked_before
+from bot.slack.mark_checks import verify_marks
+from bot.slack.organizers import is_organizer
+from bot.slack.render import qa as render
+from bot.slack.render.qa import MARK_ANSWERED
+
+__all__ = ["MARK_ANSWERED", "mark_answered", "on_message", "on_reaction"]
+
+
+def on_message(ack: Ack, event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+    """After the ack (the message was recorded before it, by ingest.record): replies such as
+    "asked before"."""
+    ack()
+    deps: Deps = context["deps"]
+    # What the archive did with it, before the ack (absent for an event without an id).
+    recorded = context.get("recorded")
+    channel = event.get("channel")
+    # Archived here means the study channel; else (chatter, or not known) look it up.
+    if (recorded is None or ingest.ARCHIVED.isdisjoint(recorded)) and (
+        not channel or channel != deps.channel
+    ):
+        return
+    verify_marks(deps, client)
+    if recorded is not None and "question" not in recorded:
+        return
+    message = event.get("message") if event.get("subtype") == "message_changed" else event
+    ts = message.get("ts") if isinstance(message, dict) else None
+    if not isinstance(ts, str) or not isinstance(channel, str):
+        return
+    question = questions.question_at(deps.db, channel, ts)
+    if question is not None:
+        reply_asked_before(deps, client, question)
+
+
+def on_reaction(
+    ack: Ack, event: dict[str, Any], context: dict[str, Any], client: WebClient
+) -> None:
+    """After the ack: a ✅ from someone other than the asker counts if they organize."""
+    ack()
+    verify_marks(context["deps"], client)
+
+
+def mark_answered(
+    ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
+    """The asker or an organizer marks a question answered; anyone else is told, kindly."""
+    ack()
+    deps: Deps = context["deps"]
+    user = str((body.get("user") or {}).get("id") or "")
+    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    question = questions.get_question(deps.db, int(value)) if value.isdigit() else None
+    if question is None:
+        respond(**render.notice("That question is no longer in the archive."))
+        return
+    asker = question.user is not None and question.user == user
+    if not asker and not is_organizer(deps.settings, client, user):
+        respond(
+            **render.notice(
+                "Only the person who asked, or an organizer, can mark this question answered. "
+                "If you know the answer, reply in its thread: that helps most!"
+            )
+        )
+        return
+    if question.answered:
+        respond(**render.notice("That question is already marked answered. :white_check_mark:"))
+        return
+    marks.add_mark(
+        deps.db,
+        channel=question.channel,
+        item_ts=question.ts,
+        user=user,
+        kind=marks.BUTTON,
+        at=deps.now(),
+        organizer=not asker,
+    )
+    link = questions.question_link(workspace.url(deps.db, client), question)
+    respond(**render.notice(f":white_check_mark: Marked <{link}|the question> answered. Thanks!"))

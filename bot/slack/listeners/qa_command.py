@@ -1,0 +1,109 @@
+"""/qa: search the archive's questions and answers, or list them, with filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.core import listings, qa_search
+from bot.core.deps import Deps
+from bot.core.qa_search import Hit, Query
+from bot.core.questions import Question
+from bot.slack import workspace
+from bot.slack.organizers import is_organizer
+from bot.slack.render import blocks as bk
+from bot.slack.render import qa as render
+
+RESULTS = 10
+
+
+def parse_filters(text: str) -> tuple[str, dict[str, Any]]:
+    """Split `/qa` text into search terms and filters (topic:<id>, unanswered, mine)."""
+    filters: dict[str, Any] = {"topic": None, "unanswered": False, "mine": False}
+    terms = []
+    for word in text.split():
+        lower = word.lower()
+        if lower.startswith("topic:") and len(word) > len("topic:"):
+            filters["topic"] = word[len("topic:") :].strip().lower()
+        elif lower in ("unanswered", "open"):
+            filters["unanswered"] = True
+        elif lower == "mine":
+            filters["mine"] = True
+        else:
+            terms.append(word)
+    return " ".join(terms), filters
+
+
+def qa_command(
+    ack: Ack, command: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
+    """/qa [terms] [unanswered] [mine] [topic:<id>]: the help card, or results after the ack."""
+    deps: Deps = context["deps"]
+    text = str(command.get("text") or "").strip()
+    user = str(command.get("user_id") or "")
+    if text.lower() in ("", "help", "-h", "--help", "?"):
+        ack(**render.usage(deps.roadmap))
+        return
+    terms, filters = parse_filters(text)
+    topic_id = filters["topic"]
+    if topic_id and deps.roadmap.topic(topic_id) is None:
+        known = ", ".join(f"`{t.id}`" for t in deps.roadmap.topics[:12])
+        problem = f"There is no topic `{bk.escape(topic_id)}`. Topics: {known}"
+        ack(**render.usage(deps.roadmap, problem))
+        return
+    query = qa_search.fts_query(terms) if terms else None
+    if query is not None and not query.match:
+        problem = f"Nothing to search for in “{bk.escape(terms)}”: try a word or two."
+        ack(**render.usage(deps.roadmap, problem))
+        return
+    ack()
+    respond(**results_message(deps, client, user, query, filters))
+
+
+def results_message(
+    deps: Deps,
+    client: WebClient,
+    user: str,
+    query: Query | None,
+    filters: dict[str, Any],
+) -> dict[str, Any]:
+    """Search (or list, without a query) for `user`, and render the results."""
+    db = deps.db
+    answered = False if filters["unanswered"] else None
+    mine = user if filters["mine"] else None
+    items: list[tuple[Question, Hit | None]]
+    if query is not None:
+        hits = qa_search.search(
+            db, query, topic_id=filters["topic"], answered=answered, user=mine, limit=RESULTS
+        )
+        items = [(h.question, h) for h in hits]
+    else:
+        listed = listings.listing(
+            db,
+            topic_id=filters["topic"],
+            answered=answered,
+            user=mine,
+            oldest_first=filters["unanswered"],
+            limit=RESULTS,
+        )
+        items = [(q, None) for q in listed]
+    filtered = bool(filters["topic"] or filters["unanswered"] or filters["mine"])
+    capped = query is not None and qa_search.capped(db, query, filtered=filtered)
+    if not items:
+        return render.results(deps.roadmap, "", query, filters, [], capped=capped, limit=RESULTS)
+    base = workspace.url(db, client)
+    organizer: list[bool] = []  # asked of Slack at most once, and only if it matters
+
+    def can_mark(question: Question) -> bool:
+        if question.answered:
+            return False
+        if question.user is not None and question.user == user:
+            return True
+        if not organizer:
+            organizer.append(is_organizer(deps.settings, client, user))
+        return organizer[0]
+
+    marked = [(question, hit, can_mark(question)) for question, hit in items]
+    return render.results(deps.roadmap, base, query, filters, marked, capped=capped, limit=RESULTS)

@@ -1,0 +1,35 @@
+"""The workspace's own URL, for permalinks that open in place: asked of Slack once, then kept."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlite_utils
+from slack_sdk import WebClient
+
+from bot.core import format as fmt
+from bot.core import meta
+
+log = logging.getLogger(__name__)
+
+KEY = "team_url"
+
+
+def url(db: sqlite_utils.Database, client: WebClient | None, *, keep: bool = True) -> str:
+    """The workspace URL the bot learnt, else auth.test's (kept for next time and for offline
+    exports, unless keep=False), else Slack's redirecting one."""
+    known = meta.get_meta(db, KEY)
+    if known:
+        return known
+    if client is None:
+        return fmt.SLACK_URL
+    try:
+        found = client.auth_test().get("url")
+    except Exception as exc:  # links still work through slack.com
+        log.warning("auth.test failed (%s); links go through slack.com", exc.__class__.__name__)
+        return fmt.SLACK_URL
+    if not isinstance(found, str) or not found.startswith("https://"):
+        return fmt.SLACK_URL
+    if keep:
+        meta.set_meta(db, KEY, found)
+    return found

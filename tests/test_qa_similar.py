@@ -1,0 +1,87 @@
+"""'Asked before': a new question close to an answered one gets the earlier answers in its thread."""
+
+from __future__ import annotations
+
+from bot.core import similar
+from tests.blockkit import all_text, assert_valid_message
+from tests.test_qa import (
+    ASKER,
+    HELPER,
+    OTHER,
+    changed,
+    qa_box_fixture,  # noqa: F401 - the qa_box fixture
+    reaction,
+    reply,
+    say,
+    send,
+    unique,
+)
+from tests.test_qa_command import archive_fixture  # noqa: F401 - the archive fixture
+
+
+def test_similarity_ignores_stopwords_and_plurals():
+    assert similar.similarity("What are eigenvalues of matrices?", "eigenvalue of a matrix") == 1
+    assert similar.similarity("What is the chain rule?", "What is the product rule?") < 0.6
+    assert similar.similarity("<!channel> ?", "why?") == 0
+
+
+def test_similarity_and_topic_search_share_one_singular():
+    # "prices" meets "price" and "series" stays itself, as in topic search (bot/core/words.py).
+    assert similar.similarity("Series of prices?", "price series") == 1
+    assert similar.similarity("What are the axes?", "axis") == 1
+
+
+def test_a_close_match_of_an_answered_question_gets_one_reply_in_its_thread(qa_box, archive):
+    again = say(qa_box, OTHER, "How can I compute the eigenvalues of a 3x3 matrix by hand??")
+    post = qa_box.slack.wait_for("chat.postMessage")[-1]
+    assert post["thread_ts"] == again["ts"]
+    message = assert_valid_message(dict(post.params))
+    text = all_text(message)
+    assert "asked before" in text
+    assert f"p{archive['eig']['ts'].replace('.', '')}" in text
+    assert f"p{archive['eig_answer']['ts'].replace('.', '')}" in text  # the accepted answer
+    # The same message again, an edit, and a retry: still one reply.
+    send(qa_box, again)
+    send(qa_box, changed(qa_box, again, "How can I compute eigenvalues of 3x3 matrices by hand?"))
+    # A sentinel: another repeat question, whose reply proves the earlier events were handled.
+    sentinel = say(qa_box, HELPER, "Computing eigenvalues of a 3x3 matrix by hand, how?")
+    posts = qa_box.slack.wait_for("chat.postMessage", 2)
+    assert [p["thread_ts"] for p in posts] == [again["ts"], sentinel["ts"]]
+
+
+def test_unanswered_or_unrelated_questions_get_no_reply(qa_box, archive):
+    say(qa_box, HELPER, "What is the intuition for the determinant?")  # close to an open one
+    say(qa_box, HELPER, "Which book for probability?")
+    sentinel = say(qa_box, OTHER, "Compute eigenvalues of a 3x3 matrix by hand?")
+    posts = qa_box.slack.wait_for("chat.postMessage")
+    assert [p["thread_ts"] for p in posts] == [sentinel["ts"]]
+
+
+def test_asked_before_text_is_inert(qa_box):
+    first = say(qa_box, ASKER, "Is <!channel> &amp; <@U0EVIL001> a vector space?")
+    answer = reply(qa_box, first, HELPER, "yes")
+    send(qa_box, reaction(qa_box, ASKER, answer))
+    say(qa_box, OTHER, "is <!here> & <@U0EVIL001> a vector space?")
+    post = qa_box.slack.wait_for("chat.postMessage")[-1]
+    text = all_text(assert_valid_message(dict(post.params)))
+    assert "<!" not in text and "<@" not in text
+    assert "&amp; @U0EVIL001" in text and "&amp;amp;" not in text
+
+
+def test_an_ask_question_close_to_an_answered_one_gets_the_reply_too(qa_box, archive):
+    reply = qa_box.client.command(
+        "/ask",
+        "How to compute the eigenvalues of a 3x3 matrix by hand?",
+        user=OTHER,
+        trigger_id=unique(),
+    )
+    assert reply.status == 200
+    asked, answer = qa_box.slack.wait_for("chat.postMessage", 2)
+    bot_posts = [
+        m
+        for m in qa_box.slack.messages[qa_box.channel].values()
+        if m.get("bot_id") and not m.get("thread_ts")
+    ]
+    assert answer["thread_ts"] == max((m["ts"] for m in bot_posts), key=float)  # the /ask post
+    assert "asked before" in all_text(assert_valid_message(dict(answer.params)))
+    assert f"p{archive['eig']['ts'].replace('.', '')}" in all_text(answer.params)
