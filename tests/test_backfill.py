@@ -10,17 +10,16 @@ from bot.cli.standin import BOT_ID, BOT_USER
 from bot.core import qa
 from bot.core.clock import ManualClock
 from bot.core.roadmap import load
-from tests.test_qa import (
+from tests.processes import studybot
+from tests.qa_kit import (
     ASKER,
     HELPER,
     OTHER,
     QA_ROADMAP,
     answer_rows,
-    qa_box_fixture,  # noqa: F401 - the qa_box fixture
     question_row,
     say,
 )
-from tests.test_settings import studybot
 
 ROADMAP = load(QA_ROADMAP)
 TZ = ROADMAP.schedule.tz

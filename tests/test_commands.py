@@ -13,86 +13,17 @@ from typing import Any
 import pytest
 
 from bot.cli.sandbox import Sandbox
-from bot.cli.signed import Reply
 from bot.core import calendar, progress
 from bot.core.clock import ManualClock
 from bot.core.roadmap import Roadmap, load
 from bot.slack import views
-from tests.blockkit import all_text, assert_valid_message
-from tests.conftest import FIXTURES, ROADMAP
-
-SMALL = FIXTURES / "roadmap_commands.yaml"
-MEMBER = "U0MEMBER1"
-
-
-# --- helpers (also used by test_commands_ask.py) ----------------------------------------
-
-
-def monday(path: Path, week: int, hour: int = 10) -> dt.datetime:
-    """10:00 local on the Monday of slot `week` (1-based; 0 or less is before the start)."""
-    schedule = load(path).schedule
-    day = schedule.start + dt.timedelta(weeks=week - 1)
-    return dt.datetime.combine(day, dt.time(hour, 0), schedule.tz)
-
-
-def action_ids(payload: dict[str, Any]) -> list[str]:
-    out = []
-    for block in payload.get("blocks") or []:
-        for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            out.append(element["action_id"])
-        if block.get("accessory", {}).get("action_id"):
-            out.append(block["accessory"]["action_id"])
-    return out
-
-
-def buttons(payload: dict[str, Any]) -> dict[str, str]:
-    """action_id -> value of every button."""
-    found = {}
-    for block in payload.get("blocks") or []:
-        if block.get("type") == "actions":
-            for element in block["elements"]:
-                found[element["action_id"]] = element.get("value", "")
-    return found
-
-
-def valid(payload: dict[str, Any]) -> dict[str, Any]:
-    """A message Slack would take: Block Kit, limits, fallback text, distinct action ids."""
-    assert_valid_message(payload)
-    ids = action_ids(payload)
-    assert len(ids) == len(set(ids)), f"duplicate action ids {ids}"
-    return payload
-
-
-def answer(reply: Reply) -> dict[str, Any]:
-    """The ack body of a slash command: an ephemeral, valid message."""
-    assert reply.status == 200, reply.text
-    body = reply.json()
-    valid(body)
-    assert body.get("response_type") == "ephemeral", body
-    return body
-
-
-def responses(box: Sandbox, count: int) -> list[dict[str, Any]]:
-    """What the app sent to response_url (after an ack), each checked."""
-    calls = box.slack.wait_for("response_url", count)
-    out = []
-    for call in calls:
-        params = {k: v for k, v in call.params.items() if k != "_key"}
-        valid(params)
-        out.append(params)
-    return out
+from tests.blockkit import all_text
+from tests.commands_kit import MEMBER, SMALL, answer, buttons, monday, responses, valid
+from tests.conftest import ROADMAP
 
 
 def shown(payload: dict[str, Any]) -> str:
     return all_text(payload)
-
-
-@pytest.fixture
-def small(tmp_path: Path) -> Iterator[Sandbox]:
-    """The app on the small fixture roadmap, Monday of its week 2 (eigen, part 1 of 2)."""
-    clock = ManualClock(monday(SMALL, 2))
-    with Sandbox(roadmap_path=SMALL, db_path=tmp_path / "s.db", clock=clock) as sandbox:
-        yield sandbox
 
 
 def real() -> tuple[Roadmap, calendar.Calendar]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.roadmap import load
 from tests.conftest import ROADMAP
-from tests.test_settings import studybot
+from tests.processes import studybot
 
 
 def test_piped_nexttopic_prints_the_current_topic_and_exits_0():

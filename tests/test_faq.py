@@ -7,20 +7,19 @@ import datetime as dt
 from bot.cli import faq
 from bot.core import qa
 from bot.core.roadmap import load
-from tests.test_qa import (
+from tests.processes import studybot
+from tests.qa_kit import (
     ADMIN,
     ASKER,
     HELPER,
     OTHER,
     QA_ROADMAP,
     deleted,
-    qa_box_fixture,  # noqa: F401 - the qa_box fixture
     reaction,
     reply,
     say,
     send,
 )
-from tests.test_settings import studybot
 
 ROADMAP = load(QA_ROADMAP)
 

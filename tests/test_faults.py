@@ -32,7 +32,8 @@ from bot.slack.app import SORRY, _guarded, web_client
 from bot.slack.delivery import SlackPoster
 from bot.slack.scheduler import ManualScheduler
 from tests.conftest import ROADMAP
-from tests.test_hardening_kit import bot_env, free_port, healthy, start_bot, stop_bot
+from tests.polling import quiet_for, wait_until
+from tests.processes import bot_env, free_port, healthy, start_bot, stop_bot
 
 ADMIN = "U0ADMIN01"
 MEMBER = "U0MEMBER1"
@@ -301,27 +302,6 @@ class ListenerFailures(logging.Handler):
         self.count += 1
 
 
-def quiet(box: Sandbox, seconds: float = 0.4, limit: float = 10.0) -> None:
-    """Wait until the bot has made no call to Slack for `seconds` (work after the ack)."""
-    deadline = time.monotonic() + limit
-    seen, since = len(box.slack.calls), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        if len(box.slack.calls) != seen:
-            seen, since = len(box.slack.calls), time.monotonic()
-        elif time.monotonic() - since >= seconds:
-            return
-
-
-def wait_until(condition: Any, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 ASK_FAULTS = {
     "429-burst": {"status": 429, "retry_after": 1, "times": 2},
     "500": {"status": 500, "times": 1},
@@ -344,12 +324,12 @@ def test_ask_posts_at_most_once_and_always_tells_the_member(cbox: Sandbox, fault
         reply = cbox.client.command("/ask", text, user=MEMBER)
         assert reply.status == 200
         # The listener either answers the member or fails (and the guard logs it).
-        wait_until(lambda: len(responses(cbox, before)) > 0 or failed.count > 0)
+        wait_until(lambda: len(responses(cbox, before)) > 0 or failed.count > 0, timeout=10)
     finally:
         logging.getLogger("bot.slack.app").removeHandler(failed)
     told = len(responses(cbox, before)) > 0
     if ASK_FAULTS[fault].get("delay"):  # Slack's slow answer still lands in the channel
-        wait_until(lambda: any(c.method == "chat.postMessage" for c in cbox.slack.calls), 5)
+        wait_until(lambda: any(c.method == "chat.postMessage" for c in cbox.slack.calls))
     assert questions_in_channel(cbox, text) <= 1
     assert told, "the member never heard back about their question"
     answer = json.dumps(responses(cbox, before))
@@ -364,7 +344,7 @@ def test_a_failing_response_url_does_not_take_the_bot_down(cbox: Sandbox, status
     for text in ("", "help", "mine", "eigenvectors"):
         assert cbox.client.command("/qa", text, user=MEMBER).status == 200
     assert cbox.client.command("/studygroup", "status", user=ADMIN).status == 200
-    quiet(cbox)
+    quiet_for(0.4, lambda: len(cbox.slack.calls))
     assert healthy(cbox.url)
     assert cbox.client.command("/nexttopic", user=MEMBER).status == 200
 

@@ -14,7 +14,6 @@ import pickle
 import re
 import secrets
 import socket
-import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +29,9 @@ from bot.cli.signed import Reply
 from bot.core.roadmap import Roadmap, RoadmapError, load
 from bot.slack.app import ACTIONS, COMMANDS, VIEWS
 from tests.conftest import ROADMAP
-from tests.test_hardening_kit import healthy, week3_clock
+from tests.hardening import week3_clock
+from tests.polling import quiet_for
+from tests.processes import healthy
 
 CHANNEL = "C0STUDY01"
 MEMBER = "U0MEMBER1"
@@ -80,19 +81,6 @@ def errors() -> Iterator[ErrorLog]:
         logging.getLogger().removeHandler(handler)
 
 
-def quiesce(box: Sandbox, quiet: float = 0.3, limit: float = 10.0) -> None:
-    """Wait until the bot has made no call to Slack for `quiet` seconds (work after the ack)."""
-    deadline = time.monotonic() + limit
-    seen, since = len(box.slack.calls), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        now = len(box.slack.calls)
-        if now != seen:
-            seen, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
-
-
 def check(reply: Reply, *, event: bool = False) -> None:
     assert reply.status < 500, (reply.status, reply.text[:500])
     if event:  # an unhandled or odd event must still get a 2xx, or Slack keeps re-delivering
@@ -109,7 +97,7 @@ def finish(box: Sandbox, errors: ErrorLog, *, realistic: bool = True) -> None:
     Shapes Slack never sends (a command without user_id, an event whose text is a list) may
     make a listener fail; the app's guard then answers for it, so only the HTTP outcome and
     the server's health are checked for those."""
-    quiesce(box)
+    quiet_for(0.3, lambda: len(box.slack.calls))  # the work after the acks is done
     assert healthy(box.url)
     failures = [f for f in errors.take() if not any(k in f for k in KNOWN_FAILURES)]
     if realistic:

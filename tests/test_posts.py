@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,34 +18,11 @@ from bot.core import calendar
 from bot.core import format as fmt
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock
-from bot.core.roadmap import load
 from bot.slack import posts
 from bot.slack.delivery import SlackPoster
 from bot.slack.scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
-from tests.conftest import FIXTURES
-
-LA = FIXTURES / "posts_los_angeles.yaml"
-ROADMAP = load(LA)
-TZ = ROADMAP.schedule.tz
-ADMIN = "U0ORGANIZ1"
-CAL = calendar.Calendar(ROADMAP.topics, ROADMAP.schedule.start)
-
-
-def week(n: int) -> calendar.Week:
-    return CAL.weeks[n - 1]
-
-
-def at(n: int, weekday: int, hh: int, mm: int = 0) -> dt.datetime:
-    """Local time on a weekday (0 = Monday) of calendar week n."""
-    day = week(n).start + dt.timedelta(days=weekday)
-    return dt.datetime.combine(day, dt.time(hh, mm), tzinfo=TZ)
-
-
-def due(kind: str, n: int) -> dt.datetime:
-    when = calendar.due_at(ROADMAP.schedule, kind, week(n))  # type: ignore[arg-type]
-    assert when is not None
-    return when
+from tests.posts_kit import ADMIN, CAL, LA, ROADMAP, at, due, ledger, sent, week
 
 
 @pytest.fixture
@@ -65,24 +41,6 @@ def ask(box: Sandbox, user: str, text: str, thread_ts: str | None = None) -> str
     event = box.slack.add_message(box.channel, user, text, **extra)
     assert box.client.event(event).status == 200
     return event["ts"]
-
-
-def sent(box: Sandbox, kind: str | None = None, n: int | None = None) -> list[dict[str, Any]]:
-    """The scheduled posts Slack received in the study channel (optionally of a kind/week)."""
-    out = []
-    for call in box.slack.posts(box.channel):
-        meta = call.get("metadata") or {}
-        payload = meta.get("event_payload") or {}
-        if meta.get("event_type") != posts.EVENT_TYPE:
-            continue
-        if kind and payload.get("kind") != kind or n and payload.get("week") != week(n).key:
-            continue
-        out.append(call.params)
-    return out
-
-
-def ledger(box: Sandbox) -> list[dict[str, Any]]:
-    return list(box.deps.db.query("SELECT * FROM posts_ledger ORDER BY id"))
 
 
 def deliver(box: Sandbox, kind: str, force: bool = False) -> posts.Outcome:

@@ -11,7 +11,7 @@ import pytest
 from bot.core import qa
 from bot.core.roadmap import load
 from tests.blockkit import all_text, assert_valid_message
-from tests.test_qa import (
+from tests.qa_kit import (
     ADMIN,
     ASKER,
     HELPER,
@@ -19,7 +19,6 @@ from tests.test_qa import (
     QA_ROADMAP,
     changed,
     deleted,
-    qa_box_fixture,  # noqa: F401 - the qa_box fixture
     question_row,
     reaction,
     reply,

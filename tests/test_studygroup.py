@@ -15,7 +15,7 @@ from bot.core import calendar
 from bot.core.clock import ManualClock
 from bot.slack.scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
-from tests.test_posts import ADMIN, LA, at, due, ledger, sent, week
+from tests.posts_kit import ADMIN, LA, at, due, ledger, sent, week
 
 MEMBER = "U0MEMBER1"
 WORKSPACE_ADMIN = "U0WSADMIN"
