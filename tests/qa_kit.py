@@ -11,8 +11,11 @@ import uuid
 from typing import Any
 
 from bot.cli.sandbox import Sandbox
+from bot.cli.standin import BOT_USER
 from bot.core.clock import ManualClock
 from bot.core.roadmap import load
+from bot.slack import posts
+from bot.slack.delivery import SlackPoster
 from tests.paths import FIXTURES
 
 QA_ROADMAP = FIXTURES / "qa_roadmap.yaml"
@@ -116,14 +119,9 @@ def answer_rows(box: Sandbox, question: dict[str, Any]) -> list[dict[str, Any]]:
     )
 
 
-def add_weekly_post(box: Sandbox, text: str = "This week: the chain rule") -> dict[str, Any]:
-    """The bot's weekly post, in the channel and in the posts ledger as the posts module keeps it."""
-    response = box.app.client.chat_postMessage(channel=box.channel, text=text)
-    ts = response["ts"]
-    now = box.clock.now().isoformat()
-    box.deps.db.execute(
-        "INSERT INTO posts_ledger (kind, channel, week, status, ts, owner, claimed_at)"
-        " VALUES ('weekly', ?, ?, 'sent', ?, 'test', ?)",
-        (box.channel, box.deps.this_week()[1].key, ts, now),
-    )
-    return {"channel": box.channel, "ts": ts, "user": "UBOT0001"}
+def add_weekly_post(box: Sandbox) -> dict[str, Any]:
+    """This week's weekly post, sent by the posts module as the scheduler would (so the posts
+    ledger knows its thread); returns it as a parent message for `reply`."""
+    outcome = posts.deliver(box.deps, SlackPoster(box.app.client), "weekly")
+    assert outcome.status == "sent" and outcome.ts, outcome
+    return {"channel": outcome.channel, "ts": outcome.ts, "user": BOT_USER}

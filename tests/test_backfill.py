@@ -10,6 +10,7 @@ from bot.cli.standin import BOT_ID, BOT_USER
 from bot.core import qa
 from bot.core.clock import ManualClock
 from bot.core.roadmap import load
+from bot.slack import posts
 from tests.processes import studybot
 from tests.qa_kit import (
     ASKER,
@@ -50,11 +51,10 @@ def history(box) -> dict:
     add(ch, OTHER, "", ts=ts_at(WEEK1, 6), subtype="channel_join")
     week2 = WEEK1 + dt.timedelta(weeks=1)
     post = add(ch, BOT_USER, "Week 2: eigenvectors", ts=ts_at(week2, 0), bot_id=BOT_ID)
-    box.deps.db.execute(
-        "INSERT INTO posts_ledger (kind, channel, week, status, ts, owner, claimed_at)"
-        " VALUES ('weekly', ?, ?, 'sent', ?, 'test', ?)",
-        (ch, week2.date().isoformat(), post["ts"], week2.isoformat()),
-    )
+    # The posts module sent it: its ledger knows the post's thread.
+    sending = posts.claim(box.deps.db, "weekly", ch, week2.date().isoformat(), now=week2)
+    assert isinstance(sending, posts.Claim)
+    posts.mark_sent(box.deps.db, sending, post["ts"], week2)
     q2 = add(ch, ASKER, "Why do eigenvectors matter?", ts=ts_at(week2, 1), thread_ts=post["ts"])
     add(ch, HELPER, "They diagonalise", ts=ts_at(week2, 2), thread_ts=post["ts"])
     q3 = add(ch, OTHER, "Q: best SVD video", ts=ts_at(week2, 3))

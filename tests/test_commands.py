@@ -16,7 +16,7 @@ from bot.cli.sandbox import Sandbox
 from bot.core import calendar, progress
 from bot.core.clock import ManualClock
 from bot.core.roadmap import Roadmap, load
-from bot.slack import views
+from bot.slack import posts, views
 from tests.blockkit import all_text
 from tests.commands_kit import MEMBER, SMALL, answer, buttons, monday, responses, valid
 from tests.conftest import ROADMAP
@@ -29,18 +29,6 @@ def shown(payload: dict[str, Any]) -> str:
 def real() -> tuple[Roadmap, calendar.Calendar]:
     roadmap = load(ROADMAP)
     return roadmap, calendar.Calendar(roadmap.followed(), roadmap.schedule.start)
-
-
-def add_ledger_row(box: Sandbox, **row: Any) -> None:
-    """A weekly post as bot/posts.py records it; columns it requires get placeholders."""
-    db = box.deps.db
-    if not db["posts_ledger"].exists():
-        pytest.skip("the posts ledger (bot/posts.py) has not landed")
-    for column in db.execute("PRAGMA table_info(posts_ledger)").fetchall():
-        name, notnull, default, pk = column[1], column[3], column[4], column[5]
-        if notnull and default is None and not pk and name not in row:
-            row[name] = 0 if column[2].upper() == "INTEGER" else "x"
-    db["posts_ledger"].insert(row)
 
 
 # --- /nexttopic -------------------------------------------------------------------------
@@ -111,19 +99,12 @@ def test_nexttopic_links_this_weeks_discussion_thread_once_the_post_went_out(sma
     week_key = monday(SMALL, 2).date().isoformat()  # Week.key: the week's start date
     body = answer(small.client.command("/nexttopic"))
     assert "discussion thread" not in shown(body)
-    add_ledger_row(
-        small, kind="weekly", channel=small.channel, week=week_key, status="claimed", ts=None
-    )
+    # The posts ledger as the posts module keeps it: claimed while sending, then sent.
+    db, now = small.deps.db, small.clock.now()
+    sending = posts.claim(db, "weekly", small.channel, week_key, now=now)
+    assert isinstance(sending, posts.Claim)
     assert "discussion thread" not in shown(answer(small.client.command("/nexttopic")))
-    add_ledger_row(
-        small,
-        kind="weekly",
-        channel=small.channel,
-        week=week_key,
-        status="sent",
-        ts="1789000000.000200",
-        attempt=1,
-    )
+    posts.mark_sent(db, sending, "1789000000.000200", now)
     text = shown(answer(small.client.command("/nexttopic")))
     link = f"https://study-team.slack.com/archives/{small.channel}/p1789000000000200"
     assert f"<{link}|This week's discussion thread>" in text

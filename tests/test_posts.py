@@ -22,6 +22,7 @@ from bot.slack import posts
 from bot.slack.delivery import SlackPoster
 from bot.slack.scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
+from tests.polling import wait_until
 from tests.posts_kit import ADMIN, CAL, LA, ROADMAP, at, due, ledger, sent, week
 
 
@@ -230,7 +231,12 @@ def test_a_claim_from_another_host_waits_for_its_lease(lbox):
 def test_changing_the_channel_mid_week_does_not_repeat_the_weeks_posts(lbox):
     scheduler = ManualScheduler(lbox.deps, lbox.app.client)
     scheduler.run_until(at(9, 1, 9))
-    lbox.deps.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES ('channel', 'C0OTHER01')")
+    # An organizer moves the posts to another channel, as /studygroup does it.
+    reply = lbox.client.command(
+        "/studygroup", "channel <#C0OTHER01|other>", user=ADMIN, channel=lbox.channel
+    )
+    assert reply.status == 200
+    wait_until(lambda: lbox.deps.channel == "C0OTHER01")
     scheduler.run_until(at(10, 0, 10))
     mine = [
         (
