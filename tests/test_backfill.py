@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import pytest
+
 from bot.cli import backfill
 from bot.cli.standin import BOT_ID, BOT_USER
 from bot.core import qa
@@ -133,6 +135,7 @@ def test_backfill_only_reaches_back_n_days(qa_box):
     assert question_row(qa_box, past["q3"]) is not None
 
 
+@pytest.mark.slow
 def test_backfill_waits_out_rate_limits(qa_box):
     past = history(qa_box)
     qa_box.slack.fail("conversations.history", status=429, times=1, retry_after=1)
@@ -151,6 +154,7 @@ def test_backfill_reports_slack_refusals(qa_box):
     assert "not_in_channel" in err
 
 
+@pytest.mark.slow
 def test_studybot_backfill_command(qa_box, tmp_path):
     say(qa_box, OTHER, "Not yet in the archive?")  # delivered live, then…
     ts = qa_box.slack.next_ts()

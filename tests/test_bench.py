@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROADMAP, ROOT
 
 EXPECTED = {
@@ -22,6 +24,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow
 def test_quick_run_measures_every_benchmark_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(

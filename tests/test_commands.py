@@ -532,6 +532,7 @@ def test_every_member_command_has_help(small: Sandbox, command: str):
     assert small.slack.posts() == []
 
 
+@pytest.mark.slow
 def test_nexttopic_follows_writes_from_another_process(small: Sandbox):
     """The card is remembered between requests; a write by any process still shows at once."""
     first = answer(small.client.command("/nexttopic"))

@@ -14,10 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.cli.signed import SignedClient
 from bot.cli.standin import SlackStandIn
 from tests.polling import wait_until
 from tests.processes import bot_env, free_port, start_bot, stop_bot
+
+pytestmark = pytest.mark.slow  # a bot process killed mid-burst of 5,000 events
 
 CHANNEL = "C0STUDY01"
 SECRET = "test-signing-secret"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bot.cli import faq
 from bot.core import qa
 from bot.core.roadmap import load
@@ -145,6 +147,7 @@ def test_export_command_writes_the_file_and_refuses_unknown_topics(qa_box, tmp_p
     assert "cannot write" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_studybot_faq_export_without_slack(qa_box, tmp_path):
     build(qa_box)
     settings = qa_box.settings

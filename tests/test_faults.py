@@ -127,6 +127,7 @@ def test_a_post_whose_answer_is_lost_is_not_blindly_posted_again(slack: SlackSta
     assert _in_channel(slack, "C0STUDY01") == 1
 
 
+@pytest.mark.slow
 def test_a_post_whose_connection_never_opened_is_retried(slack: SlackStandIn) -> None:
     port = free_port()  # nothing listens there: the request never leaves
     client = web_client(Settings(bot_token="xoxb-test", api_url=f"http://127.0.0.1:{port}/api/"))
@@ -139,6 +140,7 @@ def test_a_post_whose_connection_never_opened_is_retried(slack: SlackStandIn) ->
     assert [c.status for c in slack.calls if c.method == "users.info"] == [0, 0, 200]
 
 
+@pytest.mark.slow
 def test_a_long_retry_after_is_handed_to_the_caller_not_slept_in_a_worker(
     slack: SlackStandIn,
 ) -> None:
@@ -205,6 +207,7 @@ FAULTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))
 def test_each_weeks_posts_go_out_exactly_once_through_a_fault(pbox: Sandbox, fault: str) -> None:
     scheduler = ManualScheduler(pbox.deps, pbox.app.client)
@@ -223,6 +226,7 @@ def studygroup_status(box: Sandbox, user: str = ADMIN) -> str:
     return json.dumps(box.slack.wait_for("response_url", before + 1)[before].params)
 
 
+@pytest.mark.slow
 def test_a_post_failing_for_hours_is_shown_to_organizers_then_sent_once(pbox: Sandbox) -> None:
     scheduler = ManualScheduler(pbox.deps, pbox.app.client)
     weekly = dt.datetime.combine(
@@ -247,6 +251,7 @@ def test_a_post_failing_for_hours_is_shown_to_organizers_then_sent_once(pbox: Sa
     assert len([c for c in pbox.slack.posts() if c.get("channel") == ADMIN]) == 1  # told once
 
 
+@pytest.mark.slow
 def test_a_storm_of_faults_over_three_weeks_loses_and_repeats_nothing(pbox: Sandbox) -> None:
     """Every kind of fault, several times a week, for three weeks of posts."""
     scheduler = ManualScheduler(pbox.deps, pbox.app.client)
@@ -311,6 +316,7 @@ ASK_FAULTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", list(ASK_FAULTS))
 def test_ask_posts_at_most_once_and_always_tells_the_member(cbox: Sandbox, fault: str) -> None:
     """/ask under a fault: the question is in the channel at most once, and the member hears
@@ -402,6 +408,7 @@ BACKFILL_FAULTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", list(BACKFILL_FAULTS))
 def test_backfill_through_a_fault_imports_everything_exactly_once(bbox: Sandbox, fault: str):
     """Through the fault the import completes, or stops with one clear line (exit 1); run
@@ -428,7 +435,11 @@ def test_backfill_through_a_fault_imports_everything_exactly_once(bbox: Sandbox,
 
 @pytest.mark.parametrize(
     "fault",
-    [{"status": 500}, {"status": 0}, {"status": 200, "error": "invalid_auth"}],
+    [
+        {"status": 500},
+        pytest.param({"status": 0}, marks=pytest.mark.slow),  # retried: seconds
+        {"status": 200, "error": "invalid_auth"},
+    ],
     ids=["500", "dropped", "invalid_auth"],
 )
 def test_events_are_kept_while_auth_test_fails_after_a_restart(
@@ -446,6 +457,7 @@ def test_events_are_kept_while_auth_test_fails_after_a_restart(
         assert [r["ts"] for r in box.deps.db.query("SELECT ts FROM qa_questions")] == [event["ts"]]
 
 
+@pytest.mark.slow
 def test_studybot_run_survives_slack_failing_everything(tmp_path: Path) -> None:
     """`studybot run` (HTTP) while every Web API call fails in turn: 500, dropped, lost after
     the work, invalid_auth (429s are covered above). Every request is answered and the process stays up."""

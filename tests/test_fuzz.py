@@ -148,6 +148,7 @@ junk = st.recursive(
 # --- slash commands ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_slash_commands_with_any_text(box: Sandbox, errors: ErrorLog) -> None:
     @FAST
     @given(
@@ -170,6 +171,7 @@ def test_slash_commands_with_any_text(box: Sandbox, errors: ErrorLog) -> None:
 FORM_FIELDS = ["user_id", "channel_id", "text", "response_url", "trigger_id", "team_id", "command"]
 
 
+@pytest.mark.slow
 def test_slash_command_forms_with_missing_or_odd_fields(box: Sandbox, errors: ErrorLog) -> None:
     @FAST
     @given(
@@ -413,6 +415,7 @@ def action_ids() -> st.SearchStrategy[str]:
 ODD_VALUES = ["", "0", "-1", "999999999", "2026-W99", "9999-99-99", "null", "{}"]
 
 
+@pytest.mark.slow
 def test_button_clicks_with_any_action_id_and_value(box: Sandbox, errors: ErrorLog) -> None:
     @settings(FAST, max_examples=80)
     @given(
@@ -433,6 +436,7 @@ def test_button_clicks_with_any_action_id_and_value(box: Sandbox, errors: ErrorL
     finish(box, errors)
 
 
+@pytest.mark.slow
 def test_view_submissions_with_any_state(box: Sandbox, errors: ErrorLog) -> None:
     element = st.fixed_dictionaries(
         {
@@ -666,6 +670,7 @@ def loads_or_explains(path: Path) -> Roadmap | None:
 ROADMAP_FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
 
+@pytest.mark.slow
 def test_mutated_roadmap_trees_load_or_fail_with_clear_lines(tmp_path: Path) -> None:
     path = tmp_path / "roadmap.yaml"
 
@@ -683,6 +688,7 @@ INSERTS = ["", "\t", ":", "- ", "  ", "{", "[", "&a", "*a", "!!python/object ", 
 INSERTS += ["'", '"', "key: [unclosed", "\ufeff", "? ", "%YAML 9.9\n", "---\n", "...\n"]
 
 
+@pytest.mark.slow
 def test_mutated_roadmap_texts_load_or_fail_with_clear_lines(tmp_path: Path) -> None:
     path = tmp_path / "roadmap.yaml"
 

@@ -28,6 +28,7 @@ def running_bot(tmp_path, slack):
     proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_signed_nexttopic_answers_within_3s_with_a_topic_title(running_bot):
     _, client = running_bot
     titles = [t.title for t in load(ROADMAP).topics]
@@ -40,6 +41,7 @@ def test_signed_nexttopic_answers_within_3s_with_a_topic_title(running_bot):
     assert any(title in json.dumps(body) for title in titles)
 
 
+@pytest.mark.slow
 def test_healthz(running_bot):
     base, _ = running_bot
     with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
@@ -47,6 +49,7 @@ def test_healthz(running_bot):
         assert json.loads(r.read())["ok"] is True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "opts",
     [
@@ -62,6 +65,7 @@ def test_requests_without_a_valid_signature_get_401(running_bot, opts):
     assert reply.status == 401
 
 
+@pytest.mark.slow
 def test_malformed_requests_get_4xx_not_500(running_bot):
     _, client = running_bot
     for body, ctype in [
@@ -78,6 +82,7 @@ def test_malformed_requests_get_4xx_not_500(running_bot):
     assert err.value.code == 404
 
 
+@pytest.mark.slow
 def test_a_replayed_request_is_refused(running_bot):
     _, client = running_bot
     ts = int(time.time())
@@ -87,6 +92,7 @@ def test_a_replayed_request_is_refused(running_bot):
     assert again.status == 401
 
 
+@pytest.mark.slow
 def test_socket_mode_asks_slack_api_url_for_a_connection(tmp_path, slack):
     slack.fail("apps.connections.open", error="invalid_auth")
     env = {

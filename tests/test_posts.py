@@ -258,6 +258,7 @@ def test_changing_the_channel_mid_week_does_not_repeat_the_weeks_posts(lbox):
 # --- Slack failures ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rate_limited_post_waits_for_retry_after_and_goes_out_once(lbox):
     lbox.slack.fail("chat.postMessage", 429, times=2, retry_after=1)
     lbox.clock.set(at(9, 0, 9))
@@ -267,6 +268,7 @@ def test_rate_limited_post_waits_for_retry_after_and_goes_out_once(lbox):
     assert len(sent(lbox, "weekly", 9)) == 1
 
 
+@pytest.mark.slow
 def test_server_errors_retry_with_backoff_and_look_before_each_retry(lbox):
     lbox.slack.fail("chat.postMessage", 500, times=2)
     lbox.clock.set(at(9, 0, 9))
@@ -289,6 +291,7 @@ def test_network_errors_retry(lbox):
     assert len(sent(lbox, "weekly", 9)) == 1
 
 
+@pytest.mark.slow
 def test_a_post_that_keeps_failing_is_recorded_reported_and_retried_later(lbox):
     scheduler = ManualScheduler(lbox.deps, lbox.app.client)
     tries = 1 + len(SlackPoster(lbox.app.client).backoff)

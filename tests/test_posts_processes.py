@@ -17,6 +17,8 @@ from tests.conftest import ROOT
 from tests.polling import wait_until
 from tests.posts_kit import LA, TZ
 
+pytestmark = pytest.mark.slow  # `studybot post` processes, killed and restarted
+
 CHANNEL = "C0STUDY01"
 
 

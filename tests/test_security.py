@@ -276,6 +276,7 @@ def test_home_organizer_buttons_refuse_a_member_claiming_to_be_admin(
     assert quiet_for(0.5, lambda: changes(box)) == before
 
 
+@pytest.mark.slow
 def test_home_organizer_buttons_refuse_when_slack_cannot_confirm_the_role(box: Sandbox) -> None:
     """users.info failing (500, dropped connection) means no, and the no is not remembered."""
     boss = "U0BOSS00X"
@@ -449,6 +450,7 @@ def crafted_action_via(client: SignedClient, action_id: str, user: str) -> Reply
     return client.action(action_id, "2026-W01", user=user, channel=None, view={"id": "V1"})
 
 
+@pytest.mark.slow
 def test_a_full_debug_run_never_logs_tokens_or_the_signing_secret(tmp_path: Path) -> None:
     """`studybot -v run` (HTTP) with commands, events, failing listeners and bad requests; then
     Socket Mode refused and failing; then malformed tokens: no secret in any output or reply."""

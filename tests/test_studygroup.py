@@ -75,6 +75,7 @@ def test_help_and_unknown_words_get_the_usage_card(sbox):
     assert "which post" in all_text(command(sbox, "post everything"))
 
 
+@pytest.mark.slow
 def test_status_shows_the_calendar_ahead_the_ledger_and_failures(sbox):
     sbox.slack.fail("chat.postMessage", 500, times=4)
     ManualScheduler(sbox.deps, sbox.app.client).run_until(due("nudge", 9))
