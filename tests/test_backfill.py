@@ -5,22 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import pytest
+
 from bot.cli import backfill
 from bot.cli.standin import BOT_ID, BOT_USER
 from bot.core import qa_search, questions
 from bot.core.clock import ManualClock
+from bot.core.ledger import Claim, claim, mark_sent
 from bot.core.roadmap_load import load
-from tests.test_qa import (
+from tests.processes import studybot
+from tests.qa_kit import (
     ASKER,
     HELPER,
     OTHER,
     QA_ROADMAP,
     answer_rows,
-    qa_box_fixture,  # noqa: F401 - the qa_box fixture
     question_row,
     say,
 )
-from tests.test_settings import studybot
 
 ROADMAP = load(QA_ROADMAP)
 TZ = ROADMAP.schedule.tz
@@ -51,11 +53,10 @@ def history(box) -> dict:
     add(ch, OTHER, "", ts=ts_at(WEEK1, 6), subtype="channel_join")
     week2 = WEEK1 + dt.timedelta(weeks=1)
     post = add(ch, BOT_USER, "Week 2: eigenvectors", ts=ts_at(week2, 0), bot_id=BOT_ID)
-    box.deps.db.execute(
-        "INSERT INTO posts_ledger (kind, channel, week, status, ts, owner, claimed_at)"
-        " VALUES ('weekly', ?, ?, 'sent', ?, 'test', ?)",
-        (ch, week2.date().isoformat(), post["ts"], week2.isoformat()),
-    )
+    # The posts module sent it: its ledger knows the post's thread.
+    sending = claim(box.deps.db, "weekly", ch, week2.date().isoformat(), now=week2)
+    assert isinstance(sending, Claim)
+    mark_sent(box.deps.db, sending, post["ts"], week2)
     q2 = add(ch, ASKER, "Why do eigenvectors matter?", ts=ts_at(week2, 1), thread_ts=post["ts"])
     add(ch, HELPER, "They diagonalise", ts=ts_at(week2, 2), thread_ts=post["ts"])
     q3 = add(ch, OTHER, "Q: best SVD video", ts=ts_at(week2, 3))
@@ -134,6 +135,7 @@ def test_backfill_only_reaches_back_n_days(qa_box):
     assert question_row(qa_box, past["q3"]) is not None
 
 
+@pytest.mark.slow
 def test_backfill_waits_out_rate_limits(qa_box):
     past = history(qa_box)
     qa_box.slack.fail("conversations.history", status=429, times=1, retry_after=1)
@@ -152,6 +154,7 @@ def test_backfill_reports_slack_refusals(qa_box):
     assert "not_in_channel" in err
 
 
+@pytest.mark.slow
 def test_studybot_backfill_command(qa_box, tmp_path):
     say(qa_box, OTHER, "Not yet in the archive?")  # delivered live, then…
     ts = qa_box.slack.next_ts()

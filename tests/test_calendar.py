@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given, settings
 
 from bot.core import calendar
@@ -121,6 +122,7 @@ def test_no_change_ever_loses_or_repeats_a_topic(scenario) -> None:
     assert all(w.study_week == 0 and w.topic is None for w in cal.weeks if w.kind != "topic")
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(scenarios())
 def test_breaks_are_exactly_the_skipped_and_paused_weeks(scenario) -> None:
@@ -157,6 +159,7 @@ def test_a_pause_recorded_after_a_resume_of_the_same_week_wins() -> None:
     assert [w.kind for w in cal.weeks] == ["topic", "paused", "paused", "topic", "topic"]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(scenarios(), st.data())
 def test_a_new_change_never_rewrites_earlier_weeks(scenario, data) -> None:
@@ -242,6 +245,7 @@ post_times = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(scenarios(), st.sampled_from(ZONES), post_times)
 def test_each_post_falls_in_its_week_at_the_local_time(scenario, zone, times) -> None:
@@ -258,6 +262,7 @@ def test_each_post_falls_in_its_week_at_the_local_time(scenario, zone, times) ->
             assert local.time() == at or local.utcoffset() != due.utcoffset()
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(scenarios(), st.sampled_from(ZONES), post_times, st.integers(-20, 400), st.data())
 def test_next_due_is_the_earliest_later_post_of_a_topic_week(

@@ -13,104 +13,24 @@ from typing import Any
 import pytest
 
 from bot.cli.sandbox import Sandbox
-from bot.cli.signed import Reply
 from bot.core import calendar, progress
 from bot.core.clock import ManualClock
+from bot.core.ledger import Claim, claim, mark_sent
 from bot.core.roadmap import Roadmap
 from bot.core.roadmap_load import load
 from bot.slack.render.roadmap import roadmap_page_topics, roadmap_pages
-from tests.blockkit import all_text, assert_valid_message
-from tests.conftest import FIXTURES, ROADMAP
-
-SMALL = FIXTURES / "roadmap_commands.yaml"
-MEMBER = "U0MEMBER1"
-
-
-# --- helpers (also used by test_commands_ask.py) ----------------------------------------
-
-
-def monday(path: Path, week: int, hour: int = 10) -> dt.datetime:
-    """10:00 local on the Monday of slot `week` (1-based; 0 or less is before the start)."""
-    schedule = load(path).schedule
-    day = schedule.start + dt.timedelta(weeks=week - 1)
-    return dt.datetime.combine(day, dt.time(hour, 0), schedule.tz)
-
-
-def action_ids(payload: dict[str, Any]) -> list[str]:
-    out = []
-    for block in payload.get("blocks") or []:
-        for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            out.append(element["action_id"])
-        if block.get("accessory", {}).get("action_id"):
-            out.append(block["accessory"]["action_id"])
-    return out
-
-
-def buttons(payload: dict[str, Any]) -> dict[str, str]:
-    """action_id -> value of every button."""
-    found = {}
-    for block in payload.get("blocks") or []:
-        if block.get("type") == "actions":
-            for element in block["elements"]:
-                found[element["action_id"]] = element.get("value", "")
-    return found
-
-
-def valid(payload: dict[str, Any]) -> dict[str, Any]:
-    """A message Slack would take: Block Kit, limits, fallback text, distinct action ids."""
-    assert_valid_message(payload)
-    ids = action_ids(payload)
-    assert len(ids) == len(set(ids)), f"duplicate action ids {ids}"
-    return payload
-
-
-def answer(reply: Reply) -> dict[str, Any]:
-    """The ack body of a slash command: an ephemeral, valid message."""
-    assert reply.status == 200, reply.text
-    body = reply.json()
-    valid(body)
-    assert body.get("response_type") == "ephemeral", body
-    return body
-
-
-def responses(box: Sandbox, count: int) -> list[dict[str, Any]]:
-    """What the app sent to response_url (after an ack), each checked."""
-    calls = box.slack.wait_for("response_url", count)
-    out = []
-    for call in calls:
-        params = {k: v for k, v in call.params.items() if k != "_key"}
-        valid(params)
-        out.append(params)
-    return out
+from tests.blockkit import all_text
+from tests.commands_kit import MEMBER, SMALL, answer, buttons, monday, responses, valid
+from tests.conftest import ROADMAP
 
 
 def shown(payload: dict[str, Any]) -> str:
     return all_text(payload)
 
 
-@pytest.fixture
-def small(tmp_path: Path) -> Iterator[Sandbox]:
-    """The app on the small fixture roadmap, Monday of its week 2 (eigen, part 1 of 2)."""
-    clock = ManualClock(monday(SMALL, 2))
-    with Sandbox(roadmap_path=SMALL, db_path=tmp_path / "s.db", clock=clock) as sandbox:
-        yield sandbox
-
-
 def real() -> tuple[Roadmap, calendar.Calendar]:
     roadmap = load(ROADMAP)
     return roadmap, calendar.Calendar(roadmap.followed(), roadmap.schedule.start)
-
-
-def add_ledger_row(box: Sandbox, **row: Any) -> None:
-    """A weekly post as bot/posts.py records it; columns it requires get placeholders."""
-    db = box.deps.db
-    if not db["posts_ledger"].exists():
-        pytest.skip("the posts ledger (bot/posts.py) has not landed")
-    for column in db.execute("PRAGMA table_info(posts_ledger)").fetchall():
-        name, notnull, default, pk = column[1], column[3], column[4], column[5]
-        if notnull and default is None and not pk and name not in row:
-            row[name] = 0 if column[2].upper() == "INTEGER" else "x"
-    db["posts_ledger"].insert(row)
 
 
 # --- /nexttopic -------------------------------------------------------------------------
@@ -181,19 +101,12 @@ def test_nexttopic_links_this_weeks_discussion_thread_once_the_post_went_out(sma
     week_key = monday(SMALL, 2).date().isoformat()  # Week.key: the week's start date
     body = answer(small.client.command("/nexttopic"))
     assert "discussion thread" not in shown(body)
-    add_ledger_row(
-        small, kind="weekly", channel=small.channel, week=week_key, status="claimed", ts=None
-    )
+    # The posts ledger as the posts module keeps it: claimed while sending, then sent.
+    db, now = small.deps.db, small.clock.now()
+    sending = claim(db, "weekly", small.channel, week_key, now=now)
+    assert isinstance(sending, Claim)
     assert "discussion thread" not in shown(answer(small.client.command("/nexttopic")))
-    add_ledger_row(
-        small,
-        kind="weekly",
-        channel=small.channel,
-        week=week_key,
-        status="sent",
-        ts="1789000000.000200",
-        attempt=1,
-    )
+    mark_sent(db, sending, "1789000000.000200", now)
     text = shown(answer(small.client.command("/nexttopic")))
     link = f"https://study-team.slack.com/archives/{small.channel}/p1789000000000200"
     assert f"<{link}|This week's discussion thread>" in text
@@ -621,6 +534,7 @@ def test_every_member_command_has_help(small: Sandbox, command: str):
     assert small.slack.posts() == []
 
 
+@pytest.mark.slow
 def test_nexttopic_follows_writes_from_another_process(small: Sandbox):
     """The card is remembered between requests; a write by any process still shows at once."""
     first = answer(small.client.command("/nexttopic"))

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.cli.sandbox import Sandbox
-from bot.core import listings
-from bot.core.clock import ManualClock
-from bot.core.questions import Question
+from bot.core import listings, questions
 from tests.blockkit import all_text, assert_valid_view
-from tests.test_commands import MEMBER, SMALL, answer, monday, responses, valid
+from tests.commands_kit import MEMBER, SMALL, answer, monday, responses, valid
 
 SUBMIT = "member_ask"
 
 
-@pytest.fixture
-def small(tmp_path: Path) -> Iterator[Sandbox]:
-    clock = ManualClock(monday(SMALL, 2))  # eigen, week of 2026-09-14
-    with Sandbox(roadmap_path=SMALL, db_path=tmp_path / "a.db", clock=clock) as sandbox:
-        yield sandbox
-
-
-def archived(box: Sandbox, ts: str) -> Question:
+def archived(box: Sandbox, ts: str) -> questions.Question:
     found = [q for q in listings.open_questions(box.deps.db) if q.ts == ts]
     assert len(found) == 1, f"question {ts} not archived once: {found}"
     return found[0]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
-from tests.test_settings import studybot
+from tests.processes import studybot
+
+pytestmark = pytest.mark.slow  # `studybot console` as a subprocess
 
 
 def test_piped_nexttopic_prints_the_current_topic_and_exits_0():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from bot.core.db import Pool, connect, migrate, migration_steps
 
 
@@ -19,6 +21,7 @@ def test_migrations_are_recorded_and_applied_once(tmp_path):
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
 
 
+@pytest.mark.slow
 def test_two_processes_migrate_the_same_file(tmp_path):
     path = tmp_path / "shared.db"
     code = "import sys; from bot.core.db import Pool; Pool(sys.argv[1]); print('ok')"

@@ -23,7 +23,7 @@ from bot.core import health
 from bot.core.db import Pool
 from bot.core.health import Health
 from bot.slack.server import IDLE_SECONDS
-from tests.test_hardening_kit import bot_env, free_port, start_bot, stop_bot
+from tests.processes import bot_env, free_port, start_bot, stop_bot
 
 SECRET = "test-signing-secret"
 

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bot.cli import faq
 from bot.core import marks, questions
 from bot.core.roadmap_load import load
-from tests.test_qa import (
+from tests.processes import studybot
+from tests.qa_kit import (
     ADMIN,
     ASKER,
     HELPER,
     OTHER,
     QA_ROADMAP,
     deleted,
-    qa_box_fixture,  # noqa: F401 - the qa_box fixture
     reaction,
     reply,
     say,
     send,
 )
-from tests.test_settings import studybot
 
 ROADMAP = load(QA_ROADMAP)
 
@@ -146,6 +147,7 @@ def test_export_command_writes_the_file_and_refuses_unknown_topics(qa_box, tmp_p
     assert "cannot write" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_studybot_faq_export_without_slack(qa_box, tmp_path):
     build(qa_box)
     settings = qa_box.settings

@@ -33,7 +33,8 @@ from bot.slack.client import web_client
 from bot.slack.delivery import SlackPoster
 from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import ROADMAP
-from tests.test_hardening_kit import bot_env, free_port, healthy, start_bot, stop_bot
+from tests.polling import quiet_for, wait_until
+from tests.processes import bot_env, free_port, healthy, start_bot, stop_bot
 
 ADMIN = "U0ADMIN01"
 MEMBER = "U0MEMBER1"
@@ -127,6 +128,7 @@ def test_a_post_whose_answer_is_lost_is_not_blindly_posted_again(slack: SlackSta
     assert _in_channel(slack, "C0STUDY01") == 1
 
 
+@pytest.mark.slow
 def test_a_post_whose_connection_never_opened_is_retried(slack: SlackStandIn) -> None:
     port = free_port()  # nothing listens there: the request never leaves
     client = web_client(Settings(bot_token="xoxb-test", api_url=f"http://127.0.0.1:{port}/api/"))
@@ -139,6 +141,7 @@ def test_a_post_whose_connection_never_opened_is_retried(slack: SlackStandIn) ->
     assert [c.status for c in slack.calls if c.method == "users.info"] == [0, 0, 200]
 
 
+@pytest.mark.slow
 def test_a_long_retry_after_is_handed_to_the_caller_not_slept_in_a_worker(
     slack: SlackStandIn,
 ) -> None:
@@ -205,6 +208,7 @@ FAULTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))
 def test_each_weeks_posts_go_out_exactly_once_through_a_fault(pbox: Sandbox, fault: str) -> None:
     scheduler = ManualScheduler(pbox.deps, pbox.app.client)
@@ -223,6 +227,7 @@ def studygroup_status(box: Sandbox, user: str = ADMIN) -> str:
     return json.dumps(box.slack.wait_for("response_url", before + 1)[before].params)
 
 
+@pytest.mark.slow
 def test_a_post_failing_for_hours_is_shown_to_organizers_then_sent_once(pbox: Sandbox) -> None:
     scheduler = ManualScheduler(pbox.deps, pbox.app.client)
     weekly = dt.datetime.combine(
@@ -247,6 +252,7 @@ def test_a_post_failing_for_hours_is_shown_to_organizers_then_sent_once(pbox: Sa
     assert len([c for c in pbox.slack.posts() if c.get("channel") == ADMIN]) == 1  # told once
 
 
+@pytest.mark.slow
 def test_a_storm_of_faults_over_three_weeks_loses_and_repeats_nothing(pbox: Sandbox) -> None:
     """Every kind of fault, several times a week, for three weeks of posts."""
     scheduler = ManualScheduler(pbox.deps, pbox.app.client)
@@ -302,27 +308,6 @@ class ListenerFailures(logging.Handler):
         self.count += 1
 
 
-def quiet(box: Sandbox, seconds: float = 0.4, limit: float = 10.0) -> None:
-    """Wait until the bot has made no call to Slack for `seconds` (work after the ack)."""
-    deadline = time.monotonic() + limit
-    seen, since = len(box.slack.calls), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        if len(box.slack.calls) != seen:
-            seen, since = len(box.slack.calls), time.monotonic()
-        elif time.monotonic() - since >= seconds:
-            return
-
-
-def wait_until(condition: Any, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 ASK_FAULTS = {
     "429-burst": {"status": 429, "retry_after": 1, "times": 2},
     "500": {"status": 500, "times": 1},
@@ -332,6 +317,7 @@ ASK_FAULTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", list(ASK_FAULTS))
 def test_ask_posts_at_most_once_and_always_tells_the_member(cbox: Sandbox, fault: str) -> None:
     """/ask under a fault: the question is in the channel at most once, and the member hears
@@ -345,12 +331,12 @@ def test_ask_posts_at_most_once_and_always_tells_the_member(cbox: Sandbox, fault
         reply = cbox.client.command("/ask", text, user=MEMBER)
         assert reply.status == 200
         # The listener either answers the member or fails (and the guard logs it).
-        wait_until(lambda: len(responses(cbox, before)) > 0 or failed.count > 0)
+        wait_until(lambda: len(responses(cbox, before)) > 0 or failed.count > 0, timeout=10)
     finally:
         logging.getLogger("bot.slack.app").removeHandler(failed)
     told = len(responses(cbox, before)) > 0
     if ASK_FAULTS[fault].get("delay"):  # Slack's slow answer still lands in the channel
-        wait_until(lambda: any(c.method == "chat.postMessage" for c in cbox.slack.calls), 5)
+        wait_until(lambda: any(c.method == "chat.postMessage" for c in cbox.slack.calls))
     assert questions_in_channel(cbox, text) <= 1
     assert told, "the member never heard back about their question"
     answer = json.dumps(responses(cbox, before))
@@ -365,7 +351,7 @@ def test_a_failing_response_url_does_not_take_the_bot_down(cbox: Sandbox, status
     for text in ("", "help", "mine", "eigenvectors"):
         assert cbox.client.command("/qa", text, user=MEMBER).status == 200
     assert cbox.client.command("/studygroup", "status", user=ADMIN).status == 200
-    quiet(cbox)
+    quiet_for(0.4, lambda: len(cbox.slack.calls))
     assert healthy(cbox.url)
     assert cbox.client.command("/nexttopic", user=MEMBER).status == 200
 
@@ -423,6 +409,7 @@ BACKFILL_FAULTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", list(BACKFILL_FAULTS))
 def test_backfill_through_a_fault_imports_everything_exactly_once(bbox: Sandbox, fault: str):
     """Through the fault the import completes, or stops with one clear line (exit 1); run
@@ -449,7 +436,11 @@ def test_backfill_through_a_fault_imports_everything_exactly_once(bbox: Sandbox,
 
 @pytest.mark.parametrize(
     "fault",
-    [{"status": 500}, {"status": 0}, {"status": 200, "error": "invalid_auth"}],
+    [
+        {"status": 500},
+        pytest.param({"status": 0}, marks=pytest.mark.slow),  # retried: seconds
+        {"status": 200, "error": "invalid_auth"},
+    ],
     ids=["500", "dropped", "invalid_auth"],
 )
 def test_events_are_kept_while_auth_test_fails_after_a_restart(
@@ -467,6 +458,7 @@ def test_events_are_kept_while_auth_test_fails_after_a_restart(
         assert [r["ts"] for r in box.deps.db.query("SELECT ts FROM qa_questions")] == [event["ts"]]
 
 
+@pytest.mark.slow
 def test_studybot_run_survives_slack_failing_everything(tmp_path: Path) -> None:
     """`studybot run` (HTTP) while every Web API call fails in turn: 500, dropped, lost after
     the work, invalid_auth (429s are covered above). Every request is answered and the process stays up."""

@@ -14,7 +14,6 @@ import pickle
 import re
 import secrets
 import socket
-import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +30,9 @@ from bot.core.roadmap import Roadmap, RoadmapError
 from bot.core.roadmap_load import load
 from bot.slack.app import ACTIONS, COMMANDS, VIEWS
 from tests.conftest import ROADMAP
-from tests.test_hardening_kit import healthy, week3_clock
+from tests.hardening import week3_clock
+from tests.polling import quiet_for
+from tests.processes import healthy
 
 CHANNEL = "C0STUDY01"
 MEMBER = "U0MEMBER1"
@@ -81,19 +82,6 @@ def errors() -> Iterator[ErrorLog]:
         logging.getLogger().removeHandler(handler)
 
 
-def quiesce(box: Sandbox, quiet: float = 0.3, limit: float = 10.0) -> None:
-    """Wait until the bot has made no call to Slack for `quiet` seconds (work after the ack)."""
-    deadline = time.monotonic() + limit
-    seen, since = len(box.slack.calls), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        now = len(box.slack.calls)
-        if now != seen:
-            seen, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
-
-
 def check(reply: Reply, *, event: bool = False) -> None:
     assert reply.status < 500, (reply.status, reply.text[:500])
     if event:  # an unhandled or odd event must still get a 2xx, or Slack keeps re-delivering
@@ -110,7 +98,7 @@ def finish(box: Sandbox, errors: ErrorLog, *, realistic: bool = True) -> None:
     Shapes Slack never sends (a command without user_id, an event whose text is a list) may
     make a listener fail; the app's guard then answers for it, so only the HTTP outcome and
     the server's health are checked for those."""
-    quiesce(box)
+    quiet_for(0.3, lambda: len(box.slack.calls))  # the work after the acks is done
     assert healthy(box.url)
     failures = [f for f in errors.take() if not any(k in f for k in KNOWN_FAILURES)]
     if realistic:
@@ -161,6 +149,7 @@ junk = st.recursive(
 # --- slash commands ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_slash_commands_with_any_text(box: Sandbox, errors: ErrorLog) -> None:
     @FAST
     @given(
@@ -183,6 +172,7 @@ def test_slash_commands_with_any_text(box: Sandbox, errors: ErrorLog) -> None:
 FORM_FIELDS = ["user_id", "channel_id", "text", "response_url", "trigger_id", "team_id", "command"]
 
 
+@pytest.mark.slow
 def test_slash_command_forms_with_missing_or_odd_fields(box: Sandbox, errors: ErrorLog) -> None:
     @FAST
     @given(
@@ -426,6 +416,7 @@ def action_ids() -> st.SearchStrategy[str]:
 ODD_VALUES = ["", "0", "-1", "999999999", "2026-W99", "9999-99-99", "null", "{}"]
 
 
+@pytest.mark.slow
 def test_button_clicks_with_any_action_id_and_value(box: Sandbox, errors: ErrorLog) -> None:
     @settings(FAST, max_examples=80)
     @given(
@@ -446,6 +437,7 @@ def test_button_clicks_with_any_action_id_and_value(box: Sandbox, errors: ErrorL
     finish(box, errors)
 
 
+@pytest.mark.slow
 def test_view_submissions_with_any_state(box: Sandbox, errors: ErrorLog) -> None:
     element = st.fixed_dictionaries(
         {
@@ -679,6 +671,7 @@ def loads_or_explains(path: Path) -> Roadmap | None:
 ROADMAP_FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
 
+@pytest.mark.slow
 def test_mutated_roadmap_trees_load_or_fail_with_clear_lines(tmp_path: Path) -> None:
     path = tmp_path / "roadmap.yaml"
 
@@ -696,6 +689,7 @@ INSERTS = ["", "\t", ":", "- ", "  ", "{", "[", "&a", "*a", "!!python/object ", 
 INSERTS += ["'", '"', "key: [unclosed", "\ufeff", "? ", "%YAML 9.9\n", "---\n", "...\n"]
 
 
+@pytest.mark.slow
 def test_mutated_roadmap_texts_load_or_fail_with_clear_lines(tmp_path: Path) -> None:
     path = tmp_path / "roadmap.yaml"
 

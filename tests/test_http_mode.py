@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,50 +14,21 @@ import pytest
 from bot.cli.signed import SignedClient
 from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
+from tests.processes import bot_env, free_port, start_bot
 
 SECRET = "test-signing-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def running_bot(tmp_path, slack):
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))},
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "STUDYBOT_CHANNEL": "C0STUDY01",
-        "STUDYBOT_DB": str(tmp_path / "bot.db"),
-        "STUDYBOT_ROADMAP": str(ROADMAP),
-        "PORT": str(port),
-    }
-    log = (tmp_path / "bot.log").open("w")  # noqa: SIM115 (closed after the process ends)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                raise AssertionError((tmp_path / "bot.log").read_text()) from None
-            time.sleep(0.1)
+    env = bot_env(slack, tmp_path / "bot.db", free_port(), SLACK_SIGNING_SECRET=SECRET)
+    proc, base = start_bot(env, tmp_path, tmp_path / "bot.log")
     yield base, SignedClient(base + "/slack/events", SECRET, response_url=slack.response_url())
     proc.terminate()
     proc.wait(timeout=10)
-    log.close()
 
 
+@pytest.mark.slow
 def test_signed_nexttopic_answers_within_3s_with_a_topic_title(running_bot):
     _, client = running_bot
     titles = [t.title for t in load(ROADMAP).topics]
@@ -71,6 +41,7 @@ def test_signed_nexttopic_answers_within_3s_with_a_topic_title(running_bot):
     assert any(title in json.dumps(body) for title in titles)
 
 
+@pytest.mark.slow
 def test_healthz(running_bot):
     base, _ = running_bot
     with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
@@ -78,6 +49,7 @@ def test_healthz(running_bot):
         assert json.loads(r.read())["ok"] is True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "opts",
     [
@@ -93,6 +65,7 @@ def test_requests_without_a_valid_signature_get_401(running_bot, opts):
     assert reply.status == 401
 
 
+@pytest.mark.slow
 def test_malformed_requests_get_4xx_not_500(running_bot):
     _, client = running_bot
     for body, ctype in [
@@ -109,6 +82,7 @@ def test_malformed_requests_get_4xx_not_500(running_bot):
     assert err.value.code == 404
 
 
+@pytest.mark.slow
 def test_a_replayed_request_is_refused(running_bot):
     _, client = running_bot
     ts = int(time.time())
@@ -118,6 +92,7 @@ def test_a_replayed_request_is_refused(running_bot):
     assert again.status == 401
 
 
+@pytest.mark.slow
 def test_socket_mode_asks_slack_api_url_for_a_connection(tmp_path, slack):
     slack.fail("apps.connections.open", error="invalid_auth")
     env = {

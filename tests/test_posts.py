@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,35 +19,14 @@ from bot.core import format as fmt
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock
 from bot.core.ledger import LEASE, failures, weekly_ts
-from bot.core.roadmap_load import load
+from bot.core.post_plan import Outcome
 from bot.slack.delivery import SlackPoster
 from bot.slack.delivery import deliver as deliver_post
 from bot.slack.manual_scheduler import ManualScheduler
 from bot.slack.render import posts as render
 from tests.blockkit import all_text, assert_valid_message
-from tests.conftest import FIXTURES
-
-LA = FIXTURES / "posts_los_angeles.yaml"
-ROADMAP = load(LA)
-TZ = ROADMAP.schedule.tz
-ADMIN = "U0ORGANIZ1"
-CAL = calendar.Calendar(ROADMAP.topics, ROADMAP.schedule.start)
-
-
-def week(n: int) -> calendar.Week:
-    return CAL.weeks[n - 1]
-
-
-def at(n: int, weekday: int, hh: int, mm: int = 0) -> dt.datetime:
-    """Local time on a weekday (0 = Monday) of calendar week n."""
-    day = week(n).start + dt.timedelta(days=weekday)
-    return dt.datetime.combine(day, dt.time(hh, mm), tzinfo=TZ)
-
-
-def due(kind: str, n: int) -> dt.datetime:
-    when = calendar.due_at(ROADMAP.schedule, kind, week(n))  # type: ignore[arg-type]
-    assert when is not None
-    return when
+from tests.polling import wait_until
+from tests.posts_kit import ADMIN, CAL, LA, ROADMAP, at, due, ledger, sent, week
 
 
 @pytest.fixture
@@ -69,25 +47,7 @@ def ask(box: Sandbox, user: str, text: str, thread_ts: str | None = None) -> str
     return event["ts"]
 
 
-def sent(box: Sandbox, kind: str | None = None, n: int | None = None) -> list[dict[str, Any]]:
-    """The scheduled posts Slack received in the study channel (optionally of a kind/week)."""
-    out = []
-    for call in box.slack.posts(box.channel):
-        meta = call.get("metadata") or {}
-        payload = meta.get("event_payload") or {}
-        if meta.get("event_type") != post_plan.EVENT_TYPE:
-            continue
-        if kind and payload.get("kind") != kind or n and payload.get("week") != week(n).key:
-            continue
-        out.append(call.params)
-    return out
-
-
-def ledger(box: Sandbox) -> list[dict[str, Any]]:
-    return list(box.deps.db.query("SELECT * FROM posts_ledger ORDER BY id"))
-
-
-def deliver(box: Sandbox, kind: str, force: bool = False) -> post_plan.Outcome:
+def deliver(box: Sandbox, kind: str, force: bool = False) -> Outcome:
     return deliver_post(box.deps, SlackPoster(box.app.client), kind, force=force)
 
 
@@ -277,7 +237,12 @@ def test_a_claim_from_another_host_waits_for_its_lease(lbox):
 def test_changing_the_channel_mid_week_does_not_repeat_the_weeks_posts(lbox):
     scheduler = ManualScheduler(lbox.deps, lbox.app.client)
     scheduler.run_until(at(9, 1, 9))
-    lbox.deps.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES ('channel', 'C0OTHER01')")
+    # An organizer moves the posts to another channel, as /studygroup does it.
+    reply = lbox.client.command(
+        "/studygroup", "channel <#C0OTHER01|other>", user=ADMIN, channel=lbox.channel
+    )
+    assert reply.status == 200
+    wait_until(lambda: lbox.deps.channel == "C0OTHER01")
     scheduler.run_until(at(10, 0, 10))
     mine = [
         (
@@ -299,6 +264,7 @@ def test_changing_the_channel_mid_week_does_not_repeat_the_weeks_posts(lbox):
 # --- Slack failures ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rate_limited_post_waits_for_retry_after_and_goes_out_once(lbox):
     lbox.slack.fail("chat.postMessage", 429, times=2, retry_after=1)
     lbox.clock.set(at(9, 0, 9))
@@ -308,6 +274,7 @@ def test_rate_limited_post_waits_for_retry_after_and_goes_out_once(lbox):
     assert len(sent(lbox, "weekly", 9)) == 1
 
 
+@pytest.mark.slow
 def test_server_errors_retry_with_backoff_and_look_before_each_retry(lbox):
     lbox.slack.fail("chat.postMessage", 500, times=2)
     lbox.clock.set(at(9, 0, 9))
@@ -330,6 +297,7 @@ def test_network_errors_retry(lbox):
     assert len(sent(lbox, "weekly", 9)) == 1
 
 
+@pytest.mark.slow
 def test_a_post_that_keeps_failing_is_recorded_reported_and_retried_later(lbox):
     scheduler = ManualScheduler(lbox.deps, lbox.app.client)
     tries = 1 + len(SlackPoster(lbox.app.client).backoff)

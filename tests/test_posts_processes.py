@@ -17,7 +17,10 @@ from bot.core.db import connect
 from bot.core.post_plan import EVENT_TYPE
 from bot.slack.delivery import POST_TIMEOUT
 from tests.conftest import ROOT
-from tests.test_posts import LA, TZ
+from tests.polling import wait_until
+from tests.posts_kit import LA, TZ
+
+pytestmark = pytest.mark.slow  # `studybot post` processes, killed and restarted
 
 CHANNEL = "C0STUDY01"
 
@@ -151,10 +154,9 @@ def test_killed_after_slack_took_the_post_then_restarted_finds_it(env, slack):
 def test_kill_9_while_slack_is_answering_then_restart_ends_with_one_post(env, slack):
     slack.fail("chat.postMessage", 200, times=1, delay=2.0)
     proc = start(env, "weekly")
-    deadline = time.time() + 30
-    while slack.faults[0].times > 0:  # the request is at Slack, which is taking its time
-        assert time.time() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.02)
+    # The request is at Slack, which is taking its time (the process must still be at it).
+    wait_until(lambda: slack.faults[0].times == 0 or proc.poll() is not None, timeout=30)
+    assert proc.poll() is None, proc.communicate()
     proc.kill()
     proc.wait()
     slack.wait_for("chat.postMessage", 1)  # Slack finished handling it after all

@@ -1,167 +1,24 @@
-"""The Q&A archive's capture: signed message events in, questions and answers in the database.
-
-Also the shared kit for tests/test_qa_*.py, test_faq.py and test_backfill.py (imported from
-here): a sandbox on a small roadmap of our own, and Slack event builders."""
+"""The Q&A archive's capture: signed message events in, questions and answers in the database."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-from bot.cli.sandbox import Sandbox
 from bot.core import ingest, listings, qa_search, questions
-from bot.core.clock import ManualClock
-from bot.core.roadmap_load import load
-from tests.conftest import FIXTURES
-
-QA_ROADMAP = FIXTURES / "qa_roadmap.yaml"
-ADMIN = "U0ADMIN01"  # in STUDYBOT_ADMINS
-OWNER = "U0OWNER01"  # a workspace admin, known only through users.info
-ASKER = "U0ASKER01"
-HELPER = "U0HELPER1"
-OTHER = "U0OTHER01"
-
-
-# --- the kit ---------------------------------------------------------------------------------
-
-
-def qa_clock() -> ManualClock:
-    """Monday of week 3 of the test roadmap, 10:00 local: topic three is on."""
-    schedule = load(QA_ROADMAP).schedule
-    start = dt.datetime.combine(schedule.start + dt.timedelta(weeks=2), dt.time(10), schedule.tz)
-    return ManualClock(start)
-
-
-@pytest.fixture(name="qa_box")
-def qa_box_fixture(tmp_path: Path) -> Iterator[Sandbox]:
-    """The real app on the test roadmap; import qa_box_fixture to use `qa_box` elsewhere."""
-    with Sandbox(
-        roadmap_path=QA_ROADMAP,
-        db_path=tmp_path / "qa.db",
-        clock=qa_clock(),
-        admins=(ADMIN,),
-        question_prefix="Q:",
-    ) as box:
-        for user in (ASKER, HELPER, OTHER, ADMIN):
-            box.slack.add_user(user)
-        box.slack.add_user(OWNER, is_admin=True)
-        yield box
-
-
-def unique() -> str:
-    """Sandboxes number their requests from 1, so two tests in one worker and one second could
-    send byte-identical signed requests, which the replay guard refuses: make each distinct."""
-    return uuid.uuid4().hex[:12].upper()
-
-
-def send(box: Sandbox, event: dict[str, Any], **kwargs: Any) -> None:
-    kwargs.setdefault("event_id", f"Ev{unique()}")
-    if kwargs.get("retry_num"):
-        # Slack signs each re-delivery anew; an identical signature would be a replay.
-        kwargs.setdefault("timestamp", int(time.time()) - 10 * kwargs["retry_num"])
-    reply = box.client.event(event, **kwargs)
-    assert reply.status == 200, reply.text
-
-
-def say(box: Sandbox, user: str, text: str, **fields: Any) -> dict[str, Any]:
-    """A member posts in the study channel; the event is delivered; returns the event."""
-    event = box.slack.add_message(fields.pop("channel", box.channel), user, text, **fields)
-    send(box, event)
-    return event
-
-
-def reply(box: Sandbox, parent: dict[str, Any], user: str, text: str, **fields: Any) -> dict:
-    return say(box, user, text, thread_ts=parent["ts"], **fields)
-
-
-def changed(box: Sandbox, original: dict[str, Any], text: str) -> dict[str, Any]:
-    message = {k: v for k, v in original.items() if k not in ("channel", "channel_type")}
-    message.update(text=text, edited={"user": original["user"], "ts": box.slack.next_ts()})
-    return {
-        "type": "message",
-        "subtype": "message_changed",
-        "channel": original["channel"],
-        "hidden": True,
-        "message": message,
-        "previous_message": {k: v for k, v in original.items() if k != "channel"},
-        "event_ts": box.slack.next_ts(),
-        "ts": box.slack.next_ts(),
-        "channel_type": "channel",
-    }
-
-
-def deleted(box: Sandbox, original: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "subtype": "message_deleted",
-        "channel": original["channel"],
-        "hidden": True,
-        "deleted_ts": original["ts"],
-        "previous_message": {k: v for k, v in original.items() if k != "channel"},
-        "event_ts": box.slack.next_ts(),
-        "ts": box.slack.next_ts(),
-        "channel_type": "channel",
-    }
-
-
-def reaction(
-    box: Sandbox,
-    user: str,
-    item: dict[str, Any],
-    name: str = "white_check_mark",
-    added: bool = True,
-) -> dict[str, Any]:
-    return {
-        "type": "reaction_added" if added else "reaction_removed",
-        "user": user,
-        "reaction": name,
-        "item": {"type": "message", "channel": item["channel"], "ts": item["ts"]},
-        "item_user": item.get("user", ""),
-        "event_ts": box.slack.next_ts(),
-    }
-
-
-def question_row(box: Sandbox, event: dict[str, Any]) -> dict[str, Any] | None:
-    rows = list(box.deps.db.query("SELECT * FROM qa_questions WHERE ts = ?", [event["ts"]]))
-    return rows[0] if rows else None
-
-
-def answer_rows(box: Sandbox, question: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(
-        box.deps.db.query(
-            "SELECT * FROM qa_answers WHERE question_id = ? ORDER BY ts", [question["id"]]
-        )
-    )
-
-
-def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Wait for work done after the ack (a users.info call, a reply) to show."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.02)
-
-
-def add_weekly_post(box: Sandbox, text: str = "This week: the chain rule") -> dict[str, Any]:
-    """The bot's weekly post, in the channel and in the posts ledger as the posts module keeps it."""
-    response = box.app.client.chat_postMessage(channel=box.channel, text=text)
-    ts = response["ts"]
-    now = box.clock.now().isoformat()
-    box.deps.db.execute(
-        "INSERT INTO posts_ledger (kind, channel, week, status, ts, owner, claimed_at)"
-        " VALUES ('weekly', ?, ?, 'sent', ?, 'test', ?)",
-        (box.channel, box.deps.this_week()[1].key, ts, now),
-    )
-    return {"channel": box.channel, "ts": ts, "user": "UBOT0001"}
-
+from tests.qa_kit import (
+    ASKER,
+    HELPER,
+    OTHER,
+    add_weekly_post,
+    answer_rows,
+    changed,
+    deleted,
+    question_row,
+    reply,
+    say,
+    send,
+    unique,
+)
 
 # --- capture ---------------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 
@@ -11,7 +10,7 @@ import pytest
 from bot.core import qa_search as core_search
 from bot.core.roadmap_load import load
 from tests.blockkit import all_text, assert_valid_message
-from tests.test_qa import (
+from tests.qa_kit import (
     ADMIN,
     ASKER,
     HELPER,
@@ -19,9 +18,7 @@ from tests.test_qa import (
     QA_ROADMAP,
     changed,
     deleted,
-    qa_box_fixture,  # noqa: F401 - the qa_box fixture
     question_row,
-    reaction,
     reply,
     say,
     send,
@@ -49,21 +46,6 @@ def qa_search(box, text: str, user: str = ASKER) -> dict:
 
 def sections(message: dict) -> list[str]:
     return [b["text"]["text"] for b in message.get("blocks", []) if b["type"] == "section"]
-
-
-@pytest.fixture(name="archive")
-def archive_fixture(qa_box):
-    """A few questions across topics, answered and not; import archive_fixture to use
-    `archive` elsewhere."""
-    eig = say(qa_box, ASKER, "How do I compute eigenvalues of a 3x3 matrix by hand?")
-    eig_answer = reply(qa_box, eig, HELPER, "Solve the characteristic polynomial det(A - λI) = 0")
-    send(qa_box, reaction(qa_box, ASKER, eig_answer))
-    qa_box.clock.advance(dt.timedelta(hours=1))
-    chain = say(qa_box, OTHER, "Why does backprop use the chain rule?")
-    reply(qa_box, chain, HELPER, "Because the loss is a composition of functions")
-    qa_box.clock.advance(dt.timedelta(hours=1))
-    mine = say(qa_box, ASKER, "Q: intuition for the determinant")
-    return {"eig": eig, "eig_answer": eig_answer, "chain": chain, "mine": mine}
 
 
 def test_help_and_empty_give_the_usage_card(qa_box):

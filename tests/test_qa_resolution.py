@@ -5,14 +5,14 @@ from __future__ import annotations
 from bot.core import questions
 from bot.slack.render.qa import MARK_ANSWERED
 from tests.blockkit import all_text, assert_valid_message
-from tests.test_qa import (
+from tests.polling import wait_until
+from tests.qa_kit import (
     ADMIN,
     ASKER,
     HELPER,
     OTHER,
     OWNER,
-    eventually,
-    qa_box_fixture,  # noqa: F401 - the qa_box fixture
+    deleted,
     question_row,
     reaction,
     reply,
@@ -51,7 +51,7 @@ def test_other_members_and_other_emoji_do_not_resolve(qa_box):
     send(qa_box, reaction(qa_box, ASKER, answer, "thumbsup"))
     send(qa_box, reaction(qa_box, ASKER, answer, "ballot_box_with_check"))
     # Settled after the ack (users.info says HELPER is no admin); still open.
-    assert eventually(
+    wait_until(
         lambda: (
             qa_box.deps.db.execute(
                 "SELECT organizer FROM qa_marks WHERE user = ?", [HELPER]
@@ -73,7 +73,7 @@ def test_a_workspace_admin_resolves_once_slack_confirms_after_the_ack(qa_box):
     question = say(qa_box, ASKER, "Does every matrix have an SVD?")
     answer = reply(qa_box, question, HELPER, "Yes, every real matrix")
     send(qa_box, reaction(qa_box, OWNER, answer))
-    assert eventually(lambda: status(qa_box, question) == ("answered", answer["ts"]))
+    wait_until(lambda: status(qa_box, question) == ("answered", answer["ts"]))
     assert any(c["user"] == OWNER for c in qa_box.slack.calls_to("users.info"))
     send(qa_box, reaction(qa_box, OWNER, answer, added=False))
     assert status(qa_box, question) == ("open", None)
@@ -117,8 +117,6 @@ def test_a_check_that_arrives_before_the_answer_counts_when_it_arrives(qa_box):
 
 
 def test_deleting_the_accepted_answer_reopens(qa_box):
-    from tests.test_qa import deleted
-
     question = say(qa_box, ASKER, "What's the trace?")
     answer = reply(qa_box, question, HELPER, "Sum of the diagonal")
     send(qa_box, reaction(qa_box, ASKER, answer))

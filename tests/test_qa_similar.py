@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from bot.core import similar
 from tests.blockkit import all_text, assert_valid_message
-from tests.test_qa import (
+from tests.qa_kit import (
     ASKER,
     HELPER,
     OTHER,
     changed,
-    qa_box_fixture,  # noqa: F401 - the qa_box fixture
     reaction,
     reply,
     say,
     send,
     unique,
 )
-from tests.test_qa_command import archive_fixture  # noqa: F401 - the archive fixture
 
 
 def test_similarity_ignores_stopwords_and_plurals():

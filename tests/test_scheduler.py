@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from apscheduler.triggers.date import DateTrigger
@@ -20,8 +19,9 @@ from bot.core.roadmap_load import load
 from bot.slack import scheduler
 from bot.slack.manual_scheduler import ManualScheduler
 from tests.conftest import FIXTURES
-from tests.test_hardening_kit import free_port
-from tests.test_posts import LA, ROADMAP, TZ, at, due, sent, week
+from tests.polling import wait_until
+from tests.posts_kit import LA, ROADMAP, TZ, at, due, sent, week
+from tests.processes import free_port
 
 
 def _kinds(box: Sandbox) -> list[tuple[str, str]]:
@@ -230,9 +230,10 @@ def test_stopping_the_bot_lets_the_post_being_sent_finish(tmp_path: Path):
     with Sandbox(roadmap_path=path, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
         box.slack.fail("chat.postMessage", 200, times=1, delay=1.0)
         running = scheduler.start(box.deps, box.app.client)
-        while box.slack.faults[0].times:  # the weekly post is at Slack, which is slow
-            time.sleep(0.01)
-        running.shutdown(wait=False)
+        try:  # the weekly post is at Slack, which is slow
+            wait_until(lambda: not box.slack.faults[0].times, timeout=15, interval=0.01)
+        finally:
+            running.shutdown(wait=False)
         # Stopped: the post in flight finished and was recorded; nothing further was started.
         assert [
             (r["kind"], r["status"])

@@ -40,6 +40,7 @@ def _dst_changes(tz, start: dt.date, end: dt.date) -> list[dt.date]:
     return days
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("place", ["los_angeles", "berlin", "sydney"])
 def test_two_years_of_weeks_one_post_of_each_kind_at_the_local_time(tmp_path: Path, place: str):
     path = FIXTURES / f"posts_{place}.yaml"

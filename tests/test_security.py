@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +21,9 @@ from bot.core import calendar
 from bot.core.settings import Settings
 from bot.slack.app import SORRY
 from tests.conftest import ROADMAP
-from tests.test_hardening_kit import (
-    HOSTILE_TEXTS,
-    assert_no_pings,
-    bot_env,
-    free_port,
-    posted_texts,
-    start_bot,
-    stop_bot,
-    week3_clock,
-)
+from tests.hardening import HOSTILE_TEXTS, assert_no_pings, posted_texts, week3_clock
+from tests.polling import quiet_for, wait_until
+from tests.processes import bot_env, free_port, start_bot, stop_bot
 
 ADMIN = "U0ADMIN01"  # in STUDYBOT_ADMINS
 BOSS = "U0BOSS001"  # a workspace admin according to users.info
@@ -47,21 +40,6 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         sbox.slack.add_user(ADMIN)
         sbox.slack.add_user(BOSS, is_admin=True)
         yield sbox
-
-
-def settle(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    """Wait until `condition()` holds (listeners run after the ack, on other threads)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def quiet_for(condition: Callable[[], bool], seconds: float = 0.5) -> bool:
-    """True if `condition()` stays false for `seconds` (something that must NOT happen)."""
-    return not settle(condition, seconds)
 
 
 # --- forged, stale and replayed requests ------------------------------------------------------
@@ -198,7 +176,7 @@ def test_forged_requests_are_refused_with_401(box: Sandbox, kind: str, forgery: 
     assert SECRET not in reply.text
     # Nothing happened on the bot's side: no event recorded, no call to Slack.
     assert events_seen(box, f"Ev{tag}") == 0
-    assert quiet_for(lambda: len(box.slack.calls) > calls_before, 0.1)
+    assert quiet_for(0.1, lambda: len(box.slack.calls)) == calls_before
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -294,10 +272,11 @@ def test_home_organizer_buttons_refuse_a_member_claiming_to_be_admin(
     reply = crafted_action(box, f"home_admin_{control}", MEMBER, week.key)
     assert reply.status == 200
     # Slack was asked (the first time; then the answer is remembered), and nothing changed.
-    assert asked > 0 or settle(lambda: users_info_calls(box, MEMBER) > asked)
-    assert quiet_for(lambda: changes(box) > before)
+    assert asked > 0 or wait_until(lambda: users_info_calls(box, MEMBER) > asked)
+    assert quiet_for(0.5, lambda: changes(box)) == before
 
 
+@pytest.mark.slow
 def test_home_organizer_buttons_refuse_when_slack_cannot_confirm_the_role(box: Sandbox) -> None:
     """users.info failing (500, dropped connection) means no, and the no is not remembered."""
     boss = "U0BOSS00X"
@@ -309,13 +288,13 @@ def test_home_organizer_buttons_refuse_when_slack_cannot_confirm_the_role(box: S
         box.slack.fail("users.info", status=status, times=attempts)
         assert crafted_action(box, "home_admin_pause", boss, week.key).status == 200
         asked += attempts
-        assert settle(lambda asked=asked: users_info_calls(box, boss) == asked)
-        assert quiet_for(lambda: changes(box) > before)
+        wait_until(lambda asked=asked: users_info_calls(box, boss) == asked)
+        assert quiet_for(0.5, lambda: changes(box)) == before
     # Slack answers again: the workspace admin is an organizer after all.
     assert box.client.action("home_admin_pause", week.key, user=boss, channel=None).status == 200
-    assert settle(lambda: changes(box) == before + 1)
+    wait_until(lambda: changes(box) == before + 1)
     assert box.client.action("home_admin_resume", week.key, user=boss, channel=None).status == 200
-    assert settle(lambda: changes(box) == before + 2)
+    wait_until(lambda: changes(box) == before + 2)
 
 
 def test_home_organizer_buttons_work_for_organizers(box: Sandbox) -> None:
@@ -330,8 +309,12 @@ def test_home_organizer_buttons_work_for_organizers(box: Sandbox) -> None:
             # Each runs after its ack: a resume sent before the pause landed finds nothing to
             # resume, so wait for each one as a member clicking would see it.
             done += 1
-            assert settle(lambda n=done: changes(box) >= n, 15), (
-                box.pool.get().execute("SELECT kind, by_user FROM calendar_changes").fetchall()
+            wait_until(
+                lambda n=done: changes(box) >= n,
+                timeout=15,
+                message=lambda: (
+                    box.pool.get().execute("SELECT kind, by_user FROM calendar_changes").fetchall()
+                ),
             )
 
 
@@ -342,7 +325,7 @@ def test_a_forged_organizer_action_is_refused_before_any_listener(box: Sandbox) 
         "home_admin_skip", week.key, user=ADMIN, channel=None, secret="guessed-secret"
     )
     assert reply.status == 401
-    assert quiet_for(lambda: changes(box) > before)
+    assert quiet_for(0.5, lambda: changes(box)) == before
 
 
 def studygroup(box: Sandbox, text: str, user: str, **claims: str) -> str:
@@ -350,8 +333,7 @@ def studygroup(box: Sandbox, text: str, user: str, **claims: str) -> str:
     answered = len(box.slack.calls_to("response_url"))
     reply = box.client.command("/studygroup", text, user=user, **claims)
     assert reply.status == 200, reply.text
-    if "coming soon" in reply.text:
-        pytest.skip("/studygroup (bot/listeners/admin.py) has not landed yet")
+    assert "coming soon" not in reply.text, "/studygroup answers with its placeholder"
     if reply.body:
         return reply.text
     call = box.slack.wait_for("response_url", answered + 1)[answered]
@@ -379,7 +361,7 @@ def test_studygroup_refuses_a_member_claiming_to_be_admin(box: Sandbox) -> None:
     claims = {"is_admin": "true", "is_owner": "true", "user_is_admin": "true"}
     answers = {studygroup(box, text, MEMBER, **claims) for text in ORGANIZER_COMMANDS}
     assert len(answers) == 1, answers  # one refusal, whatever was asked
-    assert quiet_for(lambda: changes(box) > before or len(box.slack.posts()) > posts_before)
+    assert quiet_for(0.5, lambda: (changes(box), len(box.slack.posts()))) == (before, posts_before)
     assert kv_rows(box) == kv_before
     # The refusal is not what an organizer sees.
     assert studygroup(box, "status", ADMIN) not in answers
@@ -390,7 +372,7 @@ def test_studygroup_works_for_organizers(box: Sandbox) -> None:
     for user in (ADMIN, BOSS):
         before = changes(box)
         studygroup(box, "extend", user)
-        assert settle(lambda before=before: changes(box) > before)
+        wait_until(lambda before=before: changes(box) > before)
 
 
 # --- secrets never in logs or error messages --------------------------------------------------
@@ -468,6 +450,7 @@ def crafted_action_via(client: SignedClient, action_id: str, user: str) -> Reply
     return client.action(action_id, "2026-W01", user=user, channel=None, view={"id": "V1"})
 
 
+@pytest.mark.slow
 def test_a_full_debug_run_never_logs_tokens_or_the_signing_secret(tmp_path: Path) -> None:
     """`studybot -v run` (HTTP) with commands, events, failing listeners and bad requests; then
     Socket Mode refused and failing; then malformed tokens: no secret in any output or reply."""
@@ -615,7 +598,7 @@ def test_search_input_never_reaches_sql(box: Sandbox) -> None:
     hostile = "Q: what does '; DROP TABLE qa_questions; -- do to a vector space?"
     event = box.slack.add_message(CHANNEL, MEMBER, hostile)
     assert box.client.event(event).status == 200
-    assert settle(lambda: archive_state(box)[1][0] > 0)
+    wait_until(lambda: archive_state(box)[1][0] > 0)
     before = archive_state(box)
     for text in SQL_AND_FTS:
         answer = qa_answer(box, text)
@@ -678,7 +661,7 @@ def test_member_text_never_pings_anyone_when_re_posted(tmp_path: Path) -> None:
         assert sbox.client.command("/studygroup", "status", user=ADMIN).status == 200
         # The week's nudge and recap list the questions and thank the answerers.
         scheduler.run_until(clock.now() + dt.timedelta(days=5))
-        settle(lambda: False, 1.0)  # let the work after the acks finish
+        quiet_for(1.0, lambda: len(sbox.slack.calls))  # let the work after the acks finish
 
         calls = list(sbox.slack.calls)
         assert_no_pings(calls, allowed=(MEMBER, ADMIN, ASKER2))

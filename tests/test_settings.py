@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
 from bot.core.settings import ConfigError, Settings, documented
 from tests.conftest import ROOT
-
-
-def studybot(
-    *args: str, env: dict[str, str] | None = None, cwd=None, stdin: str = ""
-) -> subprocess.CompletedProcess:
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_", "PORT"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env={**base, **(env or {})},
-        cwd=cwd or ROOT,
-        capture_output=True,
-        input=stdin,
-        text=True,
-        timeout=60,
-    )
+from tests.processes import studybot
 
 
 def test_run_without_tokens_prints_one_line_and_exits_2(tmp_path):

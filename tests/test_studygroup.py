@@ -15,7 +15,7 @@ from bot.core import calendar
 from bot.core.clock import ManualClock
 from bot.slack.manual_scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
-from tests.test_posts import ADMIN, LA, at, due, ledger, sent, week
+from tests.posts_kit import ADMIN, LA, at, due, ledger, sent, week
 
 MEMBER = "U0MEMBER1"
 WORKSPACE_ADMIN = "U0WSADMIN"
@@ -75,6 +75,7 @@ def test_help_and_unknown_words_get_the_usage_card(sbox):
     assert "which post" in all_text(command(sbox, "post everything"))
 
 
+@pytest.mark.slow
 def test_status_shows_the_calendar_ahead_the_ledger_and_failures(sbox):
     sbox.slack.fail("chat.postMessage", 500, times=4)
     ManualScheduler(sbox.deps, sbox.app.client).run_until(due("nudge", 9))

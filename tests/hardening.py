@@ -1,26 +1,17 @@
-"""Helpers shared by the hardening tests (security, bad input, faults, crashes); no tests here."""
+"""The hardening tests' kit (security, bad input): a week-3 clock, hostile texts, ping checks."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
-from bot.cli.standin import Call, SlackStandIn
+from bot.cli.standin import Call
 from bot.core.clock import ManualClock
 from bot.core.roadmap_load import load
-from tests.conftest import ROADMAP
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROADMAP
 
 # Sequences that notify people when they reach Slack unescaped in a message or view.
 # (<!date^…> is a date formatted for the reader: it notifies nobody.)
@@ -44,66 +35,6 @@ def week3_clock() -> ManualClock:
     schedule = load(ROADMAP).schedule
     start = dt.datetime.combine(schedule.start + dt.timedelta(weeks=2), dt.time(10, 0), schedule.tz)
     return ManualClock(start)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def bot_env(slack: SlackStandIn, db: Path, port: int, **extra: str) -> dict[str, str]:
-    """A clean environment for `studybot run` against the stand-in (nothing from the host)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))}
-    env.update(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-test-token",
-            "SLACK_SIGNING_SECRET": "test-signing-secret",
-            "SLACK_API_URL": slack.api_url,
-            "STUDYBOT_CHANNEL": "C0STUDY01",
-            "STUDYBOT_DB": str(db),
-            "STUDYBOT_ROADMAP": str(ROADMAP),
-            "PORT": str(port),
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    env.update(extra)
-    return env
-
-
-def healthy(base: str, timeout: float = 1.0) -> bool:
-    try:
-        with urllib.request.urlopen(base + "/healthz", timeout=timeout) as r:
-            return r.status == 200 and json.loads(r.read()).get("ok") is True
-    except OSError:
-        return False
-
-
-def start_bot(
-    env: dict[str, str], cwd: Path, log: Path, *, verbose: bool = False, wait: float = 20.0
-) -> tuple[subprocess.Popen[bytes], str]:
-    """`studybot [-v] run` as a subprocess, stdout+stderr appended to `log`; waits for /healthz."""
-    args = [sys.executable, "-m", "bot", *(["-v"] if verbose else []), "run"]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{env['PORT']}"
-    deadline = time.monotonic() + wait
-    while not healthy(base):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"bot did not come up:\n{log.read_text(errors='replace')}")
-        time.sleep(0.05)
-    return proc, base
-
-
-def stop_bot(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def strings(value: Any) -> Iterator[str]:
