@@ -83,7 +83,7 @@ def _resources(roadmap: Roadmap) -> Iterator[str]:
 
 def _tracks(roadmap: Roadmap) -> Iterator[str]:
     yield "  tracks (cost = every paid resource of its topics, each bought once):"
-    rows = [(FULL_TRACK, "the whole roadmap", None)]
+    rows: list[tuple[str, str, float | None]] = [(FULL_TRACK, "the whole roadmap", None)]
     rows += [(t.id, t.title, t.budget_usd) for t in roadmap.tracks.values()]
     width = max(len(track_id) for track_id, _, _ in rows)
     for track_id, title, budget in rows:

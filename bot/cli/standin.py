@@ -66,7 +66,7 @@ class SlackStandIn:
         self.faults: list[Fault] = []
         self.lock = threading.RLock()
         self._ts = itertools.count(1)
-        self._view = itertools.count(1)
+        self._views = itertools.count(1)
         self._base = int(time.time())
         self.history_page_size = 200
         self.scopes: list[str] = list(BOT_SCOPES)  # what the installed app was granted
@@ -80,8 +80,7 @@ class SlackStandIn:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     @property
     def api_url(self) -> str:
@@ -300,7 +299,7 @@ class SlackStandIn:
         return {"ok": True, "message_ts": self.next_ts()}
 
     def _m_chat_update(self, p: dict[str, Any]) -> dict[str, Any]:
-        channel, ts = p.get("channel"), p.get("ts")
+        channel, ts = str(p.get("channel")), str(p.get("ts"))
         with self.lock:
             message = self.messages.get(channel, {}).get(ts)
             if message is None:
@@ -310,7 +309,7 @@ class SlackStandIn:
 
     def _m_chat_delete(self, p: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
-            self.messages.get(p.get("channel"), {}).pop(p.get("ts"), None)
+            self.messages.get(str(p.get("channel")), {}).pop(str(p.get("ts")), None)
         return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
 
     def _m_chat_getPermalink(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -324,7 +323,7 @@ class SlackStandIn:
     def _view(self, p: dict[str, Any]) -> dict[str, Any]:
         view = p.get("view")
         view = json.loads(view) if isinstance(view, str) else dict(view or {})
-        view["id"] = f"V{next(self._view):08d}"
+        view["id"] = f"V{next(self._views):08d}"
         return {"ok": True, "view": view}
 
     _m_views_publish = _view

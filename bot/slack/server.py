@@ -8,9 +8,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import waitress
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.server import TcpWSGIServer, create_server
 
 from bot.core import health
 
@@ -92,7 +92,7 @@ class HttpServer:
         port: int,
         threads: int = THREADS,
     ) -> None:
-        self._server = waitress.create_server(
+        server = create_server(
             application,
             host=host,
             port=port,
@@ -106,16 +106,17 @@ class HttpServer:
             ident="studybot",
             clear_untrusted_proxy_headers=True,
         )
+        # One address to listen on: waitress gives a single TCP server for it.
+        assert isinstance(server, TcpWSGIServer)
+        self._server = server
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
         """The port listened on (the one the OS chose when asked for 0)."""
-        return int(self._server.effective_port)  # type: ignore[union-attr]
-
-    @property
-    def host(self) -> str:
-        return str(self._server.effective_host)  # type: ignore[union-attr]
+        listening = self._server.socket
+        assert listening is not None  # bound in the constructor
+        return int(listening.getsockname()[1])
 
     def start(self) -> HttpServer:
         """Serve in a background thread."""

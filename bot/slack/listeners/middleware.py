@@ -78,6 +78,7 @@ def once_per_event(
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
     if not isinstance(event_id, str) or not event_id:
         return next()
+    assert isinstance(event, dict)  # checked above for every event_callback
     deps: Deps = context["deps"]
     recorders = context.get("recorders", ())
     try:
