@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.setup(args.verbose)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(os.environ)
         logs.setup(args.verbose, settings.log_format)
         return _dispatch(args, settings)
     except ConfigError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -135,16 +134,15 @@ class Settings:
     )
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, dotenv: str | Path | None = ".env"
-    ) -> Settings:
-        """Read the environment, then `.env` for variables the environment lacks."""
+    def from_env(cls, environ: Mapping[str, str], dotenv: str | Path | None = ".env") -> Settings:
+        """Build from `environ` (the CLI passes the process environment: it is the only reader),
+        then `.env` for variables the environment lacks."""
         values: dict[str, str] = {}
         if dotenv is not None and Path(dotenv).is_file():
             from dotenv import dotenv_values
 
             values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
-        values.update(os.environ if environ is None else environ)
+        values.update(environ)
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
             raw = values.get(f.metadata["env"])
