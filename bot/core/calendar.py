@@ -32,6 +32,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Week:
+    """One calendar week (Monday to Sunday) and what happens in it: a topic, a skip, a pause, or nothing yet/any more."""
+
     index: int  # 1-based slot number counted from the start date
     start: dt.date
     kind: Literal["topic", "skip", "paused", "before", "after"]
@@ -42,6 +44,7 @@ class Week:
 
     @property
     def end(self) -> dt.date:
+        """The week's Sunday."""
         return self.start + dt.timedelta(days=6)
 
     @property
@@ -81,6 +84,7 @@ class Calendar:
         return Week(index, self._slot_start(index), "after")
 
     def first_week_of(self, topic_id: str) -> Week | None:
+        """The week a topic starts, if it is scheduled."""
         return next(
             (w for w in self.weeks if w.topic and w.topic.id == topic_id and w.topic_week == 1),
             None,
@@ -105,6 +109,7 @@ class Calendar:
 
     @property
     def end(self) -> dt.date:
+        """The last day of the last scheduled week (the start, when nothing is scheduled)."""
         return self.weeks[-1].end if self.weeks else self.start
 
     @functools.cached_property
@@ -198,6 +203,7 @@ def _paused_at(pauses: Sequence[tuple[int, str]], index: int) -> bool:
 
 
 def post_time(schedule: Schedule, kind: PostKind) -> PostTime | None:
+    """When in the week a post of `kind` goes out (None: the roadmap has no such post)."""
     return {"weekly": schedule.weekly, "nudge": schedule.nudge, "recap": schedule.recap}[kind]
 
 
@@ -240,6 +246,7 @@ def upcoming(
 
 
 def local_today(schedule: Schedule, now: dt.datetime) -> dt.date:
+    """Today's date in the roadmap's timezone (weeks begin on the group's Monday, not UTC's)."""
     return now.astimezone(schedule.tz).date()
 
 
@@ -247,6 +254,7 @@ def local_today(schedule: Schedule, now: dt.datetime) -> dt.date:
 
 
 def load_changes(db: sqlite_utils.Database) -> list[Change]:
+    """The organizers' calendar changes (skips, extensions, pauses), oldest first."""
     rows = db.execute("SELECT kind, week_start, topic_id FROM calendar_changes ORDER BY id")
     return [Change(kind, dt.date.fromisoformat(start), topic_id) for kind, start, topic_id in rows]
 
@@ -257,6 +265,7 @@ def record_change(
     by_user: str | None = None,
     now: dt.datetime | None = None,
 ) -> None:
+    """Keep an organizer's calendar change; the calendar is rebuilt from all of them."""
     db.table("calendar_changes").insert(
         {
             "kind": change.kind,

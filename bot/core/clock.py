@@ -8,13 +8,18 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Where the time comes from: the system in production, a ManualClock in tests and the console."""
+
     def now(self) -> dt.datetime:
         """The current time, timezone-aware (UTC)."""
         ...
 
 
 class SystemClock:
+    """The real time."""
+
     def now(self) -> dt.datetime:
+        """The current time, in UTC."""
         return dt.datetime.now(dt.UTC)
 
 
@@ -28,14 +33,17 @@ class ManualClock:
         self._lock = threading.Lock()
 
     def now(self) -> dt.datetime:
+        """The clock's time, in UTC."""
         with self._lock:
             return self._now
 
     def set(self, when: dt.datetime) -> None:
+        """Move the clock to `when`."""
         with self._lock:
             self._now = when.astimezone(dt.UTC)
 
     def advance(self, delta: dt.timedelta) -> dt.datetime:
+        """Move the clock on by `delta`; the new time."""
         with self._lock:
             self._now += delta
             return self._now

@@ -86,6 +86,7 @@ class Pool:
         migrate(self.get())
 
     def get(self) -> sqlite_utils.Database:
+        """This thread's connection (opened on first use)."""
         db = getattr(self._local, "db", None)
         if db is None:
             db = connect(self.path)
@@ -95,6 +96,7 @@ class Pool:
         return db
 
     def close(self) -> None:
+        """Close every connection; threads that ask again get new ones."""
         with self._lock:
             for db in self._all:
                 db.conn.close()
@@ -108,6 +110,7 @@ _writer_locks_guard = threading.Lock()
 
 
 def writer_lock(path: str) -> threading.RLock:
+    """This process's lock for writing to the database file at `path` (see transaction)."""
     with _writer_locks_guard:
         return _writer_locks.setdefault(path, threading.RLock())
 

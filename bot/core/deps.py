@@ -50,9 +50,11 @@ class Deps:
 
     @property
     def roadmap(self) -> Roadmap:
+        """The current roadmap (re-read when the file changes)."""
         return self.roadmaps.current()
 
     def now(self) -> dt.datetime:
+        """The time by the app's clock."""
         return self.clock.now()
 
     def remembered(self, key: Hashable, build: Callable[[], T]) -> T:
@@ -79,6 +81,7 @@ class Deps:
         )
 
     def this_week(self) -> tuple[Calendar, Week]:
+        """The calendar and today's week in it."""
         roadmap = self.roadmap
         cal = self.calendar()
         return cal, cal.week_of(calendar.local_today(roadmap.schedule, self.now()))

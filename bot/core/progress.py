@@ -21,11 +21,13 @@ from bot.core.roadmap import Roadmap, Topic
 
 
 def done_topics(db: sqlite_utils.Database, user: str) -> set[str]:
+    """The ids of the topics `user` has ticked."""
     rows = db.execute("SELECT topic_id FROM progress WHERE user = ?", (user,)).fetchall()
     return {row[0] for row in rows}
 
 
 def mark_done(db: sqlite_utils.Database, user: str, topic_id: str, at: dt.datetime) -> bool:
+    """Tick a topic for `user`; False if it was ticked already."""
     # One statement in autocommit mode: atomic, and a double click cannot tick twice.
     inserted = db.execute(
         "INSERT OR IGNORE INTO progress (user, topic_id, done_at) VALUES (?, ?, ?)",
@@ -35,6 +37,7 @@ def mark_done(db: sqlite_utils.Database, user: str, topic_id: str, at: dt.dateti
 
 
 def undo(db: sqlite_utils.Database, user: str, topic_id: str) -> bool:
+    """Untick a topic for `user`; False if it was not ticked."""
     deleted = db.execute(
         "DELETE FROM progress WHERE user = ? AND topic_id = ?", (user, topic_id)
     ).rowcount
@@ -53,6 +56,7 @@ class Standing:
 
     @property
     def on_track(self) -> bool:
+        """Nothing the group has finished is left unticked."""
         return not self.behind
 
 

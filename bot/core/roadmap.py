@@ -21,6 +21,8 @@ class RoadmapError(Exception):
 
 @dataclass(frozen=True)
 class Resource:
+    """Something to read, watch or do for a topic, with its cost and time."""
+
     title: str
     url: str
     kind: str  # course, book, video, article, docs, paper, exercise
@@ -30,11 +32,14 @@ class Resource:
 
     @property
     def free(self) -> bool:
+        """Costs nothing."""
         return self.cost_usd == 0
 
 
 @dataclass(frozen=True)
 class Topic:
+    """One topic of the roadmap: what to learn, from what, how to practise it, for how many weeks."""
+
     id: str
     title: str
     stage: str
@@ -51,18 +56,24 @@ class Topic:
 
 @dataclass(frozen=True)
 class Stage:
+    """A group of topics (e.g. "Mathematics: linear algebra")."""
+
     id: str
     title: str
 
 
 @dataclass(frozen=True)
 class PostTime:
+    """A weekday and local time at which a scheduled post goes out."""
+
     weekday: int  # 0 = Monday
     time: dt.time
 
 
 @dataclass(frozen=True)
 class Schedule:
+    """When the group starts, in which timezone, and when each post goes out."""
+
     timezone: str
     start: dt.date
     weekly: PostTime
@@ -72,11 +83,14 @@ class Schedule:
 
     @property
     def tz(self) -> ZoneInfo:
+        """The schedule's timezone."""
         return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True)
 class Track:
+    """A named path through the roadmap (a subset of its topics), with an optional budget."""
+
     id: str
     title: str
     topics: tuple[str, ...]
@@ -88,6 +102,8 @@ class Track:
 
 @dataclass(frozen=True)
 class Roadmap:
+    """The whole curriculum: stages, topics, schedule and tracks."""
+
     title: str
     schedule: Schedule
     stages: tuple[Stage, ...]
@@ -96,9 +112,11 @@ class Roadmap:
     path: str = "roadmap.yaml"
 
     def topic(self, topic_id: str) -> Topic | None:
+        """The topic with this id, if any."""
         return next((t for t in self.topics if t.id == topic_id), None)
 
     def stage_title(self, stage_id: str) -> str:
+        """A stage's title (its id when unknown)."""
         return next((s.title for s in self.stages if s.id == stage_id), stage_id)
 
     def followed(self, track: str | None = None) -> tuple[Topic, ...]:
@@ -116,6 +134,7 @@ class Roadmap:
         return tuple(out)
 
     def total_weeks(self, track: str | None = None) -> int:
+        """How many weeks the topics of `track` take in all."""
         return sum(t.weeks for t in self.followed(track))
 
     def paid_resources(self, track: str | None = None) -> tuple[Resource, ...]:
@@ -138,4 +157,5 @@ def _with_weeks(topic: Topic, weeks: int) -> Topic:
 
 
 def weekday_number(name: str) -> int:
+    """Monday = 0 … Sunday = 6, from a weekday name."""
     return WEEKDAYS.index(name.strip().lower())

@@ -58,6 +58,7 @@ class RoadmapStore:
             )
 
     def current(self) -> Roadmap:
+        """The roadmap in use: re-read if the file changed, the last good one if it is now invalid."""
         stamp = self._file_stamp()
         if stamp != self._stamp:
             with self._lock:
@@ -92,4 +93,5 @@ class RoadmapStore:
         log.error("roadmap %s is invalid; keeping the last good version:\n%s", self.path, why)
 
     def topics(self) -> tuple[Topic, ...]:
+        """The current roadmap's topics."""
         return self.current().followed(self.track)

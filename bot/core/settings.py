@@ -161,6 +161,7 @@ class Settings:
                 raise ConfigError(f.metadata["env"], f"is required ({f.metadata['help']})")
 
     def is_admin_id(self, user_id: str) -> bool:
+        """Whether STUDYBOT_ADMINS names this user."""
         return user_id in self.admins
 
 

@@ -46,6 +46,7 @@ def escape(text: str) -> str:
 
 
 def escape_label(label: str) -> str:
+    """A link's label as Slack shows it: bare & escaped, entities kept."""
     return _ENTITY.sub("&amp;", label)
 
 
