@@ -34,6 +34,7 @@ def studybot(*args: str, db) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # 1,000 events and two subprocesses
 def test_a_backup_taken_during_1000_events_is_intact_and_a_restored_bot_answers_from_it(
     box, tmp_path, clock
 ):

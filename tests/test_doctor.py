@@ -13,6 +13,8 @@ import pytest
 from bot.core.db import Pool
 from tests.conftest import ROADMAP
 
+pytestmark = pytest.mark.slow  # each test runs `studybot doctor` as a process
+
 GOOD_SECRET = "0123456789abcdef0123456789abcdef"
 
 

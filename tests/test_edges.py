@@ -62,6 +62,7 @@ def bot(tmp_path, slack):
     stop_bot(proc)
 
 
+@pytest.mark.slow  # a `studybot run` process
 def test_200_idle_connections_neither_stall_http_mode_nor_stay_open(bot):
     base, client = bot
     port = int(base.rsplit(":", 1)[1])
@@ -99,6 +100,7 @@ def test_200_idle_connections_neither_stall_http_mode_nor_stay_open(bot):
             sock.close()
 
 
+@pytest.mark.slow  # a `studybot run` process
 def test_a_signed_chunked_request_is_read_and_verified(bot):
     base, client = bot
     body = b"command=%2Fnexttopic&text=&user_id=U0MEMBER1&channel_id=C0STUDY01&team_id=T0STUDY01"
@@ -120,6 +122,7 @@ def test_a_signed_chunked_request_is_read_and_verified(bot):
     assert reply.status == 200 and "Week" in text, text
 
 
+@pytest.mark.slow  # a `studybot run` process
 def test_readiness_is_ok_on_a_healthy_database_and_liveness_is_cheap(bot):
     base, _ = bot
     assert _get(base + "/readyz") == (200, {"ok": True})
@@ -146,6 +149,7 @@ def test_a_damaged_database_acknowledges_nothing_it_did_not_store(box, caplog):
     assert _get(box.url + "/healthz")[0] == 200
 
 
+@pytest.mark.slow  # a `studybot run` process
 def test_run_refuses_to_start_on_a_damaged_database(tmp_path, slack):
     db = tmp_path / "bot.db"
     pool = Pool(db)
@@ -162,6 +166,7 @@ def test_run_refuses_to_start_on_a_damaged_database(tmp_path, slack):
     assert "STUDYBOT_DB" in lines[0] and "damaged" in lines[0] and "studybot doctor" in lines[0]
 
 
+@pytest.mark.slow  # a `studybot run` process
 def test_run_refuses_a_database_it_cannot_write(tmp_path, slack):
     """Root may write any file, so as root the bot runs in a user namespace as `nobody`
     (mapped to the file's owner, without root's override) over a read-only file."""
@@ -219,6 +224,7 @@ def test_a_lone_surrogate_is_stored_replaced_not_dropped(box):
     assert row is not None and row[0] == "Why \ufffd does this break?"
 
 
+@pytest.mark.slow  # a `studybot run` process
 def test_a_forged_event_id_cannot_forge_a_log_line(tmp_path, slack):
     env = bot_env(slack, tmp_path / "bot.db", free_port())
     log = tmp_path / "bot.log"
