@@ -290,11 +290,13 @@ def test_server_errors_retry_with_backoff_and_look_before_each_retry(lbox):
     assert len(sent(lbox, "weekly", 9)) == 1
 
 
-def test_network_errors_retry(lbox):
-    lbox.slack.fail("chat.postMessage", 0, times=1)  # the connection drops
+@pytest.mark.slow  # the grace period of looks before a second send: 30 s
+def test_network_errors_retry_after_looking_for_the_post(lbox):
+    lbox.slack.fail("chat.postMessage", 0, times=1)  # the connection drops after sending
     lbox.clock.set(at(9, 0, 9))
     assert deliver(lbox, "weekly").status == "sent"
     assert len(sent(lbox, "weekly", 9)) == 1
+    assert len(lbox.slack.calls_to("conversations.history")) > 1  # looked, then sent
 
 
 @pytest.mark.slow
