@@ -12,10 +12,11 @@ from bot.core import progress
 from bot.core.db import transaction
 from bot.core.deps import Deps
 from bot.core.home_data import HomeData, gather, with_notice
-from bot.slack.listeners import admin
 from bot.slack.listeners.commands import open_ask_modal
+from bot.slack.organizer_controls import CONTROLS, Usage
 from bot.slack.organizers import is_organizer
 from bot.slack.render.home import home_view, welcome
+from bot.slack.render.ids import HOME_ADMIN
 from bot.slack.render.resources import resources
 
 log = logging.getLogger(__name__)
@@ -119,14 +120,14 @@ def organizer_control(
     deps: Deps = context["deps"]
     user, _ = _action(body)
     action_id = (body.get("actions") or [{}])[0].get("action_id", "")
-    handler = admin.HANDLERS.get(action_id.removeprefix("home_admin_"))
+    handler = CONTROLS.get(action_id.removeprefix(HOME_ADMIN))
     # Asked of Slack, never taken from the payload: a crafted payload cannot claim the role.
     if handler is None or not is_organizer(deps.settings, client, user):
         log.warning("refused organizer control %s from %s", action_id, user)
         return
     try:
         reply = handler(deps, client, user, [], {})
-    except admin.Usage as exc:
+    except Usage as exc:
         reply = {"text": str(exc)}
     publish(deps, client, user, notice=reply.get("text"))
 

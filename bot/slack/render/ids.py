@@ -13,7 +13,7 @@ ASK_VIEW = "member_ask"  # callback_id of the /ask modal (bot/slack/app.py VIEWS
 ASK_QUESTION, ASK_TOPIC, ASK_ANON = "question", "topic", "anonymous"  # its input blocks
 
 # The Home tab's buttons (bot/slack/app.py ACTIONS); the organizer controls are
-# HOME_ADMIN + skip | extend | pause | resume (bot.slack.listeners.admin's handlers).
+# HOME_ADMIN + skip | extend | pause | resume (bot.slack.organizer_controls.CONTROLS).
 HOME_DONE = "home_done"
 HOME_RESOURCES = "home_resources"
 HOME_ASK = "home_ask"
