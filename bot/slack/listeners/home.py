@@ -12,7 +12,7 @@ from bot.core import progress
 from bot.core.db import transaction
 from bot.core.deps import Deps
 from bot.core.home_data import HomeData, gather, with_notice
-from bot.slack.listeners.commands import open_ask_modal
+from bot.slack.ask import open_ask_modal
 from bot.slack.organizer_controls import CONTROLS, Usage
 from bot.slack.organizers import is_organizer
 from bot.slack.render.home import home_view, welcome
