@@ -59,7 +59,7 @@ def member_joined(
     ack()
     deps: Deps = context["deps"]
     user, channel = event.get("user"), event.get("channel")
-    if not isinstance(user, str) or not user or channel != deps.channel:
+    if not isinstance(user, str) or not user or not channel or channel != deps.channel:
         return
     db = deps.db
     with transaction(db) as conn:

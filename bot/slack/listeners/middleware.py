@@ -76,7 +76,7 @@ def once_per_event(
         log.warning("acknowledged an event without a type")
         return BoltResponse(status=200, body="")
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    if not isinstance(event_id, str) or not event_id:
+    if not isinstance(event_id, str) or not event_id or not isinstance(event, dict):
         return next()
     deps: Deps = context["deps"]
     recorders = context.get("recorders", ())
