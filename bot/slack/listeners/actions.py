@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -19,11 +20,22 @@ from bot.slack.ask import post_question
 from bot.slack.progress_changes import change_progress
 from bot.slack.render import blocks as bk
 from bot.slack.render.ask import ask_failed, ask_posted
-from bot.slack.render.ids import ASK_ANON, ASK_QUESTION, ASK_TOPIC
+from bot.slack.render.ids import (
+    ASK_ANON,
+    ASK_QUESTION,
+    ASK_TOPIC,
+    ASK_VIEW,
+    DONE,
+    RESOURCES,
+    ROADMAP,
+    SHARE,
+    UNDO,
+)
 from bot.slack.render.notices import no_channel, notice
 from bot.slack.render.resources import resources
 from bot.slack.render.roadmap import RoadmapPage, roadmap
 from bot.slack.render.topic import next_topic
+from bot.slack.routes import Routes
 from bot.slack.topic_cards import topic_card
 
 log = logging.getLogger(__name__)
@@ -177,3 +189,14 @@ def _tell(client: WebClient, channel: str | None, user: str, message: dict[str, 
         client.chat_postMessage(channel=user, **message)
     except SlackApiError as exc:
         log.warning("could not tell %s about their question: %s", user, exc.response.get("error"))
+
+
+def register(routes: Routes) -> None:
+    """The member messages' buttons (a family repeated in one message has ids "id:suffix")
+    and the /ask form."""
+    routes.action(re.compile(rf"^{DONE}(:\w+)?$"), done)
+    routes.action(re.compile(rf"^{UNDO}(:\w+)?$"), undo)
+    routes.action(re.compile(rf"^{RESOURCES}(:\w+)?$"), show_resources)
+    routes.action(re.compile(rf"^{ROADMAP}(:\w+)?$"), roadmap_page)
+    routes.action(SHARE, share)
+    routes.view(ASK_VIEW, ask_submitted)

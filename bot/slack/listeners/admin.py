@@ -18,6 +18,7 @@ from bot.slack.organizer_controls import CONTROLS, Control, Message, Usage, say,
 from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
 from bot.slack.render.posts import describe, slack_date
+from bot.slack.routes import Routes
 
 log = logging.getLogger(__name__)
 
@@ -239,3 +240,8 @@ HANDLERS: dict[str, Control] = {
     "post": post,
     "channel": channel,
 }
+
+
+def register(routes: Routes) -> None:
+    """/studygroup (the Home tab's organizer controls are registered with the Home tab)."""
+    routes.command(COMMAND, studygroup)

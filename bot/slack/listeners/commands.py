@@ -29,6 +29,7 @@ from bot.slack.render.roadmap import RoadmapPage, roadmap_pages, stage_not_found
 from bot.slack.render.roadmap import roadmap as roadmap_message
 from bot.slack.render.topic import next_topic as topic_message
 from bot.slack.render.usage import usage
+from bot.slack.routes import Routes
 from bot.slack.topic_cards import topic_card
 
 log = logging.getLogger(__name__)
@@ -260,3 +261,12 @@ def ask(
         fmt.message_link(channel, ts, team=fmt.team_url(command.get("team_domain"))) if ts else None
     )
     respond(ask_posted(channel, link, anonymous=False))
+
+
+def register(routes: Routes) -> None:
+    """The member commands."""
+    routes.command("/nexttopic", next_topic)
+    routes.command("/resources", resources)
+    routes.command("/roadmap", roadmap)
+    routes.command("/progress", progress)
+    routes.command("/ask", ask)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack
@@ -16,8 +17,9 @@ from bot.slack.ask import open_ask_modal
 from bot.slack.organizer_controls import CONTROLS, Usage
 from bot.slack.organizers import is_organizer
 from bot.slack.render.home import home_view, welcome
-from bot.slack.render.ids import HOME_ADMIN
+from bot.slack.render.ids import HOME_ADMIN, HOME_ASK, HOME_DONE, HOME_RESOURCES
 from bot.slack.render.resources import resources
+from bot.slack.routes import Routes
 
 log = logging.getLogger(__name__)
 
@@ -139,3 +141,13 @@ def ask(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClie
     _, topic_id = _action(body)
     if body.get("trigger_id"):
         open_ask_modal(deps, client, body["trigger_id"], deps.roadmap.topic(topic_id))
+
+
+def register(routes: Routes) -> None:
+    """The Home tab, its buttons, and the newcomer's welcome."""
+    routes.event("app_home_opened", home_opened)
+    routes.event("member_joined_channel", member_joined)
+    routes.action(HOME_DONE, tick_topic)
+    routes.action(HOME_RESOURCES, show_resources)
+    routes.action(HOME_ASK, ask)
+    routes.action(re.compile(rf"^{HOME_ADMIN}({'|'.join(CONTROLS)})$"), organizer_control)

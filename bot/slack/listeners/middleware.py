@@ -16,11 +16,9 @@ from slack_bolt.middleware import Middleware
 from bot.core.db import transaction
 from bot.core.deps import Deps
 from bot.core.health import RESTORE_HINT
+from bot.slack.routes import Recorder
 
 log = logging.getLogger(__name__)
-
-# A recorder may say what it did (e.g. "question"); listeners find it in context["recorded"].
-Recorder = Callable[[Deps, dict[str, Any]], str | None]
 
 # Slack refuses timestamps older than five minutes; a signature seen within that window again
 # is a replay (a captured request re-sent), so it is refused too.
