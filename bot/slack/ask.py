@@ -1,4 +1,4 @@
-"""Asking the study channel: posting an /ask question and archiving it, and opening the /ask form."""
+"""/ask's work: posting a question to the study channel and archiving it, and opening the form."""
 
 from __future__ import annotations
 

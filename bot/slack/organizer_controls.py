@@ -1,5 +1,4 @@
-"""The calendar changes organizers make from /studygroup and the Home tab: skip, extend,
-pause, resume."""
+"""Organizers' calendar changes, from /studygroup and the Home tab: skip, extend, pause, resume."""
 
 from __future__ import annotations
 

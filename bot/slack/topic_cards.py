@@ -1,4 +1,4 @@
-"""The /nexttopic card: this week's topic (or a shared one), the member's ticks, the week's thread."""
+"""The /nexttopic card: this week's topic (or a shared one), the member's ticks, its thread."""
 
 from __future__ import annotations
 
