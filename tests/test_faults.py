@@ -28,11 +28,11 @@ from bot.core import post_plan
 from bot.core.clock import ManualClock
 from bot.core.roadmap_load import load
 from bot.core.settings import Settings
-from bot.slack.app import SORRY, _guarded
 from bot.slack.client import web_client
 from bot.slack.delivery import POST_TIMEOUT, SlackPoster
 from bot.slack.listeners.commands import ASK_GRACE
 from bot.slack.manual_scheduler import ManualScheduler
+from bot.slack.router import SORRY, guarded
 from tests.conftest import ROADMAP
 from tests.polling import quiet_for, wait_until
 from tests.processes import bot_env, free_port, healthy, start_bot, stop_bot
@@ -54,9 +54,9 @@ def _bolt_app(slack: SlackStandIn, listener: Any, kind: str) -> App:
         raise_error_for_unhandled_request=False,
     )
     if kind == "command":
-        app.command("/probe")(_guarded(listener))
+        app.command("/probe")(guarded(listener))
     else:
-        app.action("probe")(_guarded(listener))
+        app.action("probe")(guarded(listener))
     return app
 
 
@@ -327,7 +327,7 @@ def test_ask_posts_at_most_once_and_always_tells_the_member(cbox: Sandbox, fault
     cbox.slack.fail("chat.postMessage", **ASK_FAULTS[fault])
     before = len(cbox.slack.calls_to("response_url"))
     failed = ListenerFailures()
-    logging.getLogger("bot.slack.app").addHandler(failed)
+    logging.getLogger("bot.slack.router").addHandler(failed)
     try:
         reply = cbox.client.command("/ask", text, user=MEMBER)
         assert reply.status == 200
@@ -338,7 +338,7 @@ def test_ask_posts_at_most_once_and_always_tells_the_member(cbox: Sandbox, fault
             timeout=POST_TIMEOUT + ASK_GRACE + 10,
         )
     finally:
-        logging.getLogger("bot.slack.app").removeHandler(failed)
+        logging.getLogger("bot.slack.router").removeHandler(failed)
     told = len(responses(cbox, before)) > 0
     if ASK_FAULTS[fault].get("delay"):  # Slack's slow answer still lands in the channel
         wait_until(lambda: any(c.method == "chat.postMessage" for c in cbox.slack.calls))

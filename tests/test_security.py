@@ -19,7 +19,7 @@ from bot.cli.sandbox import SECRET, Sandbox
 from bot.cli.signed import Reply, SignedClient, signature
 from bot.core import calendar
 from bot.core.settings import Settings
-from bot.slack.app import SORRY
+from bot.slack.router import SORRY
 from tests.conftest import ROADMAP
 from tests.hardening import HOSTILE_TEXTS, assert_no_pings, posted_texts, week3_clock
 from tests.polling import quiet_for, wait_until

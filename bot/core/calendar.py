@@ -100,6 +100,16 @@ class Calendar:
                 return w
         return None
 
+    def current_topic(self, week: Week) -> Topic | None:
+        """The topic "this week" means: `week`'s, or the one coming up in a break or before
+        the start; None once the roadmap is over."""
+        if week.kind == "topic":
+            return week.topic
+        if week.kind == "after":
+            return None
+        nxt = self.next_topic_week(week)
+        return nxt.topic if nxt else None
+
     def weeks_back(self, week: Week, n: int) -> Week | None:
         """The study week `n` study weeks before `week` (for spaced review)."""
         target = week.study_week - n

@@ -238,6 +238,18 @@ def weekly_ts(db: sqlite_utils.Database, channel: str, week_key: str) -> str | N
     return rows[0].ts if rows else None
 
 
+def weekly_post(db: sqlite_utils.Database, week_key: str, channel: str) -> tuple[str, str] | None:
+    """(channel, ts) of the week's sent weekly post (its thread is the week's discussion):
+    the one in `channel` if there is one, else the latest."""
+    rows = _rows(
+        db,
+        "kind = 'weekly' AND week = ? AND status = 'sent' AND ts IS NOT NULL AND ts != '' "
+        "ORDER BY channel = ? DESC, id DESC LIMIT 1",
+        (week_key, channel),
+    )
+    return (rows[0].channel, rows[0].ts) if rows and rows[0].ts else None
+
+
 def recent(db: sqlite_utils.Database, limit: int = 10) -> list[LedgerRow]:
     """The latest ledger rows, newest first (for /studygroup status and the Home tab)."""
     return _rows(db, "1 ORDER BY claimed_at DESC, id DESC LIMIT ?", (limit,))

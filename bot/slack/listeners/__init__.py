@@ -1,1 +1,1 @@
-"""Bolt listeners: thin adapters that parse a payload, call the core and render blocks."""
+"""Bolt listeners: each module's register(routes) names what it takes; none imports another."""

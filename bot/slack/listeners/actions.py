@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -15,14 +16,27 @@ from bot.core.deps import Deps
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Topic
 from bot.core.text import from_plain
-from bot.slack.listeners import commands
+from bot.slack.ask import post_question
+from bot.slack.progress_changes import change_progress
 from bot.slack.render import blocks as bk
 from bot.slack.render.ask import ask_failed, ask_posted
-from bot.slack.render.ids import ASK_ANON, ASK_QUESTION, ASK_TOPIC
+from bot.slack.render.ids import (
+    ASK_ANON,
+    ASK_QUESTION,
+    ASK_TOPIC,
+    ASK_VIEW,
+    DONE,
+    RESOURCES,
+    ROADMAP,
+    SHARE,
+    UNDO,
+)
 from bot.slack.render.notices import no_channel, notice
 from bot.slack.render.resources import resources
 from bot.slack.render.roadmap import RoadmapPage, roadmap
 from bot.slack.render.topic import next_topic
+from bot.slack.routes import Routes
+from bot.slack.topic_cards import topic_card
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +68,7 @@ def done(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respo
     user, topic_id = _clicked(body)
     topic = _topic(deps, topic_id, respond)
     if topic is not None and user:
-        _reply(respond, commands.change_progress(deps, user, topic, tick=True))
+        _reply(respond, change_progress(deps, user, topic, tick=True))
 
 
 def undo(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
@@ -63,7 +77,7 @@ def undo(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respo
     user, topic_id = _clicked(body)
     topic = _topic(deps, topic_id, respond)
     if topic is not None and user:
-        _reply(respond, commands.change_progress(deps, user, topic, tick=False))
+        _reply(respond, change_progress(deps, user, topic, tick=False))
 
 
 def show_resources(
@@ -113,7 +127,7 @@ def share(
     if not channel:
         _reply(respond, no_channel())
         return
-    card = commands.topic_card(deps, user, _domain(body), topic=topic, shared=True)
+    card = topic_card(deps, user, _domain(body), topic=topic, shared=True)
     try:
         client.chat_postMessage(channel=channel, unfurl_links=False, **next_topic(card))
     except SlackApiError as exc:
@@ -150,7 +164,7 @@ def ask_submitted(
     anonymous = any(o.get("value") == "anonymous" for o in boxes or [])
     try:
         # A text input's value is plain text; the archive keeps Slack's wire format.
-        channel, ts = commands.post_question(
+        channel, ts = post_question(
             deps, client, user=user, text=from_plain(question), topic=topic, anonymous=anonymous
         )
     except PostError as exc:
@@ -175,3 +189,14 @@ def _tell(client: WebClient, channel: str | None, user: str, message: dict[str, 
         client.chat_postMessage(channel=user, **message)
     except SlackApiError as exc:
         log.warning("could not tell %s about their question: %s", user, exc.response.get("error"))
+
+
+def register(routes: Routes) -> None:
+    """The member messages' buttons (a family repeated in one message has ids "id:suffix")
+    and the /ask form."""
+    routes.action(re.compile(rf"^{DONE}(:\w+)?$"), done)
+    routes.action(re.compile(rf"^{UNDO}(:\w+)?$"), undo)
+    routes.action(re.compile(rf"^{RESOURCES}(:\w+)?$"), show_resources)
+    routes.action(re.compile(rf"^{ROADMAP}(:\w+)?$"), roadmap_page)
+    routes.action(SHARE, share)
+    routes.view(ASK_VIEW, ask_submitted)

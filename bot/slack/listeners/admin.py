@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -13,16 +12,16 @@ from slack_sdk import WebClient
 
 from bot.core import calendar, ledger
 from bot.core import format as fmt
-from bot.core.calendar import Calendar, Change, Week
 from bot.core.deps import Deps
 from bot.slack.delivery import SlackPoster, deliver
+from bot.slack.organizer_controls import CONTROLS, Control, Message, Usage, say, week_name
 from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
 from bot.slack.render.posts import describe, slack_date
+from bot.slack.routes import Routes
 
 log = logging.getLogger(__name__)
 
-Message = dict[str, Any]
 COMMAND = "/studygroup"
 USAGE: list[tuple[str, str]] = [
     ("status", "the calendar ahead, the recent posts and any failures"),
@@ -68,153 +67,7 @@ def studygroup(
     respond(**reply)
 
 
-class Usage(Exception):
-    """Bad arguments: answered with the usage card and this problem."""
-
-
-def _say(text: str, *more: bk.Block) -> dict[str, Any]:
-    return bk.message(bk.plain(text), [bk.section(text), *more], response_type="ephemeral")
-
-
-def _date(args: list[str]) -> dt.date | None:
-    if not args:
-        return None
-    if len(args) > 1:
-        raise Usage("Give one date, like `2026-12-21`.")
-    try:
-        return dt.date.fromisoformat(args[0])
-    except ValueError:
-        raise Usage(f"`{bk.escape(args[0])}` is not a date; write it like `2026-12-21`.") from None
-
-
-def _monday_of(cal: Calendar, day: dt.date) -> dt.date:
-    """The start of the calendar week holding `day` (weeks start on the roadmap's start weekday)."""
-    return cal.week_of(day).start
-
-
-def _first_open_week(deps: Deps, cal: Calendar, now: dt.datetime) -> dt.date:
-    """The week organizer changes apply to by default: this week while its weekly post has not
-    gone out (and is not yet due), else the next one."""
-    schedule = deps.roadmap.schedule
-    week = cal.week_of(calendar.local_today(schedule, now))
-    due = calendar.due_at(schedule, "weekly", week)
-    sent = ledger.sent_row(deps.db, "weekly", week.key)
-    if sent is None and (due is None or now < due):
-        return week.start
-    return week.start + dt.timedelta(weeks=1)
-
-
-def _week_name(week: Week, cal: Calendar) -> str:
-    if week.kind == "topic" and week.topic:
-        part = f", part {week.topic_week} of {week.topic_weeks}" if week.topic_weeks > 1 else ""
-        return (
-            f"week {week.study_week} of {cal.total_study_weeks}: "
-            f"*{bk.escape(week.topic.title)}*{part}"
-        )
-    return {
-        "skip": "_skipped_",
-        "paused": "_paused_",
-        "before": "_before the start_",
-        "after": "_after the roadmap ends_",
-    }[week.kind]
-
-
-def _target(deps: Deps, cal: Calendar, args: list[str]) -> tuple[dt.date, Week]:
-    """The week a skip/pause/resume is about, checked against the calendar."""
-    now = deps.now()
-    day = _date(args)
-    start = _monday_of(cal, day) if day else _first_open_week(deps, cal, now)
-    today = calendar.local_today(deps.roadmap.schedule, now)
-    if start < _monday_of(cal, today):
-        raise Usage(f"The week of {start:%b %-d} is already over.")
-    week = cal.week_of(start)
-    if week.kind == "before":
-        raise Usage(f"The group starts on {cal.start:%b %-d, %Y}; pick a week from then on.")
-    return start, week
-
-
-def _next_line(deps: Deps, cal: Calendar) -> str:
-    upcoming = calendar.next_due(deps.roadmap.schedule, cal, "weekly", deps.now())
-    if upcoming is None:
-        return "No more weekly posts are scheduled: the roadmap is done."
-    week, at = upcoming
-    return f"Next weekly post: {_week_name(week, cal)}, {slack_date(at, deps.roadmap.schedule.tz)}."
-
-
-def _record(deps: Deps, change: Change, user: str) -> Calendar:
-    calendar.record_change(deps.db, change, by_user=user, now=deps.now())
-    log.info("%s: %s from %s", user, change.kind, change.week_start)
-    return deps.calendar()
-
-
-# --- the actions ---------------------------------------------------------------------------
-
-
-def skip(
-    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
-) -> Message:
-    cal = deps.calendar()
-    start, week = _target(deps, cal, args)
-    if week.kind == "skip":
-        return _say(f"The week of {start:%b %-d} is already skipped.")
-    if week.kind in ("paused", "after"):
-        return _say(
-            f"There is nothing to skip in the week of {start:%b %-d}: it is {_week_name(week, cal)}."
-        )
-    posted = ledger.sent_row(deps.db, "weekly", week.key)
-    cal = _record(deps, Change("skip", start), user)
-    moved = (
-        f" (its post already went out; *{bk.escape(week.topic.title)}* continues the week after)"
-        if posted and week.topic
-        else ""
-    )
-    return _say(f":palm_tree: Skipped the week of {start:%b %-d}{moved}. {_next_line(deps, cal)}")
-
-
-def extend(
-    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
-) -> Message:
-    if args:
-        raise Usage("`extend` takes no arguments: it extends the topic on this week.")
-    cal, week = deps.this_week()
-    if week.kind != "topic" or week.topic is None:
-        return _say(f"There is no topic on this week to extend (it is {_week_name(week, cal)}).")
-    topic = week.topic
-    cal = _record(deps, Change("extend", week.start, topic.id), user)
-    last = max((w for w in cal.weeks if w.topic and w.topic.id == topic.id), key=lambda w: w.index)
-    return _say(
-        f":hourglass_flowing_sand: *{bk.escape(topic.title)}* gets one more week: it now runs "
-        f"{last.topic_weeks} weeks, until {last.end:%b %-d}. {_next_line(deps, cal)}"
-    )
-
-
-def pause(
-    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
-) -> Message:
-    cal = deps.calendar()
-    start, week = _target(deps, cal, args)
-    if week.kind == "paused":
-        return _say(f"The group is already paused in the week of {start:%b %-d}.")
-    if week.kind == "after":
-        return _say("The roadmap is over by then; there is nothing to pause.")
-    _record(deps, Change("pause", start), user)
-    return _say(
-        f":double_vertical_bar: Paused from the week of {start:%b %-d}: no posts until "
-        "`/studygroup resume`. The topics wait where they are."
-    )
-
-
-def resume(
-    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
-) -> Message:
-    cal = deps.calendar()
-    start, week = _target(deps, cal, args)
-    if week.kind != "paused":
-        return _say(f"The group is not paused in the week of {start:%b %-d}; nothing to resume.")
-    cal = _record(deps, Change("resume", start), user)
-    return _say(
-        f":arrow_forward: Resuming from the week of {start:%b %-d}. {_next_line(deps, cal)}"
-    )
+# --- the actions (the calendar changes are in bot.slack.organizer_controls) --------------
 
 
 def post(
@@ -233,7 +86,7 @@ def post(
             f" in {outcome.channel} (ts {outcome.ts})",
             f" in <#{outcome.channel}> (<{fmt.message_link(outcome.channel, outcome.ts)}|open>)",
         )
-    return _say(f"{icon} {text}")
+    return say(f"{icon} {text}")
 
 
 _CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$")
@@ -245,10 +98,11 @@ def channel(
 ) -> Message:
     if len(args) > 1:
         raise Usage("Name one channel, like `/studygroup channel #study-group`.")
+    chosen: str | None
     if not args:
         chosen = str(command.get("channel_id") or "")
         if not _CHANNEL_ID.match(chosen):
-            return _say(
+            return say(
                 "Run this in the channel you want, or name it: `/studygroup channel #study-group`."
             )
     else:
@@ -266,7 +120,7 @@ def channel(
             hint = " Invite me there (`/invite @Study Companion`) so I can read its questions."
     except Exception as exc:
         hint = f" (I could not look the channel up: {exc.__class__.__name__}.)"
-    return _say(f":round_pushpin: From now on the posts go to <#{chosen}>.{hint}")
+    return say(f":round_pushpin: From now on the posts go to <#{chosen}>.{hint}")
 
 
 def _channel_id(client: WebClient, ref: str) -> str | None:
@@ -318,7 +172,7 @@ def status(
     out: list[bk.Block] = [
         bk.header(f"Study group: {roadmap.title}"),
         bk.section(
-            f"*This week* ({fmt.week_dates(week)}): {_week_name(week, cal)}\n"
+            f"*This week* ({fmt.week_dates(week)}): {week_name(week, cal)}\n"
             f"Posts go to {where}: {times} ({schedule.timezone})."
         ),
     ]
@@ -348,7 +202,7 @@ def status(
     ahead = [cal.week_of(week.start + dt.timedelta(weeks=i)) for i in range(AHEAD)]
     out += bk.sections(
         "*Calendar ahead*\n"
-        + "\n".join(f"• {fmt.week_dates(w)} · {_week_name(w, cal)}" for w in ahead)
+        + "\n".join(f"• {fmt.week_dates(w)} · {week_name(w, cal)}" for w in ahead)
     )
     rows = ledger.recent(deps.db, RECENT)
     out += bk.sections(
@@ -363,7 +217,7 @@ def status(
             + "\nThe bot retries this week's posts by itself; `/studygroup post KIND` tries now."
         )
     out.append(bk.context("`/studygroup help` lists what you can change."))
-    fallback = f"Study group status: this week {bk.plain(_week_name(week, cal))}; {len(failed)} failed posts."
+    fallback = f"Study group status: this week {bk.plain(week_name(week, cal))}; {len(failed)} failed posts."
     return bk.message(fallback, out, response_type="ephemeral")
 
 
@@ -380,12 +234,14 @@ def _ledger_line(row: ledger.LedgerRow, tz: Any) -> str:
     return f"{head} · being sent since {when:%a %b %-d %H:%M}"
 
 
-HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
+HANDLERS: dict[str, Control] = {
     "status": status,
-    "skip": skip,
-    "extend": extend,
-    "pause": pause,
-    "resume": resume,
+    **CONTROLS,
     "post": post,
     "channel": channel,
 }
+
+
+def register(routes: Routes) -> None:
+    """/studygroup (the Home tab's organizer controls are registered with the Home tab)."""
+    routes.command(COMMAND, studygroup)

@@ -15,8 +15,7 @@ from bot.slack.mark_checks import verify_marks
 from bot.slack.organizers import is_organizer
 from bot.slack.render import qa as render
 from bot.slack.render.qa import MARK_ANSWERED
-
-__all__ = ["MARK_ANSWERED", "mark_answered", "on_message", "on_reaction"]
+from bot.slack.routes import Routes
 
 
 def on_message(ack: Ack, event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
@@ -87,3 +86,12 @@ def mark_answered(
     )
     link = questions.question_link(workspace.url(deps.db, client), question)
     respond(**render.notice(f":white_check_mark: Marked <{link}|the question> answered. Thanks!"))
+
+
+def register(routes: Routes) -> None:
+    """The archive: recording every event before the ack, and its listeners after it."""
+    routes.recorder(ingest.record)
+    routes.event("message", on_message)
+    routes.event("reaction_added", on_reaction)
+    routes.event("reaction_removed", on_reaction)
+    routes.action(MARK_ANSWERED, mark_answered)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
-import uuid
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -12,40 +10,36 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core import format as fmt
-from bot.core import ingest
 from bot.core import progress as ticks
 from bot.core import topic_search as search
-from bot.core.calendar import Calendar, Week, local_today
 from bot.core.deps import Deps
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Roadmap, Topic
-from bot.slack.asked_before import reply_asked_before
-from bot.slack.delivery import SlackPoster
+from bot.slack.ask import open_ask_modal, post_question
+from bot.slack.progress_changes import change_progress
 from bot.slack.render import blocks as bk
-from bot.slack.render.ask import ask_failed, ask_modal, ask_post, ask_posted
+from bot.slack.render.ask import ask_failed, ask_posted
 from bot.slack.render.choose import no_match, no_topic_now, which_topic
 from bot.slack.render.ids import DONE, RESOURCES, UNDO
 from bot.slack.render.notices import no_channel
-from bot.slack.render.progress import progress_changed, progress_overview
+from bot.slack.render.progress import progress_overview
 from bot.slack.render.resources import kind_of
 from bot.slack.render.resources import resources as resources_message
 from bot.slack.render.roadmap import RoadmapPage, roadmap_pages, stage_not_found
 from bot.slack.render.roadmap import roadmap as roadmap_message
-from bot.slack.render.topic import TopicCard
 from bot.slack.render.topic import next_topic as topic_message
 from bot.slack.render.usage import usage
+from bot.slack.routes import Routes
+from bot.slack.topic_cards import topic_card
 
 log = logging.getLogger(__name__)
 
 HELP = frozenset({"help", "-h", "--help", "?", "usage"})
-# After an unanswered /ask post, how long to look for it in the channel before telling the
-# member it is unconfirmed (they are waiting; a scheduled post looks far longer).
-ASK_GRACE = 5.0
 DONE_WORDS = frozenset({"done", "tick", "check", "finished"})
 UNDO_WORDS = frozenset({"undo", "untick", "uncheck"})
 
 
-# --- helpers shared with bot/listeners/actions.py ----------------------------------------
+# --- parsing a command's words -----------------------------------------------------------
 
 
 def words(command: dict[str, Any]) -> list[str]:
@@ -54,69 +48,6 @@ def words(command: dict[str, Any]) -> list[str]:
 
 def is_help(args: list[str]) -> bool:
     return bool(args) and args[0].lower() in HELP
-
-
-def current_topic(cal: Calendar, week: Week) -> Topic | None:
-    """The topic "this week" means: this week's, or the one coming up in a break or before
-    the start; None once the roadmap is over."""
-    if week.kind == "topic":
-        return week.topic
-    if week.kind == "after":
-        return None
-    nxt = cal.next_topic_week(week)
-    return nxt.topic if nxt else None
-
-
-def thread_link(deps: Deps, week: Week, team_domain: str | None) -> str | None:
-    """The link to this week's weekly post (its thread is the week's discussion), once sent.
-
-    The posts ledger belongs to bot/posts.py (migration 0400)."""
-    if week.kind != "topic":
-        return None
-    try:
-        row = deps.db.execute(
-            "SELECT channel, ts FROM posts_ledger WHERE kind = 'weekly' AND week = ? "
-            "AND status = 'sent' AND ts IS NOT NULL AND ts != '' "
-            "ORDER BY channel = ? DESC, rowid DESC LIMIT 1",
-            (week.key, deps.channel or ""),
-        ).fetchone()
-    except sqlite3.OperationalError:  # a ledger of another shape: show the card without it
-        log.warning("posts_ledger has no (kind, channel, week, status, ts); no thread link")
-        return None
-    return fmt.message_link(row[0], row[1], team=fmt.team_url(team_domain)) if row else None
-
-
-def topic_card(
-    deps: Deps,
-    user: str,
-    team_domain: str | None,
-    topic: Topic | None = None,
-    shared: bool = False,
-) -> TopicCard:
-    """The /nexttopic card: this week's, or (share button) the week of `topic`."""
-    if topic is None and not shared:
-        roadmap = deps.roadmap
-        today = local_today(roadmap.schedule, deps.now())
-        # The card holds the roadmap, so its id is not reused while remembered.
-        key = ("topic_card", user, team_domain, today, id(roadmap))
-        return deps.remembered(key, lambda: _topic_card(deps, user, team_domain, None, False))
-    return _topic_card(deps, user, team_domain, topic, shared)
-
-
-def _topic_card(
-    deps: Deps, user: str, team_domain: str | None, topic: Topic | None, shared: bool
-) -> TopicCard:
-    cal, week = deps.this_week()
-    if topic is not None and not (week.topic and week.topic.id == topic.id):
-        week = cal.first_week_of(topic.id) or week
-    return TopicCard(
-        roadmap=deps.roadmap,
-        cal=cal,
-        week=week,
-        done=None if shared else frozenset(ticks.done_topics(deps.db, user)),
-        thread_link=thread_link(deps, week, team_domain),
-        shared_by=user if shared else None,
-    )
 
 
 def _normal(text: str) -> str:
@@ -143,45 +74,6 @@ def resolve(
     if len(starts) == 1:
         return starts[0]
     return which_topic(query, found, action, verb)
-
-
-def post_question(
-    deps: Deps,
-    client: WebClient,
-    *,
-    user: str,
-    text: str,
-    topic: Topic | None,
-    anonymous: bool,
-) -> tuple[str, str]:
-    """Post a member's question (Slack wire format) to the study channel and archive it.
-
-    Returns (channel, ts); raises PostError when Slack does not take the post. The post is
-    tagged, so after an unclear failure (a lost answer, a timeout) the sender looks for it in
-    the channel before trying again: the question appears once, and is archived."""
-    channel = deps.channel
-    if not channel:
-        raise ValueError("no study channel")
-    message = ask_post(text, None if anonymous else user, topic)
-    tag = {"event_type": "studybot_ask", "event_payload": {"nonce": uuid.uuid4().hex}}
-    ts = SlackPoster(client, grace=ASK_GRACE, resend_unconfirmed=False).post(channel, message, tag)
-    if not ts:  # Slack took it without saying where: nothing to archive it under
-        log.warning("/ask question posted without a ts; not archived")
-        return channel, ts
-    try:
-        question = ingest.record_ask(
-            deps, channel=channel, ts=ts, user=user, text=text, topic=topic, anonymous=anonymous
-        )
-    except Exception:
-        # The question is in the channel already; losing its archive row beats losing it.
-        log.exception("posted /ask question %s but could not archive it", ts)
-        return channel, ts
-    try:
-        # The bot's own posts never reach the message listener, so "asked before" is asked here.
-        reply_asked_before(deps, client, question)
-    except Exception:
-        log.exception("could not check /ask question %s against earlier answers", ts)
-    return channel, ts
 
 
 # --- /nexttopic -------------------------------------------------------------------------
@@ -218,7 +110,7 @@ def resources(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> Non
     also: list[Topic] = []
     if not query:
         cal, week = deps.this_week()
-        topic = current_topic(cal, week)
+        topic = cal.current_topic(week)
         if topic is None:
             ack(no_topic_now("/resources", week, cal))
             return
@@ -292,18 +184,6 @@ def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
 
 
 # --- /progress --------------------------------------------------------------------------
-
-
-def change_progress(deps: Deps, user: str, topic: Topic, tick: bool) -> dict[str, Any]:
-    """Tick or untick `topic` for `user`; the message saying what happened."""
-    db = deps.db
-    if tick:
-        changed = ticks.mark_done(db, user, topic.id, deps.now())
-    else:
-        changed = ticks.undo(db, user, topic.id)
-    done = ticks.done_topics(db, user)
-    cal = deps.calendar()
-    return progress_changed(deps.roadmap, cal, topic, done, ticked=tick, changed=changed)
 
 
 def progress(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
@@ -383,11 +263,10 @@ def ask(
     respond(ask_posted(channel, link, anonymous=False))
 
 
-def open_ask_modal(
-    deps: Deps, client: WebClient, trigger_id: str, topic: Topic | None = None
-) -> None:
-    """The /ask form, its topic preset to `topic` or this week's (also for App Home)."""
-    cal, week = deps.this_week()
-    default = topic or current_topic(cal, week)
-    view = ask_modal(deps.roadmap, cal.topics, default, deps.channel)
-    client.views_open(trigger_id=trigger_id, view=view)
+def register(routes: Routes) -> None:
+    """The member commands."""
+    routes.command("/nexttopic", next_topic)
+    routes.command("/resources", resources)
+    routes.command("/roadmap", roadmap)
+    routes.command("/progress", progress)
+    routes.command("/ask", ask)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack
@@ -12,11 +13,13 @@ from bot.core import progress
 from bot.core.db import transaction
 from bot.core.deps import Deps
 from bot.core.home_data import HomeData, gather, with_notice
-from bot.slack.listeners import admin
-from bot.slack.listeners.commands import open_ask_modal
+from bot.slack.ask import open_ask_modal
+from bot.slack.organizer_controls import CONTROLS, Usage
 from bot.slack.organizers import is_organizer
 from bot.slack.render.home import home_view, welcome
+from bot.slack.render.ids import HOME_ADMIN, HOME_ASK, HOME_DONE, HOME_RESOURCES
 from bot.slack.render.resources import resources
+from bot.slack.routes import Routes
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def member_joined(
     ack()
     deps: Deps = context["deps"]
     user, channel = event.get("user"), event.get("channel")
-    if not isinstance(user, str) or not user or channel != deps.channel:
+    if not isinstance(user, str) or not user or not channel or channel != deps.channel:
         return
     db = deps.db
     with transaction(db) as conn:
@@ -119,14 +122,14 @@ def organizer_control(
     deps: Deps = context["deps"]
     user, _ = _action(body)
     action_id = (body.get("actions") or [{}])[0].get("action_id", "")
-    handler = admin.HANDLERS.get(action_id.removeprefix("home_admin_"))
+    handler = CONTROLS.get(action_id.removeprefix(HOME_ADMIN))
     # Asked of Slack, never taken from the payload: a crafted payload cannot claim the role.
     if handler is None or not is_organizer(deps.settings, client, user):
         log.warning("refused organizer control %s from %s", action_id, user)
         return
     try:
         reply = handler(deps, client, user, [], {})
-    except admin.Usage as exc:
+    except Usage as exc:
         reply = {"text": str(exc)}
     publish(deps, client, user, notice=reply.get("text"))
 
@@ -138,3 +141,13 @@ def ask(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClie
     _, topic_id = _action(body)
     if body.get("trigger_id"):
         open_ask_modal(deps, client, body["trigger_id"], deps.roadmap.topic(topic_id))
+
+
+def register(routes: Routes) -> None:
+    """The Home tab, its buttons, and the newcomer's welcome."""
+    routes.event("app_home_opened", home_opened)
+    routes.event("member_joined_channel", member_joined)
+    routes.action(HOME_DONE, tick_topic)
+    routes.action(HOME_RESOURCES, show_resources)
+    routes.action(HOME_ASK, ask)
+    routes.action(re.compile(rf"^{HOME_ADMIN}({'|'.join(CONTROLS)})$"), organizer_control)

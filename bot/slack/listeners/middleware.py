@@ -16,11 +16,9 @@ from slack_bolt.middleware import Middleware
 from bot.core.db import transaction
 from bot.core.deps import Deps
 from bot.core.health import RESTORE_HINT
+from bot.slack.routes import Recorder
 
 log = logging.getLogger(__name__)
-
-# A recorder may say what it did (e.g. "question"); listeners find it in context["recorded"].
-Recorder = Callable[[Deps, dict[str, Any]], str | None]
 
 # Slack refuses timestamps older than five minutes; a signature seen within that window again
 # is a replay (a captured request re-sent), so it is refused too.
@@ -76,7 +74,7 @@ def once_per_event(
         log.warning("acknowledged an event without a type")
         return BoltResponse(status=200, body="")
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    if not isinstance(event_id, str) or not event_id:
+    if not isinstance(event_id, str) or not event_id or not isinstance(event, dict):
         return next()
     assert isinstance(event, dict)  # checked above for every event_callback
     deps: Deps = context["deps"]

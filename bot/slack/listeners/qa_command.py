@@ -15,6 +15,7 @@ from bot.slack import workspace
 from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
 from bot.slack.render import qa as render
+from bot.slack.routes import Routes
 
 RESULTS = 10
 
@@ -107,3 +108,8 @@ def results_message(
 
     marked = [(question, hit, can_mark(question)) for question, hit in items]
     return render.results(deps.roadmap, base, query, filters, marked, capped=capped, limit=RESULTS)
+
+
+def register(routes: Routes) -> None:
+    """/qa."""
+    routes.command("/qa", qa_command)

@@ -1,19 +1,20 @@
-"""Action ids and view callback ids: the listeners (bot/slack/app.py) and the renderers agree on these."""
+"""Action ids and view callback ids: the listeners' routes and the renderers agree on these."""
 
 from __future__ import annotations
 
-# Action ids (bot/slack/app.py ACTIONS). Buttons of one message need distinct ids, so a family
-# that repeats in a message (did-you-mean, page arrows) gets a ":suffix" the pattern allows.
+# Action ids (routed by bot/slack/listeners/actions.py). Buttons of one message need distinct
+# ids, so a family that repeats in a message (did-you-mean, page arrows) gets a ":suffix" the
+# pattern allows.
 DONE = "member_done"
 UNDO = "member_undo"
 RESOURCES = "member_resources"
 SHARE = "member_share"
 ROADMAP = "member_roadmap"
-ASK_VIEW = "member_ask"  # callback_id of the /ask modal (bot/slack/app.py VIEWS)
+ASK_VIEW = "member_ask"  # callback_id of the /ask modal (listeners/actions.py)
 ASK_QUESTION, ASK_TOPIC, ASK_ANON = "question", "topic", "anonymous"  # its input blocks
 
-# The Home tab's buttons (bot/slack/app.py ACTIONS); the organizer controls are
-# HOME_ADMIN + skip | extend | pause | resume (bot.slack.listeners.admin's handlers).
+# The Home tab's buttons (routed by bot/slack/listeners/home.py); the organizer controls are
+# HOME_ADMIN + skip | extend | pause | resume (bot.slack.organizer_controls.CONTROLS).
 HOME_DONE = "home_done"
 HOME_RESOURCES = "home_resources"
 HOME_ASK = "home_ask"

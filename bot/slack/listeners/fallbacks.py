@@ -1,4 +1,4 @@
-"""Events from the study channel and the app."""
+"""The fallbacks: what answers events, commands and interactions that no other listener takes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from bot.slack.render.blocks import escape
+from bot.slack.routes import Routes
 
 log = logging.getLogger(__name__)
 
@@ -25,3 +26,11 @@ def unknown_command(ack: Any, command: dict[str, Any]) -> None:
 def unknown_interaction(ack: Any) -> None:
     """A button or form from an older message: acknowledged, so Slack shows no error."""
     ack()
+
+
+def register(routes: Routes) -> None:
+    """Every kind of request gets an answer, or Slack keeps re-delivering it (or shows an error)."""
+    routes.fallback("event", ignore)
+    routes.fallback("command", unknown_command)
+    routes.fallback("action", unknown_interaction)
+    routes.fallback("view", unknown_interaction)

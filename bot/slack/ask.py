@@ -1,0 +1,70 @@
+"""/ask's work: posting a question to the study channel and archiving it, and opening the form."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from slack_sdk import WebClient
+
+from bot.core import ingest
+from bot.core.deps import Deps
+from bot.core.roadmap import Topic
+from bot.slack.asked_before import reply_asked_before
+from bot.slack.delivery import SlackPoster
+from bot.slack.render.ask import ask_modal, ask_post
+
+log = logging.getLogger(__name__)
+
+# After an unanswered /ask post, how long to look for it in the channel before telling the
+# member it is unconfirmed (they are waiting; a scheduled post looks far longer).
+ASK_GRACE = 5.0
+
+
+def post_question(
+    deps: Deps,
+    client: WebClient,
+    *,
+    user: str,
+    text: str,
+    topic: Topic | None,
+    anonymous: bool,
+) -> tuple[str, str]:
+    """Post a member's question (Slack wire format) to the study channel and archive it.
+
+    Returns (channel, ts); raises PostError when Slack does not take the post. The post is
+    tagged, so after an unclear failure (a lost answer, a timeout) the sender looks for it in
+    the channel before trying again: the question appears once, and is archived."""
+    channel = deps.channel
+    if not channel:
+        raise ValueError("no study channel")
+    message = ask_post(text, None if anonymous else user, topic)
+    tag = {"event_type": "studybot_ask", "event_payload": {"nonce": uuid.uuid4().hex}}
+    ts = SlackPoster(client, grace=ASK_GRACE, resend_unconfirmed=False).post(channel, message, tag)
+    if not ts:  # Slack took it without saying where: nothing to archive it under
+        log.warning("/ask question posted without a ts; not archived")
+        return channel, ts
+    try:
+        question = ingest.record_ask(
+            deps, channel=channel, ts=ts, user=user, text=text, topic=topic, anonymous=anonymous
+        )
+    except Exception:
+        # The question is in the channel already; losing its archive row beats losing it.
+        log.exception("posted /ask question %s but could not archive it", ts)
+        return channel, ts
+    try:
+        # The bot's own posts never reach the message listener, so "asked before" is asked here.
+        reply_asked_before(deps, client, question)
+    except Exception:
+        log.exception("could not check /ask question %s against earlier answers", ts)
+    return channel, ts
+
+
+def open_ask_modal(
+    deps: Deps, client: WebClient, trigger_id: str, topic: Topic | None = None
+) -> None:
+    """The /ask form, its topic preset to `topic` or this week's (also for App Home)."""
+    cal, week = deps.this_week()
+    default = topic or cal.current_topic(week)
+    view = ask_modal(deps.roadmap, cal.topics, default, deps.channel)
+    client.views_open(trigger_id=trigger_id, view=view)

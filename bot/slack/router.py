@@ -1,0 +1,123 @@
+"""One Bolt listener per kind of request, choosing ours from the routes by name, each guarded."""
+
+from __future__ import annotations
+
+import http.client
+import inspect
+import logging
+import re
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, Args, BoltResponse
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.routes import Routes
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+
+
+def install(app: App, routes: Routes) -> None:
+    """Give `app` one listener per kind of request, routing by the tables of `routes`, and
+    the error handler.
+
+    One Bolt listener per kind, each choosing ours by name: Bolt asks every listener in turn
+    whether it matches, building its arguments each time, which cost more than archiving a
+    message (BENCHMARKS.md). Events first: they are most of the traffic. Anything else Slack
+    sends still gets a 2xx, or Slack keeps re-delivering it (or shows the member an error):
+    the fallbacks."""
+    any_name = re.compile(".*")
+    fallback = routes.fallbacks
+    app.event(any_name)(router(routes.events, lambda a: _field(a.event, "type"), fallback["event"]))
+    app.command(any_name)(
+        router(routes.commands, lambda a: _field(a.command, "command"), fallback["command"])
+    )
+    app.action(any_name)(
+        router(routes.actions, lambda a: _field(a.action, "action_id"), fallback["action"])
+    )
+    app.view(any_name)(
+        router(routes.views, lambda a: _field(a.view, "callback_id"), fallback["view"])
+    )
+    app.error(log_error)
+
+
+def _field(payload: Any, name: str) -> str | None:
+    value = payload.get(name) if isinstance(payload, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def router(
+    table: dict[Any, Callable[..., Any]],
+    name_of: Callable[[Args], str | None],
+    fallback: Callable[..., Any],
+) -> Callable[[Args], None]:
+    """The listener of `table` whose name (or pattern, as Bolt would search it) fits the
+    request, else `fallback`; each guarded."""
+    fixed = {key: guarded(listener) for key, listener in table.items() if isinstance(key, str)}
+    patterns = [(key, guarded(fn)) for key, fn in table.items() if isinstance(key, re.Pattern)]
+    otherwise = guarded(fallback)
+
+    def route(args: Args) -> None:
+        name = name_of(args)
+        chosen = fixed.get(name) if name is not None else None
+        if chosen is None and name is not None:
+            chosen = next((fn for pattern, fn in patterns if pattern.search(name)), None)
+        (chosen or otherwise)(args)
+
+    return route
+
+
+def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
+    """The listener, with its failures logged and answered instead of passed on to Bolt.
+
+    Bolt turns a failure before the ack into a 500, and loses an ack made just before a
+    failure (the request then waits 3 s and is answered 404). Here a failure after the ack
+    is only logged; one before it is answered (an apology for a command, a bare ack else)."""
+    wanted = _arg_names(listener)  # once, at registration: not on every request
+
+    def run(args: Args) -> None:
+        kwargs = {
+            name: args if name == "args" else getattr(args, name, args.context.get(name))
+            for name in wanted
+        }
+        try:
+            listener(**kwargs)
+        except Exception as error:
+            deps = args.context.get("deps")
+            if deps is not None:
+                deps.health.saw(error)  # damage seen anywhere makes the bot "not ready"
+            log_error(error, args.body or {})
+            if args.ack.response is None:
+                if args.command:
+                    args.ack(text=SORRY, response_type="ephemeral")
+                else:
+                    args.ack()
+
+    run.__name__ = getattr(listener, "__name__", "listener")
+    run.__qualname__ = getattr(listener, "__qualname__", run.__name__)
+    run.__doc__ = listener.__doc__
+    return run
+
+
+def _arg_names(listener: Callable[..., Any]) -> tuple[str, ...]:
+    """The arguments the listener asks for by name (as Bolt injects them: `args`, `ack`,
+    `body`, `client`, `context`...), read once when it is registered."""
+    by_name = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(
+        name for name, p in inspect.signature(listener).parameters.items() if p.kind in by_name
+    )
+
+
+def log_error(error: Exception, body: dict[str, Any], response: BoltResponse | None = None) -> None:
+    """Bolt's error handler (and the guard's log): the failure, and the status it answers."""
+    kind = body.get("type") or body.get("command") or "request"
+    log.exception("listener failed on %s: %s", kind, error.__class__.__name__, exc_info=error)
+    if response is not None and response.status == 500:
+        # Listeners are guarded and our middleware answers its own failures, so what is left
+        # is Slack or the network failing (503: Slack delivers it again later), or Bolt
+        # tripping over a payload shape Slack never sends (400: the caller's error).
+        temporary = (OSError, http.client.HTTPException, SlackApiError, sqlite3.DatabaseError)
+        response.status = 503 if isinstance(error, temporary) else 400
