@@ -28,9 +28,9 @@ from bot.core import post_plan
 from bot.core.clock import ManualClock
 from bot.core.roadmap_load import load
 from bot.core.settings import Settings
+from bot.slack.ask import ASK_GRACE
 from bot.slack.client import web_client
 from bot.slack.delivery import POST_TIMEOUT, SlackPoster
-from bot.slack.listeners.commands import ASK_GRACE
 from bot.slack.manual_scheduler import ManualScheduler
 from bot.slack.router import SORRY, guarded
 from tests.conftest import ROADMAP
