@@ -1,0 +1,190 @@
+"""`studybot run` in Socket Mode, as a subprocess, against the Socket Mode stand-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli.standin import SlackStandIn
+from bot.cli.standin_socket import SocketClient, SocketModeStandIn
+from bot.core.calendar import Calendar, local_today
+from bot.core.roadmap import load
+from tests.conftest import ROADMAP
+
+APP_TOKEN = "xapp-1-A0STUDY01-1234567890-socketmodetesttoken0123456789abcdef"
+CHANNEL = "C0STUDY01"
+
+
+@dataclass
+class Bot:
+    proc: subprocess.Popen[bytes]
+    slack: SlackStandIn
+    socket: SocketModeStandIn
+    client: SocketClient
+    sender: SocketClient  # sends without waiting for the ack
+    db: Path
+    log: Path
+
+    def logged(self, wait_for: str = "", timeout: float = 5.0) -> str:
+        """The bot's log so far (once it holds `wait_for`, if given)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log.read_text(errors="replace")
+            if wait_for in text or time.monotonic() > deadline:
+                return text
+            time.sleep(0.05)
+
+    def rows(self, sql: str, *args: object) -> list[tuple[object, ...]]:
+        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def question(self, text: str, *, wait: bool = True) -> dict[str, Any]:
+        """A member's question in the channel, delivered; the events_api envelope. With
+        wait=False the ack is not waited for."""
+        event = self.slack.add_message(CHANNEL, "U0MEMBER1", text)
+        client = self.client if wait else self.sender
+        client.event(event, event_id=f"Ev{event['ts'].replace('.', '')}")
+        return client.last_envelope
+
+    def archived(self, ts: str) -> int:
+        return int(self.rows("SELECT count(*) FROM qa_questions WHERE ts = ?", ts)[0][0])
+
+
+def _env(tmp_path: Path, slack: SlackStandIn) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))},
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_APP_TOKEN": APP_TOKEN,  # no signing secret: Socket Mode needs none
+        "SLACK_API_URL": slack.api_url,
+        "STUDYBOT_CHANNEL": CHANNEL,
+        "STUDYBOT_DB": str(tmp_path / "bot.db"),
+        "STUDYBOT_ROADMAP": str(ROADMAP),
+    }
+
+
+@pytest.fixture
+def bot(tmp_path: Path, slack: SlackStandIn) -> Iterator[Bot]:
+    log_path = tmp_path / "bot.log"
+    with SocketModeStandIn(slack) as socket, log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "-v", "run"],
+            env=_env(tmp_path, slack),
+            cwd=tmp_path,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            try:  # a cold start under load (imports, migrations) takes a few seconds
+                socket.wait_for_link(1, timeout=30)
+            except AssertionError:
+                raise AssertionError(log_path.read_text()) from None
+            client = SocketClient(socket, response_url=slack.response_url())
+            sender = SocketClient(socket, response_url=slack.response_url(), ack_timeout=0)
+            yield Bot(proc, slack, socket, client, sender, tmp_path / "bot.db", log_path)
+        finally:
+            proc.terminate()
+            code = proc.wait(timeout=20)
+        assert code == 0, log_path.read_text()[-3000:]
+    # At DEBUG level, with links opened, dropped and refreshed: the app token is never logged.
+    logged = log_path.read_text(errors="replace")
+    assert APP_TOKEN not in logged and APP_TOKEN[-20:] not in logged
+
+
+def this_weeks_title() -> str | None:
+    roadmap = load(ROADMAP)
+    today = local_today(roadmap.schedule, dt.datetime.now(dt.UTC))
+    week = Calendar(roadmap.followed(None), roadmap.schedule.start).week_of(today)
+    return week.topic.title if week.topic is not None else None
+
+
+# --- acks ------------------------------------------------------------------------------
+
+
+def test_the_link_is_opened_with_the_app_token_and_slack_says_hello(bot):
+    opened = bot.slack.calls_to("apps.connections.open")
+    assert opened and all(call.token == APP_TOKEN for call in opened)
+    hello = bot.socket.sent[0]
+    assert hello["type"] == "hello" and hello["connection_info"]["app_id"] == "A0STUDY01"
+    assert "Socket Mode: connected" in bot.logged("Socket Mode: connected")
+
+
+def test_nexttopic_is_answered_in_the_ack_within_3_s(bot):
+    started = time.monotonic()
+    reply = bot.client.command("/nexttopic", trigger_id="1.1.first")
+    assert time.monotonic() - started < 3
+    assert reply.status == 200
+    envelope = bot.client.last_envelope
+    assert envelope["type"] == "slash_commands" and envelope["accepts_response_payload"] is True
+    (ack,) = bot.socket.acks_for(envelope["envelope_id"])
+    assert ack.payload is not None and ack.payload["response_type"] == "ephemeral"
+    title = this_weeks_title()
+    titles = [title] if title else [t.title for t in load(ROADMAP).topics]
+    assert any(t in json.dumps(ack.payload) for t in titles), ack.payload
+
+
+def test_every_envelope_gets_its_own_ack(bot):
+    sent = []
+    for command, text in [
+        ("/nexttopic", ""),
+        ("/roadmap", ""),
+        ("/progress", ""),
+        ("/qa", "integral"),
+    ]:
+        reply = bot.client.command(command, text)
+        assert reply.status == 200, command
+        sent.append(bot.client.last_envelope["envelope_id"])
+    bot.question("Why does the chain rule work?")
+    sent.append(bot.client.last_envelope["envelope_id"])
+    for envelope_id in sent:
+        assert len(bot.socket.wait_ack(envelope_id).raw) >= 1
+        assert len(bot.socket.acks_for(envelope_id)) == 1
+    assert bot.socket.unacked() == []
+
+
+# --- events: each recorded once ---------------------------------------------------------
+
+
+def test_a_question_resent_with_retry_attempt_1_is_recorded_once(bot):
+    envelope = bot.question("What is a Jacobian, intuitively? zebrafinch")
+    event_id = envelope["payload"]["event_id"]
+    ts = envelope["payload"]["event"]["ts"]
+    bot.socket.wait_ack(envelope["envelope_id"])
+    posts_before = len(bot.slack.posts())
+
+    again = bot.socket.resend(envelope, retry_reason="timeout")
+    assert again["retry_attempt"] == 1
+    bot.socket.wait_ack(envelope["envelope_id"], count=2)
+
+    assert bot.archived(ts) == 1
+    assert bot.rows("SELECT count(*) FROM events_seen WHERE event_id = ?", event_id) == [(1,)]
+    assert f"event {event_id} already handled" in bot.logged(f"event {event_id} already handled")
+    reply = bot.client.command("/qa", "zebrafinch")
+    assert reply.status == 200  # acked at once; the results follow on the response_url
+    (results,) = bot.slack.wait_for("response_url")
+    assert json.dumps(results.params["blocks"]).count("Jacobian") == 1, results.params
+    time.sleep(0.5)  # anything the re-delivery would have sent after its ack
+    assert len(bot.slack.posts()) == posts_before
+
+
+# --- interactivity ----------------------------------------------------------------------
+
+
+def test_a_button_click_is_acked_and_handled(bot):
+    topic = load(ROADMAP).topics[0]
+    reply = bot.client.action("member_done", topic.id)
+    assert reply.status == 200
+    envelope = bot.client.last_envelope
+    assert envelope["type"] == "interactive" and envelope["accepts_response_payload"] is False
+    bot.slack.wait_for("response_url")
+    assert bot.rows("SELECT topic_id FROM progress WHERE user = 'U0MEMBER1'") == [(topic.id,)]
