@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.cli.standin import SlackStandIn
-from bot.cli.standin_socket import SocketClient, SocketModeStandIn
+from bot.cli.standin_socket import Link, SocketClient, SocketModeStandIn
 from bot.core.calendar import Calendar, local_today
 from bot.core.roadmap import load
 from tests.conftest import ROADMAP
@@ -188,3 +188,84 @@ def test_a_button_click_is_acked_and_handled(bot):
     assert envelope["type"] == "interactive" and envelope["accepts_response_payload"] is False
     bot.slack.wait_for("response_url")
     assert bot.rows("SELECT topic_id FROM progress WHERE user = 'U0MEMBER1'") == [(topic.id,)]
+
+
+# --- reconnects -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("abrupt", [False, True], ids=["close-frame", "no-close-frame"])
+def test_reconnects_when_slack_drops_the_link_and_no_event_is_lost_or_doubled(bot, abrupt):
+    before = bot.question("Before the drop: why is the determinant a volume?")
+    bot.socket.wait_ack(before["envelope_id"])
+    around = bot.question("Around the drop: what is a basis?", wait=False)
+    dropped = bot.socket.drop(abrupt=abrupt)
+
+    started = time.monotonic()
+    link = bot.socket.wait_for_link(2, timeout=15)
+    reconnected_in = time.monotonic() - started
+    assert reconnected_in < 5, f"reconnected after {reconnected_in:.1f} s"
+    assert not dropped.open
+    assert len(bot.slack.calls_to("apps.connections.open")) >= 2  # a fresh URL each time
+
+    _redeliver(bot, link)
+    after = bot.question("After the drop: what is a rank?")
+    bot.socket.wait_ack(after["envelope_id"])
+    for envelope in (before, around, after):
+        assert bot.archived(envelope["payload"]["event"]["ts"]) == 1, envelope
+    assert bot.socket.unacked() == []
+    assert "Socket Mode: reconnected" in bot.logged("Socket Mode: reconnected")
+
+
+def test_reconnects_on_refresh_requested_and_no_event_is_lost_or_doubled(bot):
+    first = bot.socket.wait_for_link(1)
+    before = bot.question("Before the refresh: what is an eigenvector?")
+    bot.socket.wait_ack(before["envelope_id"])
+
+    bot.socket.disconnect("refresh_requested")
+    # Slack may still deliver on the old link until the app has moved.
+    around = bot.question("During the refresh: why is the SVD always defined?", wait=False)
+
+    started = time.monotonic()
+    link = bot.socket.wait_for_link(2, timeout=10)
+    assert time.monotonic() - started < 3
+    # Slack delivers on the new link as soon as it is open: a command there is answered in time.
+    assert bot.client.command("/nexttopic").status == 200
+    assert bot.socket.acks_for(bot.client.last_envelope["envelope_id"])[0].link == link.number
+    bot.socket.wait_closed(first, timeout=10)  # the app closes the old link itself
+    _redeliver(bot, link)
+    after = bot.question("After the refresh: what is a gradient?")
+    bot.socket.wait_ack(after["envelope_id"])
+
+    for envelope in (before, around, after):
+        assert bot.archived(envelope["payload"]["event"]["ts"]) == 1, envelope
+    assert bot.rows("SELECT count(*) FROM qa_questions") == [(3,)]
+    assert bot.socket.unacked() == []
+
+
+def test_while_slack_gives_no_link_the_bot_backs_off_then_reconnects(bot):
+    def opens() -> list[float]:
+        return [call.at for call in bot.slack.calls if call.method == "apps.connections.open"]
+
+    earlier = len(opens())
+    bot.slack.fail("apps.connections.open", status=500, times=3)
+    started = time.monotonic()
+    bot.socket.drop()
+    bot.socket.wait_for_link(2, timeout=30)
+    took = time.monotonic() - started
+    asked = opens()[earlier:]
+    assert len(asked) == 4, asked  # three refused, then the link
+    gaps = [later - earlier for earlier, later in zip(asked, asked[1:], strict=False)]
+    # Waits of 1, 2 and 4 s between attempts (each plus the client's own half second).
+    assert gaps[0] >= 0.9 and gaps[1] >= 1.9 and gaps[2] >= 3.9, gaps
+    assert took < 15, took
+    assert "next try in 4 s" in bot.logged()
+    after = bot.question("After the outage: what is a Hessian?")
+    bot.socket.wait_ack(after["envelope_id"])
+
+
+def _redeliver(bot: Bot, link: Link) -> None:
+    """Events the app never acknowledged go again on the new link, as Slack re-delivers them."""
+    for envelope in bot.socket.unacked():
+        if envelope["type"] == "events_api":
+            bot.socket.resend(envelope, link=link)
+            bot.socket.wait_ack(envelope["envelope_id"])

@@ -16,6 +16,8 @@ from bot.core.roadmap import RoadmapError, RoadmapStore
 from bot.core.settings import ConfigError, Settings
 
 if TYPE_CHECKING:  # `roadmap check` needs neither the Slack client nor sqlite_utils
+    from slack_bolt import App
+
     from bot.core.db import Pool
 
 log = logging.getLogger("studybot")
@@ -225,22 +227,28 @@ def _run_http(app: object, settings: Settings, stop: threading.Event) -> None:
     server.stop()
 
 
-def _run_socket_mode(app: object, settings: Settings, stop: threading.Event) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+def _run_socket_mode(app: App, settings: Settings, stop: threading.Event) -> None:
     from slack_sdk.errors import SlackApiError
 
+    from bot.slack.socket_mode import FIRST_LINK_SECONDS, SocketMode
+
     # app.client already points at SLACK_API_URL; apps.connections.open gets the app token.
-    handler = SocketModeHandler(app, settings.app_token, web_client=app.client)  # type: ignore[arg-type]
+    link = SocketMode(app, settings.app_token or "")
     try:
-        handler.connect()
+        if not link.start(stop=stop) and not stop.is_set():
+            log.warning(
+                "Socket Mode: no link after %.0f s; still trying (is wss-primary.slack.com reachable?)",
+                FIRST_LINK_SECONDS,
+            )
     except SlackApiError as exc:
+        link.close()
         raise SystemExit(
             f"studybot: Socket Mode: Slack refused the connection ({exc.response.get('error')}); "
             "check SLACK_APP_TOKEN"
         ) from None
-    log.info("Socket Mode: connected")
     stop.wait()
-    handler.close()
+    log.info("shutting down")
+    link.close()
 
 
 if __name__ == "__main__":

@@ -13,15 +13,9 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-try:
-    from websockets.asyncio.server import Server, ServerConnection, serve
-    from websockets.exceptions import ConnectionClosed
-    from websockets.http11 import Request, Response
-except ImportError as exc:  # the bot itself never needs it; only the stand-in does
-    raise ImportError(
-        "the Socket Mode stand-in needs the websockets package: "
-        "pip install 'studybot[socket-standin]'"
-    ) from exc
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from bot.cli.signed import Reply, SignedClient
 from bot.cli.standin import SlackStandIn
