@@ -242,6 +242,19 @@ def test_reconnects_on_refresh_requested_and_no_event_is_lost_or_doubled(bot):
     assert bot.socket.unacked() == []
 
 
+def test_a_link_gone_silent_is_replaced_within_45_s(bot):
+    """No close frame, no FIN: pings go unanswered (a NAT dropped the link). Slack's timings:
+    a ping every 10 s, 30 s more for its pong."""
+    started = time.monotonic()
+    bot.socket.silence()
+    bot.socket.wait_for_link(2, timeout=60)
+    took = time.monotonic() - started
+    assert 30 <= took <= 45, took
+    after = bot.question("After the silence: what is a norm?")
+    bot.socket.wait_ack(after["envelope_id"])
+    assert bot.archived(after["payload"]["event"]["ts"]) == 1
+
+
 def test_while_slack_gives_no_link_the_bot_backs_off_then_reconnects(bot):
     def opens() -> list[float]:
         return [call.at for call in bot.slack.calls if call.method == "apps.connections.open"]

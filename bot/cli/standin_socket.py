@@ -328,6 +328,15 @@ class SocketModeStandIn:
         or ten seconds before it closes one ("warning")."""
         self.send_raw({"type": "disconnect", "reason": reason, "debug_info": {"host": HOST}}, link)
 
+    def silence(self, link: Link | None = None) -> Link:
+        """Stop reading `link` (pings go unanswered), as when a NAT forgets a connection and
+        neither side hears of it."""
+        target = self._link(link)
+        ws = target.ws
+        assert ws is not None
+        self._loop.call_soon_threadsafe(ws.transport.pause_reading)
+        return target
+
     def drop(self, link: Link | None = None, code: int = 1001, abrupt: bool = False) -> Link:
         """Close `link` from Slack's side: a close frame (`code`), or `abrupt`ly with none, as when
         a load balancer goes away."""
