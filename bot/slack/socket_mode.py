@@ -12,6 +12,7 @@ slack_sdk's apps.connections.open, and one thread per link that only reads.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -48,6 +49,11 @@ class Link:
 
     number: int
     ws: ClientConnection = field(repr=False)
+    # websockets wants its connections entered as contexts; this one's exit closes the link.
+    stack: contextlib.ExitStack[Any] = field(default_factory=contextlib.ExitStack, repr=False)
+
+    def close(self) -> None:
+        self.stack.close()
 
 
 class SocketMode:
@@ -97,7 +103,7 @@ class SocketMode:
         with self._lock:
             link, self._link = self._link, None
         if link is not None:
-            link.ws.close()
+            link.close()
         if self._keeper is not None:
             self._keeper.join(CLOSE_TIMEOUT + 1)
         self.connected.clear()
@@ -129,14 +135,17 @@ class SocketMode:
         opens or the app closes (then None)."""
         failures = 0
         while not self._closing.is_set():
+            stack = contextlib.ExitStack()
             try:
-                ws = connect(
-                    url or self._new_url(),
-                    open_timeout=OPEN_TIMEOUT,
-                    ping_interval=PING_INTERVAL,
-                    ping_timeout=PING_TIMEOUT,
-                    close_timeout=CLOSE_TIMEOUT,
-                    max_size=None,  # Slack sets the size of what it sends
+                ws = stack.enter_context(
+                    connect(
+                        url or self._new_url(),
+                        open_timeout=OPEN_TIMEOUT,
+                        ping_interval=PING_INTERVAL,
+                        ping_timeout=PING_TIMEOUT,
+                        close_timeout=CLOSE_TIMEOUT,
+                        max_size=None,  # Slack sets the size of what it sends
+                    )
                 )
             except Exception as exc:  # SlackApiError, OSError, a refused handshake, a timeout
                 url = None
@@ -147,7 +156,7 @@ class SocketMode:
                 continue
             with self._lock:
                 self._opened += 1
-                link = Link(self._opened, ws)
+                link = Link(self._opened, ws, stack)
             threading.Thread(
                 target=self._read, args=(link,), name=f"socket-mode-link-{link.number}", daemon=True
             ).start()
@@ -159,7 +168,7 @@ class SocketMode:
         with self._lock:
             old, self._link = self._link, link
         if self._closing.is_set():  # close() ran while the link was opening
-            link.ws.close()
+            link.close()
             return
         self.connected.set()
         if link.number == 1:
@@ -167,7 +176,7 @@ class SocketMode:
         else:
             log.info("Socket Mode: reconnected (link %d)", link.number)
         if old is not None:
-            old.ws.close()
+            old.close()
 
     # --- each link: read, hand envelopes to the workers -------------------------------------
 
@@ -179,7 +188,7 @@ class SocketMode:
             pass
         except Exception:  # never let a reader die silently: the link would be left unread
             log.exception("Socket Mode: reading link %d failed", link.number)
-            link.ws.close()
+            link.close()
         finally:
             self._signals.put(("lost", link))
 
