@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -16,11 +17,13 @@ from typing import Any
 
 import pytest
 
+from bot.cli.sandbox import Sandbox
 from bot.cli.standin import SlackStandIn
 from bot.cli.standin_socket import Link, SocketClient, SocketModeStandIn
 from bot.core.calendar import Calendar, local_today
 from bot.core.roadmap import load
 from tests.conftest import ROADMAP
+from tests.test_settings import studybot
 
 APP_TOKEN = "xapp-1-A0STUDY01-1234567890-socketmodetesttoken0123456789abcdef"
 CHANNEL = "C0STUDY01"
@@ -282,3 +285,54 @@ def _redeliver(bot: Bot, link: Link) -> None:
         if envelope["type"] == "events_api":
             bot.socket.resend(envelope, link=link)
             bot.socket.wait_ack(envelope["envelope_id"])
+
+
+# --- the console over Socket Mode -------------------------------------------------------
+
+CONSOLE_SCRIPT = (
+    "/nexttopic\n"
+    "Is SVD just PCA?\n"
+    "reply PCA is the SVD of centered data.\n"
+    "react white_check_mark\n"
+    "/qa svd\n"
+    "/progress\n"
+    "click 1\n"
+    "home\n"
+)
+
+
+def test_console_over_socket_mode_shows_what_it_shows_over_http():
+    def run(*flags: str) -> str:
+        result = studybot(
+            "console",
+            "--at",
+            "2026-01-20T18:00:00Z",
+            *flags,
+            env={"PYTHONIOENCODING": "utf-8"},
+            stdin=CONSOLE_SCRIPT,
+        )
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        lines = result.stdout.splitlines()
+        # Message links carry the stand-in's timestamps, which differ from run to run.
+        return "\n".join(re.sub(r"/p\d{16}", "/p…", line) for line in lines[1:])
+
+    over_http, over_socket = run(), run("--socket")
+    assert over_socket == over_http
+    assert "Answered" in over_socket.split("> /qa svd", 1)[1]  # the flows really ran
+
+
+def test_sandbox_over_socket_mode_runs_the_app_as_studybot_run_does(tmp_path, clock):
+    with Sandbox(
+        roadmap_path=ROADMAP, db_path=tmp_path / "studybot.db", clock=clock, socket=True
+    ) as box:
+        assert box.url is None and box.settings.signing_secret is None
+        reply = box.client.command("/nexttopic")
+        assert reply.status == 200 and reply.json()["response_type"] == "ephemeral"
+        event = box.slack.add_message(box.channel, "U0MEMBER1", "Why is a Hessian symmetric?")
+        assert box.client.event(event).status == 200
+        again = box.socket.resend(box.client.last_envelope)
+        box.socket.wait_ack(again["envelope_id"], count=2)
+        assert box.deps.db.execute("SELECT count(*) FROM qa_questions").fetchone() == (1,)
+        topic = box.deps.roadmap.topics[0]
+        assert box.client.action("member_done", topic.id).status == 200
+        box.slack.wait_for("response_url")

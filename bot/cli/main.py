@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--roadmap", help="roadmap file (default: STUDYBOT_ROADMAP)")
     console.add_argument("--at", help="start the clock at this ISO date/time (default: now)")
     console.add_argument("--user", default="U0MEMBER1", help="the member you type as")
+    console.add_argument(
+        "--socket",
+        action="store_true",
+        help="run the app over Socket Mode (a local Socket Mode stand-in) instead of signed HTTP",
+    )
 
     roadmap = sub.add_parser("roadmap", help="roadmap tools")
     roadmap_sub = roadmap.add_subparsers(dest="roadmap_command", metavar="ACTION")
