@@ -327,6 +327,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
             db_path=args.db,
             clock=ManualClock(start),
             settings=replace(settings, admins=(*settings.admins, args.user)),
+            socket=getattr(args, "socket", False),
         )
     except RoadmapError as exc:
         print("\n".join(exc.errors), file=sys.stderr)
@@ -339,8 +340,9 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     console = Console(box, args.user)
     try:
         roadmap = box.deps.roadmap
+        over = " over Socket Mode" if box.socket is not None else ""
         print(
-            f"Study Companion console — {roadmap.title}. You are {args.user}, an organizer. "
+            f"Study Companion console{over} — {roadmap.title}. You are {args.user}, an organizer. "
             "Type `help` for what you can do, `quit` to leave."
         )
         console.catch_up()

@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--roadmap", help="roadmap file (default: STUDYBOT_ROADMAP)")
     console.add_argument("--at", help="start the clock at this ISO date/time (default: now)")
     console.add_argument("--user", default="U0MEMBER1", help="the member you type as")
+    console.add_argument(
+        "--socket",
+        action="store_true",
+        help="run the app over Socket Mode (a local Socket Mode stand-in) instead of signed HTTP",
+    )
 
     roadmap = sub.add_parser("roadmap", help="roadmap tools")
     roadmap_sub = roadmap.add_subparsers(dest="roadmap_command", metavar="ACTION")
@@ -242,21 +247,27 @@ def _run_http(app: App, settings: Settings, stop: threading.Event) -> None:
 
 
 def _run_socket_mode(app: App, settings: Settings, stop: threading.Event) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
+    from bot.slack.socket_mode import FIRST_LINK_SECONDS, SocketMode
+
     # app.client already points at SLACK_API_URL; apps.connections.open gets the app token.
-    handler = SocketModeHandler(app, settings.app_token, web_client=app.client)
+    link = SocketMode(app, settings.app_token or "")
     try:
-        handler.connect()
+        if not link.start(stop=stop) and not stop.is_set():
+            log.warning(
+                "Socket Mode: no link after %.0f s; still trying (is wss-primary.slack.com reachable?)",
+                FIRST_LINK_SECONDS,
+            )
     except SlackApiError as exc:
+        link.close()
         raise SystemExit(
             f"studybot: Socket Mode: Slack refused the connection ({exc.response.get('error')}); "
             "check SLACK_APP_TOKEN"
         ) from None
-    log.info("Socket Mode: connected")
     stop.wait()
-    handler.close()
+    log.info("shutting down")
+    link.close()
 
 
 if __name__ == "__main__":

@@ -71,6 +71,9 @@ class SlackStandIn:
         self.history_page_size = 200
         self.scopes: list[str] = list(BOT_SCOPES)  # what the installed app was granted
         self.not_member: set[str] = set()  # channels the bot was not invited to
+        # A Socket Mode server (bot/cli/standin_socket.py) attaches itself here; then
+        # apps.connections.open hands out its WebSocket URLs.
+        self.socket_mode: Any = None
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
@@ -253,6 +256,11 @@ class SlackStandIn:
 
     def _m_response_url(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}
+
+    def _m_apps_connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_mode is None:  # as before the Socket Mode stand-in existed
+            return {"ok": True, "warning": "stand-in: method not modelled"}
+        return {"ok": True, "url": self.socket_mode.new_url()}
 
     def _m_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         return {
