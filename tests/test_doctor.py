@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 
 from bot.core.db import Pool
 from tests.conftest import ROADMAP
+from tests.damage import damage_event_index
 
 pytestmark = pytest.mark.slow  # each test runs `studybot doctor` as a process
 
@@ -88,16 +88,7 @@ def test_a_damaged_database_fails_the_full_integrity_check_with_how_to_restore(e
     for n in range(300):  # enough rows for the index to span pages beyond its root
         pool.get().execute("INSERT INTO events_seen (event_id) VALUES (?)", (f"Ev{n:08d}",))
     pool.close()
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    size = conn.execute("PRAGMA page_size").fetchone()[0]
-    (root,) = conn.execute(
-        "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events_seen'"
-    ).fetchone()
-    conn.close()
-    with open(db, "r+b") as f:
-        f.seek((root - 1) * size)
-        f.write(random.Random(3).randbytes(size))
+    damage_event_index(db)
     code, out = doctor(env, tmp_path)
     assert code == 1, out
     [line] = [x for x in lines_of(out, "✗") if "database" in x]

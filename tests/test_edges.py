@@ -5,10 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import random
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +21,7 @@ from bot.core import health
 from bot.core.db import Pool
 from bot.core.health import Health
 from bot.slack.server import IDLE_SECONDS
+from tests.damage import damage_event_index
 from tests.processes import bot_env, free_port, start_bot, stop_bot
 
 SECRET = "test-signing-secret"
@@ -38,20 +37,6 @@ def _get(url: str, timeout: float = 5.0) -> tuple[int, dict]:
 
 def _message(text: str, ts: str) -> dict:
     return {"type": "message", "channel": "C0STUDY01", "user": "U0MEMBER1", "text": text, "ts": ts}
-
-
-def _damage_event_index(db_path: Path) -> None:
-    """Random bytes over the event-dedupe index's page, as a failing disk would leave it."""
-    conn = sqlite3.connect(db_path)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    (root,) = conn.execute(
-        "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events_seen'"
-    ).fetchone()
-    conn.close()
-    with open(db_path, "r+b") as f:
-        f.seek((root - 1) * page_size)
-        f.write(random.Random(7).randbytes(page_size))
 
 
 @pytest.fixture
@@ -133,9 +118,8 @@ def test_a_damaged_database_acknowledges_nothing_it_did_not_store(box, caplog):
     """Damage found at run time: every event gets 503 (Slack re-delivers), the readiness check
     says why, liveness stays up, and one clear line is logged per refused event."""
     assert box.client.event(_message("What is a basis?", "1700000001.000100")).status == 200
-    _damage_event_index(Path(box.settings.db_path))
-    # (The checkpoint in _damage_event_index resets the WAL: every connection of the app drops
-    # its page cache at its next transaction and reads the damaged page from the file.)
+    damage_event_index(Path(box.settings.db_path))
+    # (Every connection of the app reads the damaged page at its next transaction.)
     with caplog.at_level("ERROR"):
         replies = [
             box.client.event(_message(f"Question {n}?", f"17000000{n:02d}.000100"))
@@ -155,7 +139,7 @@ def test_run_refuses_to_start_on_a_damaged_database(tmp_path, slack):
     pool = Pool(db)
     pool.get().execute("INSERT INTO events_seen (event_id) VALUES ('Ev1')")
     pool.close()
-    _damage_event_index(db)
+    damage_event_index(db)
     env = bot_env(slack, db, free_port())
     done = subprocess.run(
         [sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True, timeout=30

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bot.cli.waiting import wait_on
 from bot.slack.manifest import BOT_SCOPES
 
 BOT_USER = "UBOT0001"
@@ -166,17 +167,16 @@ class SlackStandIn:
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until `method` has been called successfully `count` times; return those calls."""
-        deadline = time.time() + timeout
-        with self.changed:
-            while len(self.calls_to(method)) < count:
-                left = deadline - time.time()
-                if left <= 0:
-                    raise AssertionError(
-                        f"{method} called {len(self.calls_to(method))} times, expected {count}; "
-                        f"calls so far: {[c.method for c in self.calls]}"
-                    )
-                self.changed.wait(left)
-            return self.calls_to(method)
+        wait_on(
+            self.changed,
+            lambda: len(self.calls_to(method)) >= count,
+            timeout,
+            lambda: (
+                f"{method} called {len(self.calls_to(method))} times, expected {count}; "
+                f"calls so far: {[c.method for c in self.calls]}"
+            ),
+        )
+        return self.calls_to(method)
 
     def reset(self) -> None:
         with self.lock:

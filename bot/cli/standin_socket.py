@@ -19,6 +19,7 @@ from websockets.http11 import Request, Response
 
 from bot.cli.signed import Reply, SignedClient
 from bot.cli.standin import SlackStandIn
+from bot.cli.waiting import wait_on
 
 APP_ID = "A0STUDY01"
 HOST = "applink-standin-1"
@@ -212,17 +213,16 @@ class SocketModeStandIn:
 
     def wait_for_link(self, count: int = 1, timeout: float = 10.0) -> Link:
         """Wait until the app has opened `count` links in all (and the last is open)."""
-        deadline = time.time() + timeout
-        with self.changed:
-            while not (len(self.links) >= count and self.links[count - 1].open):
-                left = deadline - time.time()
-                if left <= 0:
-                    raise AssertionError(
-                        f"{len(self.links)} Socket Mode link(s) opened, expected {count}; "
-                        f"open now: {[link.number for link in self.links if link.open]}"
-                    )
-                self.changed.wait(left)
-            return self.links[count - 1]
+        wait_on(
+            self.changed,
+            lambda: len(self.links) >= count and self.links[count - 1].open,
+            timeout,
+            lambda: (
+                f"{len(self.links)} Socket Mode link(s) opened, expected {count}; "
+                f"open now: {[link.number for link in self.links if link.open]}"
+            ),
+        )
+        return self.links[count - 1]
 
     def wait_closed(self, link: Link, timeout: float = 10.0) -> None:
         deadline = time.time() + timeout
@@ -301,17 +301,16 @@ class SocketModeStandIn:
 
     def wait_ack(self, envelope_id: str, count: int = 1, timeout: float = 3.0) -> Ack:
         """The app's `count`-th ack of `envelope_id`; Slack waits 3 s for it."""
-        deadline = time.time() + timeout
-        with self.changed:
-            while len(self.acks_for(envelope_id)) < count:
-                left = deadline - time.time()
-                if left <= 0:
-                    raise AssertionError(
-                        f"envelope {envelope_id} acked {len(self.acks_for(envelope_id))} times "
-                        f"in {timeout} s, expected {count}"
-                    )
-                self.changed.wait(left)
-            return self.acks_for(envelope_id)[count - 1]
+        wait_on(
+            self.changed,
+            lambda: len(self.acks_for(envelope_id)) >= count,
+            timeout,
+            lambda: (
+                f"envelope {envelope_id} acked {len(self.acks_for(envelope_id))} times "
+                f"in {timeout} s, expected {count}"
+            ),
+        )
+        return self.acks_for(envelope_id)[count - 1]
 
     def unacked(self) -> list[dict[str, Any]]:
         """Envelopes sent and never acknowledged (what Slack would deliver again)."""
