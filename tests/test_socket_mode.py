@@ -21,7 +21,7 @@ from bot.cli.sandbox import Sandbox
 from bot.cli.standin import SlackStandIn
 from bot.cli.standin_socket import Link, SocketClient, SocketModeStandIn
 from bot.core.calendar import Calendar, local_today
-from bot.core.roadmap import load
+from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
 from tests.test_settings import studybot
 
