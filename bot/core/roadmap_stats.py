@@ -31,7 +31,7 @@ class TrackStats:
 
 def stats(roadmap: Roadmap) -> list[TrackStats]:
     """The full roadmap first, then every track in the roadmap's order."""
-    views = [(FULL_TRACK, "the whole roadmap", None)]
+    views: list[tuple[str, str, float | None]] = [(FULL_TRACK, "the whole roadmap", None)]
     views += [(t.id, t.title, t.budget_usd) for t in roadmap.tracks.values()]
     return [_one(roadmap, track, title, budget) for track, title, budget in views]
 
