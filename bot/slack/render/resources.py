@@ -1,4 +1,4 @@
-"""/resources: a topic's resources (core first, then by kind), and the few best ones the topic card shows."""
+"""/resources: a topic's resources, core first then by kind, and the few the topic card shows."""
 
 from __future__ import annotations
 
