@@ -171,15 +171,16 @@ def test_career_switch_track_fits_six_months_and_500_dollars() -> None:
     assert track.budget_usd == 500
     topics = ROADMAP_DATA.followed("career-switch")
     assert 24 <= sum(t.weeks for t in topics) <= 27  # six months, about 26 weeks
-    assert ROADMAP_DATA.cost_usd("career-switch") <= 500
+    core, _optional = ROADMAP_DATA.paid_split("career-switch")
+    assert sum(r.cost_usd for r in core) <= 500  # the budget counts core resources (issue 15)
     full_order = [t.id for t in ROADMAP_DATA.topics]
     assert [t.id for t in topics] == sorted(track.topics, key=full_order.index)
     assert "derivatives-chain-rule" in track.topics and "transformers" in track.topics
 
 
-def run_check(path: Path | str) -> subprocess.CompletedProcess[str]:
+def run_check(path: Path | str, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", "roadmap", "check", str(path)],
+        [sys.executable, "-m", "bot", "roadmap", "check", *flags, str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -204,7 +205,13 @@ def test_check_roadmap_yaml_exits_0_with_the_summary() -> None:
     assert f"cost ${r.cost_usd('full'):,.0f}" in full_line
     career = next(line for line in out.splitlines() if "career-switch " in line)
     assert f"cost ${r.cost_usd('career-switch'):,.0f}" in career and "budget $500" in career
-    assert "note:" not in out and result.stderr == ""
+    assert "note:" not in out
+    # The curriculum rules only warn (stderr) without --strict.
+    *warned, count = result.stderr.splitlines() or [""]
+    assert all(": warning: " in line for line in warned)
+    assert count == (
+        f"roadmap.yaml: {len(warned)} warning(s); --strict treats them as errors" if warned else ""
+    )
 
 
 def test_check_a_broken_roadmap_exits_1_with_every_error() -> None:
@@ -215,3 +222,81 @@ def test_check_a_broken_roadmap_exits_1_with_every_error() -> None:
     assert len(lines) == 7 and lines[-1] == f"{path}: 6 error(s)"
     assert lines[0].startswith(f"{path}:3: schedule.timezone: unknown IANA timezone")
     assert result.stdout == ""
+
+
+# --- issue 15: --strict and --stats ---------------------------------------------------------
+
+RULES = FIXTURES / "roadmaps" / "rules.yaml"
+CORE = FIXTURES / "roadmaps" / "core.yaml"
+
+
+@pytest.mark.xfail(
+    reason="the curriculum content of issue 15 lands from another branch; remove this mark "
+    "once roadmap.yaml passes --strict (and enable the step in .ci/run)",
+    strict=False,
+)
+def test_the_shipped_roadmap_passes_strict() -> None:
+    result = run_check("roadmap.yaml", "--strict")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_warnings_leave_exit_0_and_strict_makes_them_errors() -> None:
+    warned = run_check(RULES)
+    assert warned.returncode == 0
+    lines = warned.stderr.splitlines()
+    assert len(lines) == 8 and lines[-1] == f"{RULES}: 7 warning(s); --strict treats them as errors"
+    assert all(line.startswith(f"{RULES}:") and ": warning: " in line for line in lines[:-1])
+    assert warned.stdout.startswith(f"{RULES}: ok - Rules\n")
+
+    strict = run_check(RULES, "--strict")
+    assert strict.returncode == 1 and strict.stdout == ""
+    errors = strict.stderr.splitlines()
+    assert errors[-1] == f"{RULES}: 7 error(s)"
+    assert errors[:-1] == [line.replace(": warning: ", ": ", 1) for line in lines[:-1]]
+
+
+def test_a_roadmap_in_the_new_shape_passes_strict() -> None:
+    result = run_check(CORE, "--strict")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith(f"{CORE}: ok - Core and optional\n")
+
+
+def test_stats_of_a_small_roadmap() -> None:
+    result = run_check(CORE, "--stats", "--strict")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        f"{CORE}: stats - Core and optional",
+        "  (core = the resources marked core; a topic marking none counts all of its resources)",
+        "  full: 4 topics, 6 weeks - the whole roadmap",
+        "    core hours a week: max ~6 h (gradients), median ~3.7 h; 0 of 6 weeks over "
+        "max_core_hours 8",
+        "    paid: core $40, optional $90",
+        "    topics without an exercise: 0",
+        "    resources without a pointer (section): 3 of 9",
+        "  fast: 3 topics, 4 weeks - Straight to PCA",
+        "    core hours a week: max ~6 h (gradients), median ~5.5 h; 0 of 4 weeks over "
+        "max_core_hours 8",
+        "    paid: core $40, optional $90, budget $50",
+        "    topics without an exercise: 0",
+        "    resources without a pointer (section): 2 of 7",
+    ]
+
+
+def test_stats_name_what_is_missing_and_what_is_over() -> None:
+    result = run_check(RULES, "--stats")
+    assert result.returncode == 0 and "7 warning(s)" in result.stderr
+    out = result.stdout
+    assert "  full: 3 topics, 4 weeks - the whole roadmap\n" in out
+    # a marks no core: its 20 h count as core; b's 10 h over the 1 week "fast" gives it.
+    assert "max ~20 h (a), median ~6 h; 2 of 4 weeks over max_core_hours 6" in out
+    assert "max ~10 h (b), median ~8.5 h; 2 of 2 weeks over max_core_hours 6" in out
+    assert "    topics without an exercise: 1 (a)\n" in out
+    assert "    paid: core $30, optional $100, budget $30\n" in out
+
+
+def test_stats_of_an_invalid_roadmap_are_its_errors() -> None:
+    path = FIXTURES / "roadmaps" / "broken" / "schedule.yaml"
+    result = run_check(path, "--stats")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == f"{path}: 6 error(s)"

@@ -114,3 +114,41 @@ def test_reload_on_demand_for_sighup(tmp_path: Path) -> None:
     path.write_text("stages: [")
     assert store.reload() is False and store.current().topic("clustering").title == "Clusters"
     assert store.last_error and store.last_error.startswith(f"{path}:1: (yaml): ")
+
+
+def test_a_roadmap_with_warnings_is_used_and_its_warnings_logged_once(
+    live: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The small roadmap predates the curriculum rules (no core, no answers): it warns, it runs.
+    path = Path(live.roadmaps.path)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bot.core.roadmap_load"):
+        edit(path, "title: Eigenvectors and eigenvalues", "title: Still served")
+        assert "Still served" in nexttopic(live)
+        assert "Still served" in nexttopic(live)
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1  # once per version taken, not on every command
+    message = warned[0].getMessage()
+    assert f"roadmap {path} loaded with " in message and "--strict" in message
+    assert f"{path}:13: stages[0].topics[0].exercise: warning: " not in message  # it has one
+    assert f"{path}:23: stages[0].topics[0].recall[0]: warning: no model answer" in message
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert live.roadmaps.last_error is None
+
+
+def test_at_start_warnings_are_logged_once_and_a_long_list_cut(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "roadmap.yaml"
+    shutil.copy(SMALL, path)
+    questions = ", ".join(f'"Question {i}?"' for i in range(30))  # 30 without an answer
+    edit(path, 'recall: ["What does an eigenvalue of 0 tell you?"]', f"recall: [{questions}]")
+    with caplog.at_level(logging.WARNING, logger="bot.core.roadmap_load"):
+        store = RoadmapStore(path)
+        store.current()
+    total = len(store.current().warnings)
+    assert total > 30
+    [record] = caplog.records
+    assert f"loaded with {total} warning(s)" in record.getMessage()
+    assert record.getMessage().count(": warning: ") == 20
+    assert record.getMessage().endswith(f"…and {total - 20} more")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -32,12 +33,12 @@ EXPECTED: dict[str, list[str]] = {
     "not_a_mapping.yaml": ["PATH:2: (root): must be a mapping of fields, not a list"],
     "unknown_fields.yaml": [
         "PATH:6: schedule.colour: unknown field; "
-        "allowed: timezone, start, weekly, nudge, recap, track",
+        "allowed: timezone, start, weekly, nudge, recap, track, max_core_hours",
         "PATH:11: stages[0].topics[0].summary: required field is missing",
         'PATH:14: stages[0].topics[0].sumary: unknown field (did you mean "summary"?); '
         f"allowed: {TOPIC_FIELDS}",
         "PATH:18: stages[0].topics[0].resources[0].pages: unknown field; "
-        "allowed: title, url, kind, cost, section, hours",
+        "allowed: title, url, kind, cost, section, hours, core",
         "PATH:19: owner: unknown field; allowed: title, schedule, stages, tracks",
     ],
     "wrong_types.yaml": [
@@ -122,6 +123,18 @@ EXPECTED: dict[str, list[str]] = {
         "PATH:29: tracks.career-switch.pace.b: must be a whole number of weeks from 1 to 52, not 0",
         'PATH:30: tracks.Bad_Id: "Bad_Id" must be lower-case letters, digits and dashes, '
         'like "chain-rule"',
+    ],
+    "new_fields.yaml": [
+        "PATH:5: schedule.max_core_hours: must be a number of hours above 0 and at most 168",
+        "PATH:16: stages[0].topics[0].recall[0].q: required field is missing",
+        "PATH:16: stages[0].topics[0].recall[1].a: must not be empty",
+        "PATH:16: stages[0].topics[0].recall[2].answer: unknown field; allowed: q, a",
+        "PATH:16: stages[0].topics[0].recall[3]: must be a question or "
+        "{q: question, a: model answer}, not a list",
+        "PATH:18: stages[0].topics[0].resources[0].core: must be true or false, not text",
+        "PATH:24: tracks.t.assumes: must be a list, not text",
+        "PATH:28: tracks.u.budget_usd: the track's core paid resources cost $45, "
+        "over the budget of $40",
     ],
 }
 
@@ -311,3 +324,86 @@ def test_anything_but_an_iana_zone_name_is_a_clear_error(zone: str) -> None:
     with pytest.raises(RoadmapError) as caught:
         parse(text, "r.yaml")
     assert caught.value.errors[0].startswith("r.yaml:3: schedule.timezone: unknown IANA timezone")
+
+
+# --- the curriculum rules (issue 15): warnings on load, errors under --strict -----------------
+
+RULES = FIXTURES / "roadmaps" / "rules.yaml"
+EXERCISE = (
+    "required field is missing: a code exercise saying what to compute, on what input, and how "
+    "to check the result"
+)
+TRACK_ADVICE = "which is not on this track; add it to the track's topics or to its assumes:"
+# One line per rule (the fixture breaks each), as `--strict` reports them; a load gives the
+# same lines with "warning: " after the field path.
+RULE_LINES = [
+    f"PATH:12: stages[0].topics[0].exercise: {EXERCISE}",
+    'PATH:18: stages[0].topics[0].recall[0]: no model answer; write it as {q: "…", a: "…"}',
+    "PATH:20: stages[0].topics[0].resources: no core resource: mark the reading the group does "
+    "together with `core: true`",
+    "PATH:31: stages[0].topics[1].resources: core reading of b is ~10 h over 1 week on track "
+    "fast (10 h a week; schedule.max_core_hours is 6)",
+    "PATH:42: stages[0].topics[2].resources: core reading of c is ~7 h over 1 week on the full "
+    "roadmap and tracks quick, fast (7 h a week; schedule.max_core_hours is 6)",
+    f'PATH:46: tracks.quick.topics[0]: "c" needs "b", {TRACK_ADVICE}',
+    f'PATH:46: tracks.quick.topics[0]: "c" needs "a" (through "b"), {TRACK_ADVICE}',
+]
+
+
+def as_warning(line: str) -> str:
+    return re.sub(r"^(PATH:\d+: \S+: )", r"\1warning: ", line)
+
+
+def test_each_curriculum_rule_warns_with_its_line_and_the_roadmap_still_loads() -> None:
+    roadmap = load(RULES)
+    assert [w.replace(str(RULES), "PATH", 1) for w in roadmap.warnings] == [
+        as_warning(line) for line in RULE_LINES
+    ]
+
+
+def test_under_strict_each_curriculum_rule_is_an_error() -> None:
+    with pytest.raises(RoadmapError) as caught:
+        load(RULES, strict=True)
+    assert [e.replace(str(RULES), "PATH", 1) for e in caught.value.errors] == RULE_LINES
+
+
+def test_the_rules_fixture_keeps_what_passes() -> None:
+    roadmap = load(RULES)
+    a, b, c = roadmap.topics
+    # Recall answers by position; a string keeps loading as a question without one.
+    assert a.recall == ("What is a?", "What is a, really?")
+    assert a.answers == (None, "The first topic.")
+    assert b.answers == ("Because a.",) and c.recall == c.answers == ()
+    # No core marked: everything is the reading, as before core existed; nothing optional.
+    assert not a.marks_core and a.core == a.resources and a.optional == ()
+    assert [r.title for r in b.core] == ["core book"] and [r.title for r in b.optional] == ["extra"]
+    assert (b.core_hours, b.optional_hours) == (10, 30)
+    # "fast" assumes a (so b's prerequisite is excused) and pays $30 of core, within its $30
+    # budget: the $100 optional extra does not count.
+    fast = roadmap.tracks["fast"]
+    assert fast.assumes == ("a", "school algebra") and fast.budget_usd == 30
+    core, optional = roadmap.paid_split("fast")
+    assert [r.cost_usd for r in core] == [30] and [r.cost_usd for r in optional] == [100]
+    assert roadmap.schedule.max_core_hours == 6
+
+
+def test_rules_are_quiet_on_a_roadmap_that_keeps_them() -> None:
+    text = RULES.read_text()
+    fixed = (
+        text.replace('recall: ["What is a?", ', "recall: [")
+        .replace("cost: free, hours: 20}", "cost: free, hours: 5, core: true}\n        exercise: x")
+        .replace("hours: 7, core: true", "hours: 6, core: true")
+        .replace("topics: [c]", "topics: [a, b, c]")
+        .replace("pace: {b: 1}", "pace: {b: 2}")
+    )
+    assert parse(fixed, "r.yaml", strict=True).warnings == ()
+
+
+def test_old_roadmaps_load_with_the_defaults() -> None:
+    roadmap = parse(VALID, "r.yaml")
+    assert roadmap.schedule.max_core_hours == 8
+    assert all(not r.core for t in roadmap.topics for r in t.resources)
+    assert roadmap.tracks["short"].assumes == ()
+    b = roadmap.topics[1]
+    assert b.recall == ("q1", "q2") and b.answers == (None, None)
+    assert roadmap.warnings  # the new rules warn, they do not refuse

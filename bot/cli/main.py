@@ -52,6 +52,17 @@ def _parser() -> argparse.ArgumentParser:
     roadmap_sub.required = True
     check = roadmap_sub.add_parser("check", help="validate a roadmap and print its summary")
     check.add_argument("path", nargs="?", help="roadmap file (default: STUDYBOT_ROADMAP)")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="the curriculum rules' warnings are errors too (exit 1); CI checks roadmap.yaml so",
+    )
+    check.add_argument(
+        "--stats",
+        action="store_true",
+        help="per track: weeks, core hours a week, paid total (core / optional), topics without "
+        "an exercise, resources without a pointer",
+    )
 
     post = sub.add_parser("post", help="send a scheduled post now (once per week and kind)")
     post.add_argument("kind", choices=["weekly", "nudge", "recap"])
@@ -117,7 +128,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "roadmap":
         from bot.cli import roadmap_check as roadmap_cli
 
-        return roadmap_cli.check(args.path or settings.roadmap_path)
+        return roadmap_cli.check(
+            args.path or settings.roadmap_path, strict=args.strict, stats=args.stats
+        )
     if args.command == "post":
         from bot.cli import post as posts_cli
 

@@ -1,4 +1,8 @@
-"""`studybot roadmap check`: validate a roadmap and summarise it."""
+"""`studybot roadmap check`: validate a roadmap and summarise it (or, with --stats, measure it).
+
+Errors go to stderr as `PATH:LINE: field: message` (exit 1). The curriculum rules
+(bot.core.roadmap_rules) go there too as `PATH:LINE: field: warning: message` and leave the
+exit status 0, unless `--strict` makes them errors."""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import sys
 from collections.abc import Iterator
 
 from bot.core.calendar import Calendar
+from bot.core.format import hours, money
 from bot.core.roadmap import FULL_TRACK, WEEKDAYS, PostTime, Roadmap, RoadmapError
 from bot.core.roadmap_load import load
+from bot.core.roadmap_stats import TrackStats, stats
 
 # What every topic of a complete curriculum has (issue 3); short of it is a note, not an error,
 # so small test roadmaps and drafts still load.
@@ -16,16 +22,24 @@ MIN_PROMPTS = 2
 RECALL_RANGE = (2, 3)
 
 
-def check(path: str) -> int:
-    """Exit status 1 printing every error (stderr), or 0 printing the summary (stdout)."""
+def check(path: str, strict: bool = False, stats: bool = False) -> int:
+    """Exit status 1 printing every error (stderr), or 0 printing the warnings (stderr) and
+    the summary, or with `stats` the numbers per track (stdout)."""
     try:
-        roadmap = load(path)
+        roadmap = load(path, strict=strict)
     except RoadmapError as exc:
         for line in exc.errors:
             print(line, file=sys.stderr)
         print(f"{path}: {len(exc.errors)} error(s)", file=sys.stderr)
         return 1
-    for line in summary(roadmap):
+    for line in roadmap.warnings:
+        print(line, file=sys.stderr)
+    if roadmap.warnings:
+        print(
+            f"{path}: {len(roadmap.warnings)} warning(s); --strict treats them as errors",
+            file=sys.stderr,
+        )
+    for line in stats_lines(roadmap) if stats else summary(roadmap):
         print(line)
     return 0
 
@@ -34,10 +48,6 @@ def summary(roadmap: Roadmap) -> list[str]:
     return [*_overview(roadmap), *_stages(roadmap), *_resources(roadmap), *_tracks(roadmap)] + [
         f"note: {note}" for note in notes(roadmap)
     ]
-
-
-def _usd(amount: float) -> str:
-    return f"${amount:,.2f}".removesuffix(".00")
 
 
 def _when(post: PostTime | None) -> str:
@@ -82,18 +92,23 @@ def _resources(roadmap: Roadmap) -> Iterator[str]:
 
 
 def _tracks(roadmap: Roadmap) -> Iterator[str]:
-    yield "  tracks (cost = every paid resource of its topics, each bought once):"
+    yield (
+        "  tracks (cost = every paid resource of its topics, each bought once; "
+        "the budget counts the core ones):"
+    )
     rows: list[tuple[str, str, float | None]] = [(FULL_TRACK, "the whole roadmap", None)]
     rows += [(t.id, t.title, t.budget_usd) for t in roadmap.tracks.values()]
     width = max(len(track_id) for track_id, _, _ in rows)
     for track_id, title, budget in rows:
         topics = roadmap.followed(track_id)
         paid = roadmap.paid_resources(track_id)
-        budget_text = f", budget {_usd(budget)}" if budget is not None else ""
+        core, _ = roadmap.paid_split(track_id)
+        core_cost = sum(r.cost_usd for r in core)
+        budget_text = f", budget {money(budget)}" if budget is not None else ""
         yield (
             f"    {track_id:<{width}}  {len(topics):>3} topics  "
-            f"{sum(t.weeks for t in topics):>3} weeks  cost {_usd(roadmap.cost_usd(track_id))} "
-            f"({len(paid)} paid items{budget_text}) - {title}"
+            f"{sum(t.weeks for t in topics):>3} weeks  cost {money(roadmap.cost_usd(track_id))} "
+            f"(core {money(core_cost)}; {len(paid)} paid items{budget_text}) - {title}"
         )
 
 
@@ -112,3 +127,34 @@ def notes(roadmap: Roadmap) -> list[str]:
         if short:
             out.append(f"topic {topic.id!r}: " + "; ".join(short))
     return out
+
+
+def stats_lines(roadmap: Roadmap) -> list[str]:
+    """`--stats`: the full roadmap and every track, in numbers (bot.core.roadmap_stats)."""
+    limit = roadmap.schedule.max_core_hours
+    out = [
+        f"{roadmap.path}: stats - {roadmap.title}",
+        "  (core = the resources marked core; a topic marking none counts all of its resources)",
+    ]
+    for row in stats(roadmap):
+        out += _track_stats(row, limit)
+    return out
+
+
+def _track_stats(row: TrackStats, limit: float) -> list[str]:
+    weeks = _count(row.weeks, "week")
+    heaviest = f" ({row.max_topic})" if row.max_topic else ""
+    budget = f", budget {money(row.budget)}" if row.budget is not None else ""
+    missing = f" ({', '.join(row.no_exercise)})" if row.no_exercise else ""
+    return [
+        f"  {row.track}: {_count(row.topics, 'topic')}, {weeks} - {row.title}",
+        f"    core hours a week: max {hours(row.max_week)}{heaviest}, median "
+        f"{hours(row.median_week)}; {row.over_limit} of {weeks} over max_core_hours {limit:g}",
+        f"    paid: core {money(row.paid_core)}, optional {money(row.paid_optional)}{budget}",
+        f"    topics without an exercise: {len(row.no_exercise)}{missing}",
+        f"    resources without a pointer (section): {len(row.no_pointer)} of {row.resources}",
+    ]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -65,8 +65,20 @@ def cost(amount: float) -> str:
 
 
 def hours(amount: float) -> str:
-    """`~12 h`."""
-    return f"~{amount:g} h"
+    """`~12 h`, `~6.3 h`, `~0.25 h` (a sum or a share of a week, rounded as an estimate)."""
+    return f"~{round(amount, 1 if amount >= 1 else 2):g} h"
+
+
+def workload(core: float, optional: float, weeks: int = 1) -> str:
+    """`core ~6 h · optional ~12 h`; over several weeks the core also a week:
+    `core ~6 h (~3 h a week) · optional ~12 h`. A part without hours is left out."""
+    parts = []
+    if core:
+        a_week = f" ({hours(core / weeks)} a week)" if weeks > 1 else ""
+        parts.append(f"core {hours(core)}{a_week}")
+    if optional:
+        parts.append(f"optional {hours(optional)}")
+    return " · ".join(parts)
 
 
 def day(d: dt.date, year: bool = False) -> str:

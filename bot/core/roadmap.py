@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RESOURCE_KINDS = ("course", "book", "video", "article", "docs", "paper", "exercise")
 FULL_TRACK = "full"  # the whole roadmap, always available besides the named tracks
+MAX_CORE_HOURS = 8.0  # schedule.max_core_hours when the roadmap gives none (~an hour a day)
 
 
 class RoadmapError(Exception):
@@ -29,6 +30,7 @@ class Resource:
     cost_usd: float  # 0 means free
     section: str | None = None
     hours: float | None = None
+    core: bool = False  # the reading the group does together; the rest are optional extras
 
     @property
     def free(self) -> bool:
@@ -52,6 +54,35 @@ class Topic:
     recall: tuple[str, ...] = ()
     exercise: str | None = None
     aliases: tuple[str, ...] = ()
+    # The model answer of each recall question, by position (None where the roadmap gives none).
+    answers: tuple[str | None, ...] = ()
+
+    @property
+    def marks_core(self) -> bool:
+        """Whether the roadmap marks any of this topic's resources as core (older ones don't)."""
+        return any(r.core for r in self.resources)
+
+    @property
+    def core(self) -> tuple[Resource, ...]:
+        """The reading the group does together: the resources marked core, or all of them when
+        the topic marks none (an older roadmap, where every resource was the reading)."""
+        marked = tuple(r for r in self.resources if r.core)
+        return marked or self.resources
+
+    @property
+    def optional(self) -> tuple[Resource, ...]:
+        """The extras besides the core reading (none when the topic marks no core)."""
+        return tuple(r for r in self.resources if not r.core) if self.marks_core else ()
+
+    @property
+    def core_hours(self) -> float:
+        """The core reading's estimated hours (resources without an estimate count 0)."""
+        return sum(r.hours or 0 for r in self.core)
+
+    @property
+    def optional_hours(self) -> float:
+        """The optional extras' estimated hours."""
+        return sum(r.hours or 0 for r in self.optional)
 
 
 @dataclass(frozen=True)
@@ -80,6 +111,7 @@ class Schedule:
     nudge: PostTime | None = None
     recap: PostTime | None = None
     track: str | None = None
+    max_core_hours: float = MAX_CORE_HOURS  # the most core reading a topic may ask for a week
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,6 +130,8 @@ class Track:
     pace: dict[str, int] = field(default_factory=dict)
     budget_usd: float | None = None
     description: str = ""
+    # What the track takes as known: topic ids (excusing those prerequisites) or free text.
+    assumes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +144,8 @@ class Roadmap:
     topics: tuple[Topic, ...]
     tracks: dict[str, Track] = field(default_factory=dict)
     path: str = "roadmap.yaml"
+    # The curriculum rules' warnings (PATH:LINE: field: warning: message), logged at load.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, if any."""
@@ -150,6 +186,22 @@ class Roadmap:
     def cost_usd(self, track: str | None = None) -> float:
         """What buying every paid resource of the followed topics costs."""
         return sum(r.cost_usd for r in self.paid_resources(track))
+
+    def paid_split(
+        self, track: str | None = None
+    ) -> tuple[tuple[Resource, ...], tuple[Resource, ...]]:
+        """The followed topics' paid resources as (core, optional), each URL once: a book that
+        is core reading for one topic is bought for it, whatever the other topics say."""
+        core: dict[str, Resource] = {}
+        optional: dict[str, Resource] = {}
+        for topic in self.followed(track):
+            for r in topic.core:
+                if not r.free:
+                    core.setdefault(r.url, r)
+            for r in topic.optional:
+                if not r.free:
+                    optional.setdefault(r.url, r)
+        return tuple(core.values()), tuple(r for u, r in optional.items() if u not in core)
 
 
 def _with_weeks(topic: Topic, weeks: int) -> Topic:

@@ -13,14 +13,38 @@ from bot.core.roadmap_schema import parse
 log = logging.getLogger(__name__)
 
 
-def load(path: str | Path) -> Roadmap:
-    """Load and validate a roadmap file; raise RoadmapError listing every problem."""
+MAX_LOGGED_WARNINGS = 20  # an older roadmap may have a hundred; `roadmap check` lists them all
+
+
+def load(path: str | Path, strict: bool = False) -> Roadmap:
+    """Load and validate a roadmap file; raise RoadmapError listing every problem. The
+    curriculum rules' findings are `Roadmap.warnings`, or errors when `strict`."""
     path = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RoadmapError([f"{path}:1: (file): cannot read: {exc.strerror or exc}"]) from None
-    return parse(text, path)
+    return parse(text, path, strict=strict)
+
+
+def log_warnings(roadmap: Roadmap) -> None:
+    """Log the curriculum rules' warnings of a roadmap just taken, in one record: the group
+    keeps using it (an organizer's roadmap from before the rules must keep working)."""
+    found = roadmap.warnings
+    if not found:
+        return
+    shown = "\n".join(found[:MAX_LOGGED_WARNINGS])
+    more = len(found) - MAX_LOGGED_WARNINGS
+    if more > 0:
+        shown += f"\n…and {more} more"
+    log.warning(
+        "roadmap %s loaded with %d warning(s) (`studybot roadmap check %s` lists them; "
+        "`--strict` treats them as errors):\n%s",
+        roadmap.path,
+        len(found),
+        roadmap.path,
+        shown,
+    )
 
 
 class RoadmapStore:
@@ -29,7 +53,8 @@ class RoadmapStore:
     Every access stats the file (cheap); a changed stamp (mtime in ns, size, inode, so an
     editor's save-by-rename counts) triggers one reload. An invalid or unreadable version is
     logged once with every error line and remembered in `last_error`; the group keeps the
-    last good roadmap until the file is fixed. `reload()` forces a re-read (SIGHUP).
+    last good roadmap until the file is fixed. A version with only warnings (the curriculum
+    rules) is taken, its warnings logged once. `reload()` forces a re-read (SIGHUP).
     """
 
     def __init__(self, path: str | Path, track: str | None = None) -> None:
@@ -41,6 +66,7 @@ class RoadmapStore:
         self._stamp = self._file_stamp()
         self._roadmap = load(self.path)
         self._check_track(self._roadmap)
+        log_warnings(self._roadmap)
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
@@ -86,6 +112,7 @@ class RoadmapStore:
         self._roadmap = roadmap
         self.last_error = None
         log.info("roadmap %s reloaded: %d topics", self.path, len(roadmap.topics))
+        log_warnings(roadmap)
         return True
 
     def _keep(self, why: str) -> None:

@@ -1,4 +1,7 @@
-"""Validation of roadmap.yaml: every error reported at once as PATH:LINE: field.path: message."""
+"""Validation of roadmap.yaml: every error reported at once as PATH:LINE: field.path: message.
+
+The curriculum rules (bot.core.roadmap_rules) are warnings, `PATH:LINE: field.path: warning:
+message`, kept on the model (`Roadmap.warnings`); `strict=True` makes them errors."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,8 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bot.core import roadmap_rules
+from bot.core.format import money
 from bot.core.roadmap import (
     FULL_TRACK,
+    MAX_CORE_HOURS,
     RESOURCE_KINDS,
     WEEKDAYS,
     PostTime,
@@ -50,6 +56,7 @@ SCHEDULE_FIELDS = {
     "nudge": False,
     "recap": False,
     "track": False,
+    "max_core_hours": False,
 }
 POST_FIELDS = {"weekday": True, "time": True}
 STAGE_FIELDS = {"id": True, "title": True, "topics": True}
@@ -73,6 +80,7 @@ RESOURCE_FIELDS = {
     "cost": True,
     "section": False,
     "hours": False,
+    "core": False,
 }
 TRACK_FIELDS = {
     "title": True,
@@ -80,14 +88,21 @@ TRACK_FIELDS = {
     "description": False,
     "budget_usd": False,
     "pace": False,
+    "assumes": False,
 }
+RECALL_FIELDS = {"q": True, "a": False}
+RECALL_SHAPE = "{q: question, a: model answer}"
+MAX_WEEK_HOURS = 168
 
 _TAG = "tag:yaml.org,2002:"
 _MISSING: Any = object()
 
 
-def parse(text: str, path: str) -> Roadmap:
-    """Parse and validate roadmap YAML; raise RoadmapError listing every problem, by line."""
+def parse(text: str, path: str, strict: bool = False) -> Roadmap:
+    """Parse and validate roadmap YAML; raise RoadmapError listing every problem, by line.
+
+    The curriculum rules' findings come back as `Roadmap.warnings`, or with `strict` among
+    the errors (they are looked for only once the schema holds)."""
     try:
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
@@ -96,7 +111,12 @@ def parse(text: str, path: str) -> Roadmap:
     roadmap = checker.roadmap(root)
     if checker.errors or roadmap is None:
         raise RoadmapError(checker.lines())
-    return roadmap
+    for finding in roadmap_rules.check(roadmap, checker.places):
+        report = checker.error if strict else checker.warn
+        report(finding.line, finding.where, finding.message)
+    if checker.errors:
+        raise RoadmapError(checker.lines())
+    return replace(roadmap, warnings=tuple(checker.lines(checker.warnings)))
 
 
 def _yaml_error(path: str, exc: yaml.YAMLError, text: str) -> str:
@@ -178,14 +198,23 @@ class _Checker:
     def __init__(self, path: str) -> None:
         self.path = path
         self.errors: list[tuple[int, int, int, str]] = []  # line, column, order, text
+        self.warnings: list[tuple[int, int, int, str]] = []
         self.constructor = yaml.constructor.SafeConstructor()
         self.topics_seen: dict[str, _TopicSeen] = {}
         self.resource_costs: dict[str, tuple[float, int]] = {}
         self.track_node: Node | None = None
+        self.places = roadmap_rules.Places()  # where things are, for the curriculum rules
 
     # --- reporting ----------------------------------------------------------------------
 
     def error(self, node: Node | int | None, where: str, message: str) -> None:
+        self.errors.append(self.line(node, where, message))
+
+    def warn(self, node: Node | int | None, where: str, message: str) -> None:
+        self.warnings.append(self.line(node, where, "warning: " + message))
+
+    def line(self, node: Node | int | None, where: str, message: str) -> tuple[int, int, int, str]:
+        """A report line with what it sorts by: (line, column, order, text)."""
         if isinstance(node, int) or node is None:
             line, column = node or 1, 0
         else:
@@ -193,10 +222,10 @@ class _Checker:
         # One error, one line: whatever a value holds, it cannot break the PATH:LINE: format.
         where = _raw(where) if any(c in where for c in "\r\n ") else where
         text = f"{self.path}:{line}: {where}: {_controls(message)}"
-        self.errors.append((line, column, len(self.errors), text))
+        return (line, column, len(self.errors) + len(self.warnings), text)
 
-    def lines(self) -> list[str]:
-        return [text for *_, text in sorted(self.errors)]
+    def lines(self, reported: list[tuple[int, int, int, str]] | None = None) -> list[str]:
+        return [text for *_, text in sorted(self.errors if reported is None else reported)]
 
     # --- generic shapes ----------------------------------------------------------------
 
@@ -349,12 +378,32 @@ class _Checker:
         if "track" in fields and not _is_null(fields["track"]):
             self.track_node = fields["track"]
             track = self.text(fields["track"], "schedule.track")
+        max_core: float | None = MAX_CORE_HOURS
+        if "max_core_hours" in fields:
+            max_core = self.week_hours(fields["max_core_hours"], "schedule.max_core_hours")
         weekly = posts.get("weekly")
-        if tz is None or start is None or weekly is None:
+        if tz is None or start is None or weekly is None or max_core is None:
             return None
         if any(p is None for p in posts.values()):
             return None
-        return Schedule(tz, start, weekly, posts.get("nudge"), posts.get("recap"), track=track)
+        return Schedule(
+            tz,
+            start,
+            weekly,
+            posts.get("nudge"),
+            posts.get("recap"),
+            track=track,
+            max_core_hours=max_core,
+        )
+
+    def week_hours(self, node: Node, where: str) -> float | None:
+        value = self.number(node, where)
+        if value is None or not 0 < value <= MAX_WEEK_HOURS:
+            self.error(
+                node, where, f"must be a number of hours above 0 and at most {MAX_WEEK_HOURS}"
+            )
+            return None
+        return value
 
     def timezone(self, node: Node) -> str | None:
         name = self.text(node, "schedule.timezone")
@@ -469,10 +518,12 @@ class _Checker:
         key_points = get("key_points", lambda n, w: self.texts(n, w, 1), ())
         aliases = get("aliases", self.texts, ())
         prompts = get("prompts", lambda n, w: self.texts(n, w, 1), ())
-        recall = get("recall", self.texts, ())
+        recall_items = get("recall", self.recall, ())
         exercise = get("exercise", self.text) if "exercise" in fields else None
         resources = get("resources", self.resources, ())
         seen = self.remember_topic(topic_id, fields, where, node)
+        if seen is not None:
+            self.remember_places(seen, fields, recall_items)
         if seen is not None and "prerequisites" in fields:
             self.collect_prerequisites(seen, fields["prerequisites"], where)
         if None in (topic_id, title, weeks, summary):
@@ -487,10 +538,48 @@ class _Checker:
             resources=resources,
             prompts=prompts,
             prerequisites=tuple(p for p, *_ in seen.prerequisites) if seen else (),
-            recall=recall,
+            recall=tuple(q for q, _, _ in recall_items),
             exercise=exercise,
             aliases=aliases,
+            answers=tuple(a for _, a, _ in recall_items),
         )
+
+    def recall(self, node: Node, where: str) -> tuple[tuple[str, str | None, int], ...]:
+        """Each recall item as (question, model answer or None, line): a question as text, or
+        a mapping {q: question, a: model answer}."""
+        out: list[tuple[str, str | None, int]] = []
+        for i, item in enumerate(self.sequence(node, where)):
+            at = _join(where, i)
+            line = item.start_mark.line + 1
+            if isinstance(item, SequenceNode):
+                self.error(item, at, f"must be a question or {RECALL_SHAPE}, not a list")
+                continue
+            if not isinstance(item, MappingNode):
+                question = self.text(item, at)
+                if question is not None:
+                    out.append((question, None, line))
+                continue
+            fields = self.mapping(item, at, RECALL_FIELDS)
+            if fields is None or "q" not in fields:
+                continue
+            question = self.text(fields["q"], f"{at}.q")
+            answer = self.text(fields["a"], f"{at}.a") if "a" in fields else None
+            if question is not None and ("a" not in fields or answer is not None):
+                out.append((question, answer, line))
+        return tuple(out)
+
+    def remember_places(
+        self,
+        seen: _TopicSeen,
+        fields: dict[str, Node],
+        recall: tuple[tuple[str, str | None, int], ...],
+    ) -> None:
+        """Where the curriculum rules will point for this topic."""
+        places = self.places
+        places.topics[seen.id] = (seen.where, seen.line)
+        if "resources" in fields:
+            places.resources[seen.id] = fields["resources"].start_mark.line + 1
+        places.recall[seen.id] = [line for *_, line in recall]
 
     def remember_topic(
         self, topic_id: str | None, fields: dict[str, Node], where: str, node: Node
@@ -600,7 +689,16 @@ class _Checker:
             return None
         if "hours" in fields and hours is None:
             return None
-        return Resource(title, url, kind, cost, section, hours)
+        core = self.flag(fields["core"], f"{where}.core") if "core" in fields else False
+        if core is None:
+            return None
+        return Resource(title, url, kind, cost, section, hours, core)
+
+    def flag(self, node: Node, where: str) -> bool | None:
+        if isinstance(node, ScalarNode) and node.tag == _TAG + "bool":
+            return bool(self.constructor.construct_object(node))
+        self.error(node, where, f"must be true or false, not {_described(node)}")
+        return None
 
     def url(self, node: Node, where: str) -> str | None:
         value = self.text(node, where)
@@ -701,10 +799,13 @@ class _Checker:
             if budget is None or budget < 0:
                 self.error(fields["budget_usd"], f"{where}.budget_usd", "must be USD >= 0")
                 budget = None
+        assumes = self.texts(fields["assumes"], f"{where}.assumes") if "assumes" in fields else ()
         self.check_track_order(chosen, where)
         if title is None or not chosen or any(t not in by_id for t, _ in chosen):
             return None
-        track = Track(track_id, title, tuple(t for t, _ in chosen), pace, budget, description)
+        self.places.tracks[track_id] = [item.start_mark.line + 1 for _, item in chosen]
+        topic_ids = tuple(t for t, _ in chosen)
+        track = Track(track_id, title, topic_ids, pace, budget, description, assumes)
         if budget is not None:
             self.check_budget(track, by_id, fields["budget_usd"], where)
         return track
@@ -764,17 +865,22 @@ class _Checker:
                     )
 
     def check_budget(self, track: Track, by_id: dict[str, Topic], node: Node, where: str) -> None:
+        """The core paid resources, each bought once, within the budget; optional ones do not
+        count. A topic marking no core counts all of its resources, as before core existed, so
+        a roadmap that kept its budget then keeps it now: this stays an error."""
         paid: dict[str, float] = {}
-        for topic_id in track.topics:
-            for r in by_id[topic_id].resources:
+        topics = [by_id[topic_id] for topic_id in track.topics]
+        for topic in topics:
+            for r in topic.core:
                 if not r.free:
                     paid.setdefault(r.url, r.cost_usd)
         total = sum(paid.values())
         if track.budget_usd is not None and total > track.budget_usd:
+            which = "core paid" if any(t.marks_core for t in topics) else "paid"
             self.error(
                 node,
                 f"{where}.budget_usd",
-                f"the track's paid resources cost {_usd(total)}, over the budget of "
+                f"the track's {which} resources cost {_usd(total)}, over the budget of "
                 f"{_usd(track.budget_usd)}",
             )
 
@@ -783,12 +889,11 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _TAG + "null"
 
 
-def _usd(amount: float) -> str:
-    return f"${amount:,.2f}".removesuffix(".00")
+_usd = money
 
 
 def _price(amount: float) -> str:
-    return "free" if amount == 0 else _usd(amount)
+    return "free" if amount == 0 else money(amount)
 
 
 def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:

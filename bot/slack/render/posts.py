@@ -11,6 +11,7 @@ from bot.core import format as fmt
 from bot.core import questions
 from bot.core.ledger import LedgerRow
 from bot.core.post_plan import KIND_TITLES, Facts, NudgeFacts, Outcome, RecapFacts, WeeklyFacts
+from bot.core.roadmap import Topic
 from bot.slack.render import blocks as bk
 
 MAX_LISTED = 10  # questions listed in one post; the rest are counted
@@ -51,6 +52,17 @@ def _listed(questions: Sequence[questions.Question], more_hint: str) -> list[str
     return lines
 
 
+def _reading(topic: Topic, weeks: int) -> list[bk.Block]:
+    """The core reading first, with what it asks a week, then the optional extras; a topic
+    that marks no core (an older roadmap) lists its resources as equals, as it always did."""
+    if not topic.marks_core:
+        return _bullets(":books: Resources", [fmt.resource_line(r) for r in topic.resources])
+    load = fmt.workload(topic.core_hours, topic.optional_hours, weeks)
+    heading = "*:books: Core reading*, what we read together" + (f" · {load}" if load else "")
+    out = bk.sections("\n".join([heading, *(fmt.resource_line(r) for r in topic.core)]))
+    return out + _bullets("Optional extras", [fmt.resource_line(r) for r in topic.optional])
+
+
 def weekly(facts: WeeklyFacts) -> dict[str, Any]:
     """The week's topic: material, spaced review, last week's open questions, where to ask."""
     week, topic = facts.week, facts.topic
@@ -61,7 +73,7 @@ def weekly(facts: WeeklyFacts) -> dict[str, Any]:
     out: list[bk.Block] = [bk.header(title), bk.context(" · ".join(fmt.safe(f) for f in about))]
     out += bk.sections(fmt.safe(topic.summary)) if topic.summary.strip() else []
     out += _bullets(":dart: Key points", [f"• {fmt.safe(p)}" for p in topic.key_points])
-    out += _bullets(":books: Resources", [fmt.resource_line(r) for r in topic.resources])
+    out += _reading(topic, week.topic_weeks)
     out += _bullets(
         ":speech_balloon: Discussion prompts", [f"• {fmt.safe(p)}" for p in topic.prompts]
     )

@@ -1,4 +1,4 @@
-"""/resources: a topic's resources grouped by kind, and the few best ones the topic card shows."""
+"""/resources: a topic's resources, core first then by kind, and the few the topic card shows."""
 
 from __future__ import annotations
 
@@ -59,6 +59,28 @@ def _kind_rank(kind: str) -> tuple[int, str]:
     return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), kind)
 
 
+def _listed(chosen: Sequence[Resource], optional: bool) -> list[Block]:
+    """The core ones under their own heading, then the rest grouped by kind (headed as
+    optional when the topic marks a core)."""
+    out: list[Block] = []
+    core = [r for r in chosen if r.core]
+    if core:
+        lines = [fmt.resource_line(r) for r in core]
+        out += bk.sections(
+            "*:books: Core reading*, what the group reads together\n" + "\n".join(lines)
+        )
+    groups: dict[str, list[Resource]] = {}
+    for r in chosen:
+        if not r.core:
+            groups.setdefault(r.kind, []).append(r)
+    for k in sorted(groups, key=_kind_rank):
+        heading = KIND_PLURAL.get(k, fmt.safe(k.capitalize(), 40))
+        heading = f"Optional: {heading.lower()}" if optional else heading
+        lines = [fmt.resource_line(r, with_kind=False) for r in groups[k]]
+        out += bk.sections(f"*{heading}*\n" + "\n".join(lines))
+    return out
+
+
 def resources(
     roadmap: Roadmap,
     topic: Topic,
@@ -68,10 +90,12 @@ def resources(
     also: Sequence[Topic] = (),
     query: str | None = None,
 ) -> Message:
-    """A topic's resources grouped by kind, each with cost, section and hours."""
+    """A topic's resources, each with cost, section and hours: the core reading first when
+    the topic marks one, then (the optional extras) grouped by kind."""
     chosen = [
         r for r in topic.resources if (not free_only or r.free) and (kind is None or r.kind == kind)
     ]
+    chosen.sort(key=lambda r: not r.core)  # stable: the roadmap's order within each
     filtered = free_only or kind is not None
     kinds = KIND_PLURAL.get(kind, kind or "").lower() if kind else "resources"
     what = ("free " if free_only else "") + kinds  # "free books", "videos", "free resources"
@@ -85,7 +109,9 @@ def resources(
         f"`{fmt.safe(topic.id, 60)}`",
         f"{plural(len(topic.resources), 'resource')}, {len(all_free)} free",
     ]
-    if hours:
+    if topic.marks_core:
+        facts.append(fmt.workload(topic.core_hours, topic.optional_hours))
+    elif hours:
         facts.append(f"{fmt.hours(hours)} in all")
     if paid:
         facts.append(f"{fmt.cost(paid)} for the paid ones")
@@ -101,13 +127,7 @@ def resources(
         )
         blocks.append(bk.actions(bk.button("Show them all", RESOURCES, topic.id)))
     else:
-        groups: dict[str, list[Resource]] = {}
-        for r in chosen:
-            groups.setdefault(r.kind, []).append(r)
-        for k in sorted(groups, key=_kind_rank):
-            heading = KIND_PLURAL.get(k, fmt.safe(k.capitalize(), 40))
-            lines = [fmt.resource_line(r, with_kind=False) for r in groups[k]]
-            blocks += bk.sections(f"*{heading}*\n" + "\n".join(lines))
+        blocks += _listed(chosen, optional=topic.marks_core)
         if filtered:
             everything = f"`/resources {fmt.safe(topic.id, 60)}`"
             blocks.append(bk.context(f"Showing {fmt.safe(what, 60)} only · {everything} for all"))

@@ -15,7 +15,7 @@ from bot.slack.render import blocks as bk
 from bot.slack.render.ids import DONE, RESOURCES, SHARE, UNDO
 from bot.slack.render.phrases import Block, Message, bullets, names, plural, topic_ref
 from bot.slack.render.progress import standing_text
-from bot.slack.render.resources import best_resources
+from bot.slack.render.resources import BEST_RESOURCES, best_resources
 
 # Cards drawn, by the roadmap and calendar objects they were drawn from (both immutable: a new
 # file or change makes new ones) and everything else they show. Most members of a group share
@@ -35,20 +35,44 @@ class TopicCard:
     shared_by: str | None = None
 
 
-def _topic_blocks(card: TopicCard, topic: Topic) -> list[Block]:
+def _topic_blocks(card: TopicCard, topic: Topic, weeks: int) -> list[Block]:
     out: list[Block] = []
     if topic.summary:
         out += bk.sections(fmt.safe(topic.summary, 2500))
     if topic.key_points:
         out += bk.sections("*Key points*\n" + bullets(topic.key_points))
-    best = best_resources(topic)
-    if best:
-        lines = [fmt.resource_line(r) for r in best]
-        more = len(topic.resources) - len(best)
-        if more > 0:
-            lines.append(f"_…and {more} more: `/resources {fmt.safe(topic.id, 60)}`_")
-        out += bk.sections("*Start with*\n" + "\n".join(lines))
+    out += _core_reading(topic, weeks) if topic.marks_core else _start_with(topic)
     return out
+
+
+def _start_with(topic: Topic) -> list[Block]:
+    """A topic that marks no core (an older roadmap): its best few resources."""
+    best = best_resources(topic)
+    if not best:
+        return []
+    lines = [fmt.resource_line(r) for r in best]
+    more = len(topic.resources) - len(best)
+    if more > 0:
+        lines.append(f"_…and {more} more: `/resources {fmt.safe(topic.id, 60)}`_")
+    return bk.sections("*Start with*\n" + "\n".join(lines))
+
+
+def _core_reading(topic: Topic, weeks: int) -> list[Block]:
+    """The core reading (what the group reads together) and what it asks a week; the
+    optional extras are counted, /resources lists them."""
+    shown = topic.core[:BEST_RESOURCES]
+    load = fmt.workload(topic.core_hours, topic.optional_hours, weeks)
+    lines = ["*Core reading*" + (f" · {load}" if load else "")]
+    lines += [fmt.resource_line(r) for r in shown]
+    where = f"`/resources {fmt.safe(topic.id, 60)}`"
+    optional = topic.optional
+    if len(shown) < len(topic.core):
+        lines.append(f"_…and {len(topic.resources) - len(shown)} more: {where}_")
+    elif optional:
+        free = sum(1 for r in optional if r.free)
+        also = f" ({free} free)" if free else ""
+        lines.append(f"_…and {plural(len(optional), 'optional extra')}{also}: {where}_")
+    return bk.sections("\n".join(lines))
 
 
 def _next_line(card: TopicCard, after: Week) -> str:
@@ -118,7 +142,8 @@ def _card(
     week: Week,
     intro: Sequence[Block] = (),
 ) -> list[Block]:
-    body = [bk.header(title), *intro, bk.context(facts), *_topic_blocks(card, topic)]
+    body = [bk.header(title), *intro, bk.context(facts)]
+    body += _topic_blocks(card, topic, week.topic_weeks)
     body += _thread(card)
     nxt = _next_line(card, week)
     tail = [*([bk.section(nxt)] if nxt else []), *_personal(card, topic)]
