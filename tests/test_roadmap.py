@@ -77,7 +77,27 @@ SEED_TOPICS = {
     "arxiv": "staying-current",
     "conferences": "staying-current",
 }
+# issue 15: the missing math, week 0 and the capstone, each named by the issue or a seed.
+ISSUE15_TOPICS = {
+    "quick start": "quick-start",
+    "week 0": "quick-start",
+    "matrix calculus": "matrix-calculus",
+    "lagrange multipliers": "constrained-optimization",
+    "constrained optimization": "constrained-optimization",
+    "multivariate gaussian": "multivariate-gaussian",
+    "information theory": "information-theory",
+    "entropy": "information-theory",
+    "KL divergence": "information-theory",
+    "PCA": "pca",
+    "gaussian mixtures": "gaussian-mixtures",
+    "EM algorithm": "gaussian-mixtures",
+    "probabilistic graphical models": "graphical-models",
+    "computer vision": "computer-vision",
+    "portfolio project": "capstone",
+    "capstone": "capstone",
+}
 SEED_STAGES = {
+    "start",
     "linear-algebra",
     "calculus",
     "probability-statistics",
@@ -90,7 +110,9 @@ SEED_STAGES = {
 MATH_STAGES = {"linear-algebra", "calculus", "probability-statistics"}
 
 
-@pytest.mark.parametrize(("seed_topic", "topic_id"), sorted(SEED_TOPICS.items()))
+@pytest.mark.parametrize(
+    ("seed_topic", "topic_id"), sorted({**SEED_TOPICS, **ISSUE15_TOPICS}.items())
+)
 def test_each_seed_topic_maps_to_a_roadmap_topic(seed_topic: str, topic_id: str) -> None:
     found = find_topics(ROADMAP_DATA, seed_topic)
     assert found, f"{seed_topic!r} finds nothing"
@@ -100,12 +122,14 @@ def test_each_seed_topic_maps_to_a_roadmap_topic(seed_topic: str, topic_id: str)
 def test_every_seed_stage_is_there_in_order() -> None:
     assert {s.id for s in ROADMAP_DATA.stages} == SEED_STAGES
     order = [s.id for s in ROADMAP_DATA.stages]
+    assert order[0] == "start"  # week 0: Python, NumPy and Matplotlib before the math
     assert order.index("linear-algebra") < order.index("python") < order.index("ml")
     assert order[-2:] == ["train-your-own", "stay-current"]
 
 
 def test_every_roadmap_topic_is_reached_by_some_seed_topic() -> None:
-    assert {t.id for t in ROADMAP_DATA.topics} == set(SEED_TOPICS.values())
+    named = set(SEED_TOPICS.values()) | set(ISSUE15_TOPICS.values())
+    assert {t.id for t in ROADMAP_DATA.topics} == named
 
 
 def test_every_topic_is_complete() -> None:
@@ -113,8 +137,21 @@ def test_every_topic_is_complete() -> None:
     for topic in ROADMAP_DATA.topics:
         assert topic.summary and topic.key_points and topic.aliases, topic.id
         assert all(r.hours for r in topic.resources), topic.id
+        assert all(r.section for r in topic.resources), topic.id  # every pointer says where
+        assert topic.exercise, f"{topic.id}: every topic learns it through code"
+
+
+def needs(topic_id: str) -> set[str]:
+    """Every topic `topic_id` builds on, however indirectly."""
+    topic = ROADMAP_DATA.topic(topic_id)
+    direct = set(topic.prerequisites) if topic else set()
+    return direct.union(*(needs(p) for p in direct))
+
+
+def test_math_exercises_come_after_the_quick_start_that_teaches_numpy() -> None:
+    for topic in ROADMAP_DATA.topics:
         if topic.stage in MATH_STAGES:
-            assert topic.exercise, f"{topic.id}: math topics learn it through code"
+            assert "quick-start" in needs(topic.id), topic.id
 
 
 def test_the_seed_exercise_is_on_the_chain_rule_topic() -> None:
