@@ -105,7 +105,9 @@ def progress_changed(
         said = f":white_check_mark: Ticked {ref}." if changed else f"You had already ticked {ref}."
     else:
         said = (
-            f":leftwards_arrow_with_hook: Unticked {ref}." if changed else f"{ref} was not ticked."
+            f":leftwards_arrow_with_hook: Unticked {ref}."
+            if changed
+            else f"{ref} was not ticked, so there was nothing to undo."
         )
     followed = {t.id for t in cal.topics}
     count = sum(1 for t in cal.topics if t.id in done)
@@ -119,7 +121,7 @@ def progress_changed(
     blocks: list[Block] = [bk.section("\n".join(lines))]
     if ticked:
         blocks.append(bk.actions(bk.button("Undo", UNDO, topic.id)))
-    else:
+    elif changed:  # "again" only for a tick just taken away
         blocks.append(bk.actions(bk.button("Tick it again", DONE, topic.id)))
     verb = (
         ("Ticked" if changed else "Already ticked")
