@@ -1,4 +1,5 @@
-"""/studygroup: the organizers' controls (status, skip, extend, pause, resume, post, channel)."""
+"""/studygroup: the organizers' controls (status, skip, extend, pause, resume, undo, restart, post,
+channel)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from bot.core import calendar, ledger
 from bot.core import format as fmt
 from bot.core.deps import Deps
 from bot.slack.delivery import SlackPoster, deliver
-from bot.slack.organizer_controls import CONTROLS, Control, Message, Usage, say, week_name
+from bot.slack.organizer_controls import (
+    CONTROLS,
+    Control,
+    Message,
+    Usage,
+    change_words,
+    say,
+    week_name,
+)
 from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
 from bot.slack.render.posts import describe, slack_date
@@ -29,6 +38,8 @@ USAGE: list[tuple[str, str]] = [
     ("extend", "give the current topic one more week"),
     ("pause [YYYY-MM-DD]", "pause from that week (default: the next week not yet posted)"),
     ("resume [YYYY-MM-DD]", "resume from that week (default: the next week not yet posted)"),
+    ("undo", "reverse the latest skip, extend, pause, resume or restart"),
+    ("restart [YYYY-MM-DD]", "start the next round (default: the next weekly post's day)"),
     ("post weekly|nudge|recap [force]", "send this week's post now (`force`: again)"),
     ("channel [#channel]", "post in this channel, or the one named"),
 ]
@@ -200,10 +211,16 @@ def status(
         )
     )
     ahead = [cal.week_of(week.start + dt.timedelta(weeks=i)) for i in range(AHEAD)]
-    out += bk.sections(
-        "*Calendar ahead*\n"
-        + "\n".join(f"• {fmt.week_dates(w)} · {week_name(w, cal)}" for w in ahead)
-    )
+    out += bk.sections("*Calendar ahead*\n" + "\n".join(_calendar_lines(ahead, cal)))
+    last = calendar.latest_change(deps.db)
+    if last is not None:
+        who = f" by <@{last.by_user}>" if last.by_user else ""
+        out.append(
+            bk.context(
+                f"Latest change: {change_words(last.change, roadmap)}{who}, "
+                f"{last.created_at:%b %-d}. `/studygroup undo` reverses it."
+            )
+        )
     rows = ledger.recent(deps.db, RECENT)
     out += bk.sections(
         "*Recent posts*\n" + ("\n".join(_ledger_line(r, tz) for r in rows) or "• none yet")
@@ -219,6 +236,37 @@ def status(
     out.append(bk.context("`/studygroup help` lists what you can change."))
     fallback = f"Study group status: this week {bk.plain(week_name(week, cal))}; {len(failed)} failed posts."
     return bk.message(fallback, out, response_type="ephemeral")
+
+
+def _calendar_lines(weeks: list[calendar.Week], cal: calendar.Calendar) -> list[str]:
+    """A line per topic week; a run of weeks with no topic (skipped, paused, before the start,
+    after the end) in one line, and the end of the roadmap said once."""
+    lines: list[str] = []
+    run: list[calendar.Week] = []
+
+    def close() -> None:
+        if not run:
+            return
+        first, last = run[0], run[-1]
+        if first.kind == "after" or (first.kind == "paused" and last is weeks[-1]):
+            lines.append(f"• from {first.start:%b %-d} · {week_name(first, cal)}")
+        elif len(run) == 1:
+            lines.append(f"• {fmt.week_dates(first)} · {week_name(first, cal)}")
+        else:
+            dates = fmt.date_range(first.start, last.end)
+            lines.append(f"• {dates} · {week_name(first, cal)} ({len(run)} weeks)")
+        run.clear()
+
+    for w in weeks:
+        if w.kind == "topic":
+            close()
+            lines.append(f"• {fmt.week_dates(w)} · {week_name(w, cal)}")
+        else:
+            if run and run[0].kind != w.kind:
+                close()
+            run.append(w)
+    close()
+    return lines
 
 
 def _ledger_line(row: ledger.LedgerRow, tz: Any) -> str:

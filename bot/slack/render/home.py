@@ -94,6 +94,20 @@ def questions_blocks(
     return [bk.section(f"*{title}*"), *bk.sections("\n".join(lines))]
 
 
+def _confirm(title: str, text: str, yes: str) -> dict[str, Any]:
+    """A Block Kit confirmation dialog for a button (Slack asks before it sends the click)."""
+
+    def plain_text(value: str, limit: int) -> dict[str, Any]:
+        return {"type": "plain_text", "text": bk.truncate(value, limit), "emoji": True}
+
+    return {
+        "title": plain_text(title, 100),
+        "text": plain_text(text, 300),
+        "confirm": plain_text(yes, 30),
+        "deny": plain_text("Cancel", 30),
+    }
+
+
 def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
     lines = []
     for row in data.ledger:
@@ -101,14 +115,30 @@ def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
         error = f" — {bk.escape(row.error)}" if row.status == "failed" and row.error else ""
         lines.append(f"{mark} {row.kind} · week of {row.week} · {row.status}{error}")
     paused = data.week.kind == "paused"
+    extend = bk.button("Extend this topic", HOME_ADMIN + "extend", data.week.key)
+    if data.week.topic is not None:
+        # Every later week moves: one slip of the mouse should not do that.
+        extend["confirm"] = _confirm(
+            "Extend this topic?",
+            f"Give {data.week.topic.title} one more week? Every topic after it moves a week "
+            "later. (/studygroup undo reverses it.)",
+            "Extend",
+        )
+    undo = bk.button("Undo last change", HOME_ADMIN + "undo", data.week.key)
+    undo["confirm"] = _confirm(
+        "Undo the latest change?",
+        "Reverse the latest skip, extension, pause, resume or restart of the calendar?",
+        "Undo it",
+    )
     controls = [
         bk.button("Skip a week", HOME_ADMIN + "skip", data.week.key),
-        bk.button("Extend this topic", HOME_ADMIN + "extend", data.week.key),
+        extend,
         bk.button(
             "Resume" if paused else "Pause",
             HOME_ADMIN + ("resume" if paused else "pause"),
             data.week.key,
         ),
+        undo,
     ]
     return [
         bk.divider(),
