@@ -87,7 +87,7 @@ def test_status_shows_the_calendar_ahead_the_ledger_and_failures(sbox):
         assert f"{week(n).start:%b %-d} – {week(n).end:%b %-d}" in text
     assert ":white_check_mark: weekly · week of " + week(9).key in text
     assert ":x: nudge · week of " + week(9).key in text
-    assert "Failed, not sent since" in text and "internal_error" in text
+    assert "Posts that failed and have not gone out since" in text and "internal_error" in text
     assert "monday 09:00".lower() in text.lower() or "Mon 09:00" in text
 
 

@@ -26,6 +26,7 @@ from bot.slack.organizer_controls import (
 )
 from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
+from bot.slack.render.phrases import plural
 from bot.slack.render.posts import describe, slack_date
 from bot.slack.routes import Routes
 
@@ -91,7 +92,12 @@ def post(
         raise Usage("Say which post: `weekly`, `nudge` or `recap` (add `force` to send it again).")
     outcome = deliver(deps, SlackPoster(client), rest[0], force=force)
     icon = ":white_check_mark:" if outcome.ok else ":warning:"
-    text = describe(outcome, force_hint=f"`/studygroup post {rest[0]} force`")
+    text = describe(
+        outcome,
+        force_hint=f"`/studygroup post {rest[0]} force`",
+        after_failure="I retry this week's posts by myself; `/studygroup status` shows where "
+        "they stand.",
+    )
     if outcome.ts and outcome.channel:
         text = text.replace(
             f" in {outcome.channel} (ts {outcome.ts})",
@@ -229,12 +235,15 @@ def status(
     failed = ledger.failures(deps.db, (week.start - dt.timedelta(weeks=4)).isoformat())
     if failed:
         out += bk.sections(
-            "*:warning: Failed, not sent since*\n"
+            "*:warning: Posts that failed and have not gone out since*\n"
             + "\n".join(_ledger_line(r, tz) for r in failed[:RECENT])
             + "\nThe bot retries this week's posts by itself; `/studygroup post KIND` tries now."
         )
     out.append(bk.context("`/studygroup help` lists what you can change."))
-    fallback = f"Study group status: this week {bk.plain(week_name(week, cal))}; {len(failed)} failed posts."
+    fallback = (
+        f"Study group status: this week {bk.plain(week_name(week, cal))}; "
+        f"{plural(len(failed), 'failed post')}."
+    )
     return bk.message(fallback, out, response_type="ephemeral")
 
 
@@ -254,7 +263,7 @@ def _calendar_lines(weeks: list[calendar.Week], cal: calendar.Calendar) -> list[
             lines.append(f"• {fmt.week_dates(first)} · {week_name(first, cal)}")
         else:
             dates = fmt.date_range(first.start, last.end)
-            lines.append(f"• {dates} · {week_name(first, cal)} ({len(run)} weeks)")
+            lines.append(f"• {dates} · {week_name(first, cal)} ({plural(len(run), 'week')})")
         run.clear()
 
     for w in weeks:
@@ -278,7 +287,8 @@ def _ledger_line(row: ledger.LedgerRow, tz: Any) -> str:
             f"{head} · sent {when:%a %b %-d %H:%M} · <{fmt.message_link(row.channel, row.ts)}|open>"
         )
     if row.status == "failed":
-        return f"{head} · failed after {row.tries} tr{'y' if row.tries == 1 else 'ies'}: `{bk.escape(row.error or '?')}`"
+        tries = plural(row.tries, "try", "tries")
+        return f"{head} · failed after {tries}: `{bk.escape(row.error or '?')}`"
     return f"{head} · being sent since {when:%a %b %-d %H:%M}"
 
 
