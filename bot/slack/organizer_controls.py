@@ -119,7 +119,7 @@ def extend(
     last = max((w for w in cal.weeks if w.topic and w.topic.id == topic.id), key=lambda w: w.index)
     return say(
         f":hourglass_flowing_sand: *{bk.escape(topic.title)}* gets one more week: it now runs "
-        f"{last.topic_weeks} weeks, until {last.end:%b %-d}. {_next_line(deps, cal)}"
+        f"{plural(last.topic_weeks, 'week')}, until {last.end:%b %-d}. {_next_line(deps, cal)}"
     )
 
 

@@ -23,6 +23,7 @@ from bot.slack.render.ask import ask_failed, ask_posted
 from bot.slack.render.choose import no_match, no_topic_now, which_topic
 from bot.slack.render.ids import DONE, RESOURCES, UNDO
 from bot.slack.render.notices import no_channel
+from bot.slack.render.phrases import plural
 from bot.slack.render.progress import progress_overview
 from bot.slack.render.resources import kind_of
 from bot.slack.render.resources import resources as resources_message
@@ -204,8 +205,7 @@ def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
         ack(
             usage(
                 "/roadmap",
-                f"There {'is' if pages == 1 else 'are'} only "
-                f"{pages} page{'s' if pages > 1 else ''}.",
+                f"There {'is' if pages == 1 else 'are'} only {plural(pages, 'page')}.",
             )
         )
         return

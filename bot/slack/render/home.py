@@ -12,6 +12,7 @@ from bot.core.questions import Question
 from bot.core.roadmap import Roadmap
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import HOME_ADMIN, HOME_ASK, HOME_DONE, HOME_RESOURCES
+from bot.slack.render.phrases import plural
 
 
 def _local(when: dt.datetime, roadmap: Roadmap) -> str:
@@ -25,7 +26,7 @@ def _week_line(cal: Calendar, week: Week) -> str:
 def _question_line(question: Question, link: str | None) -> str:
     text = bk.truncate(bk.escape(question.text).replace("\n", " "), 200)
     when = f"{question.asked_at:%b %-d}"
-    answers = f"{question.answer_count} answer{'s' * (question.answer_count != 1)}"
+    answers = plural(question.answer_count, "answer")
     return f"• {text}  _({when}, {answers})_" + (f" <{link}|open>" if link else "")
 
 
@@ -74,9 +75,9 @@ def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
     if data.week.kind == "topic":
         diff = len(done) - group_done
         if diff > 0:
-            lines.append(f"You are {diff} topic{'s' * (diff != 1)} ahead of the group.")
+            lines.append(f"You are {plural(diff, 'topic')} ahead of the group.")
         elif diff < 0:
-            lines.append(f"You are {-diff} topic{'s' * (diff != 1)} behind the group.")
+            lines.append(f"You are {plural(-diff, 'topic')} behind the group.")
         else:
             lines.append("You are in step with the group.")
     missing = catch_up(data.roadmap, data.week.topic, data.done)

@@ -77,7 +77,7 @@ def progress_overview(
         )
     tail.append(bk.context("`/progress done [topic]` ticks · `/progress undo [topic]` unticks"))
     blocks = bk.fit(blocks, bk.MAX_MESSAGE_BLOCKS - len(tail)) + tail
-    text = f"{fmt.safe(title, 200)}: {s.done} of {s.total} topics ticked"
+    text = f"{fmt.safe(title, 200)}: {s.done} of {plural(s.total, 'topic')} ticked"
     if s.behind:
         text += "; behind on " + ", ".join(fmt.title(t.title) for t in s.behind[:5])
     return bk.message(text, blocks, response_type="ephemeral")
@@ -128,5 +128,5 @@ def progress_changed(
         if ticked
         else ("Unticked" if changed else "Was not ticked:")
     )
-    text = f"{verb} {fmt.title(topic.title)}. {count} of {len(cal.topics)} topics ticked."
+    text = f"{verb} {fmt.title(topic.title)}. {count} of {plural(len(cal.topics), 'topic')} ticked."
     return bk.message(text, blocks, response_type="ephemeral")
