@@ -108,7 +108,7 @@ def test_nexttopic_links_this_weeks_discussion_thread_once_the_post_went_out(sma
     assert "discussion thread" not in shown(answer(small.client.command("/nexttopic")))
     mark_sent(db, sending, "1789000000.000200", now)
     text = shown(answer(small.client.command("/nexttopic")))
-    link = f"https://study-team.slack.com/archives/{small.channel}/p1789000000000200"
+    link = f"https://standin.slack.com/archives/{small.channel}/p1789000000000200"
     assert f"<{link}|This week's discussion thread>" in text
 
 

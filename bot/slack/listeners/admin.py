@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.core import calendar, ledger
 from bot.core import format as fmt
 from bot.core.deps import Deps
+from bot.slack import workspace
 from bot.slack.delivery import SlackPoster, deliver
 from bot.slack.organizer_controls import (
     CONTROLS,
@@ -101,7 +102,9 @@ def post(
     if outcome.ts and outcome.channel:
         text = text.replace(
             f" in {outcome.channel} (ts {outcome.ts})",
-            f" in <#{outcome.channel}> (<{fmt.message_link(outcome.channel, outcome.ts)}|open>)",
+            f" in <#{outcome.channel}> "
+            f"(<{fmt.message_link(outcome.channel, outcome.ts, team=workspace.url(deps.db, client))}"
+            "|open>)",
         )
     return say(f"{icon} {text}")
 
@@ -228,15 +231,16 @@ def status(
             )
         )
     rows = ledger.recent(deps.db, RECENT)
+    team = workspace.url(deps.db, client)  # the workspace's own links open in place
     out += bk.sections(
-        "*Recent posts*\n" + ("\n".join(_ledger_line(r, tz) for r in rows) or "• none yet")
+        "*Recent posts*\n" + ("\n".join(_ledger_line(r, tz, team) for r in rows) or "• none yet")
     )
     # Failures of the last few weeks: older weeks' posts are never sent late anyway.
     failed = ledger.failures(deps.db, (week.start - dt.timedelta(weeks=4)).isoformat())
     if failed:
         out += bk.sections(
             "*:warning: Posts that failed and have not gone out since*\n"
-            + "\n".join(_ledger_line(r, tz) for r in failed[:RECENT])
+            + "\n".join(_ledger_line(r, tz, team) for r in failed[:RECENT])
             + "\nThe bot retries this week's posts by itself; `/studygroup post KIND` tries now."
         )
     out.append(bk.context("`/studygroup help` lists what you can change."))
@@ -278,13 +282,14 @@ def _calendar_lines(weeks: list[calendar.Week], cal: calendar.Calendar) -> list[
     return lines
 
 
-def _ledger_line(row: ledger.LedgerRow, tz: Any) -> str:
+def _ledger_line(row: ledger.LedgerRow, tz: Any, team: str) -> str:
     when = dt.datetime.fromisoformat(row.sent_at or row.claimed_at).astimezone(tz)
     again = f" (again, #{row.attempt})" if row.attempt else ""
     head = f"• {STATUS_ICON.get(row.status, '')} {row.kind}{again} · week of {row.week}"
     if row.status == "sent" and row.ts:
         return (
-            f"{head} · sent {when:%a %b %-d %H:%M} · <{fmt.message_link(row.channel, row.ts)}|open>"
+            f"{head} · sent {when:%a %b %-d %H:%M} · "
+            f"<{fmt.message_link(row.channel, row.ts, team=team)}|open>"
         )
     if row.status == "failed":
         tries = plural(row.tries, "try", "tries")

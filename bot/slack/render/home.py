@@ -8,7 +8,7 @@ from typing import Any
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
 from bot.core.home_data import HomeData, catch_up
-from bot.core.questions import Question
+from bot.core.questions import Question, question_link
 from bot.core.roadmap import Roadmap
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import HOME_ADMIN, HOME_ASK, HOME_DONE, HOME_RESOURCES
@@ -87,11 +87,11 @@ def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
 
 
 def questions_blocks(
-    title: str, questions: tuple[Question, ...], empty: str
+    title: str, questions: tuple[Question, ...], empty: str, team_url: str = fmt.SLACK_URL
 ) -> list[dict[str, Any]]:
     if not questions:
         return [bk.section(f"*{title}*\n{empty}")]
-    lines = [_question_line(q, q.permalink or fmt.message_link(q.channel, q.ts)) for q in questions]
+    lines = [_question_line(q, question_link(team_url, q)) for q in questions]
     return [bk.section(f"*{title}*"), *bk.sections("\n".join(lines))]
 
 
@@ -157,8 +157,12 @@ def home_view(data: HomeData) -> dict[str, Any]:
         bk.divider(),
         *progress_blocks(data),
         bk.divider(),
-        *questions_blocks("Your open questions", data.mine, "None — ask with `/ask`."),
-        *questions_blocks("Questions you could help with", data.to_help, "Nothing unanswered. 🎉"),
+        *questions_blocks(
+            "Your open questions", data.mine, "None — ask with `/ask`.", data.team_url
+        ),
+        *questions_blocks(
+            "Questions you could help with", data.to_help, "Nothing unanswered. 🎉", data.team_url
+        ),
     ]
     if data.upcoming:
         when = [f"{kind} post: {_local(at, data.roadmap)}" for kind, at in data.upcoming]
