@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
+import os
+import re
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -12,9 +16,11 @@ from dataclasses import replace
 from typing import Any
 
 from bot.cli import render
+from bot.cli.console_forms import Form
 from bot.cli.sandbox import Sandbox
 from bot.cli.standin import BOT_USER
 from bot.core.clock import ManualClock
+from bot.core.health import startup_problem
 from bot.core.roadmap import RoadmapError
 from bot.core.settings import Settings
 
@@ -25,10 +31,16 @@ Type what a member would type in Slack:
   reply [N] TEXT                       reply in the thread of message #N (default: your last question)
   react [N] EMOJI / unreact [N] EMOJI  add or remove a reaction on #N (default: your last message),
                                        e.g. react white_check_mark to mark an answer
+  edit N TEXT / delete N               edit or delete your message #N, as members can in Slack
   click N                              press button N of the last answer
+  fill FIELD VALUE                     fill in the form the bot opened (e.g. `/ask` with no text:
+                                       fill question Why?, fill topic svd, fill anonymous)
+  submit / cancel                      send the form, or close it
   home                                 open the App Home tab
   join                                 join the study channel (as a newcomer)
-  as USER                              type as another member (e.g. as U0MEMBER2)
+  as USER                              type as another member, e.g. as U0MEMBER2 (a member unless
+                                       listed in STUDYBOT_ADMINS; you started as an organizer
+                                       unless started with --member)
   time                                 the clock and the next scheduled posts
   next                                 fast-forward to the next scheduled post and run it
   advance 3d | 12h | 30m               move the clock forward, running posts that fall due
@@ -43,6 +55,7 @@ class Console:
         self.messages: list[tuple[str, str]] = []  # (#N) -> (channel, ts)
         self.typed: list[tuple[int, bool]] = []  # (#N, top-level?) of the messages typed here
         self.buttons: list[dict[str, Any]] = []
+        self.form: Form | None = None  # the modal the bot opened, being filled in
         self.seen_calls = 0
         self.box.slack.add_user(user, "you")
         self.scheduler = _scheduler_for(box)
@@ -96,11 +109,14 @@ class Console:
             elif call.method in ("views.publish", "views.open", "views.update", "views.push"):
                 view = params.get("view")
                 if isinstance(view, str):
-                    import json
-
                     view = json.loads(view)
-                title = (view or {}).get("title", {}).get("text") or "App Home"
-                self._show(f"{call.method}: {title}", {"blocks": (view or {}).get("blocks", [])})
+                view = view or {}
+                title = view.get("title", {}).get("text") or "App Home"
+                self._show(f"{call.method}: {title}", {"blocks": view.get("blocks", [])})
+                form = Form.of(view) if call.method != "views.publish" else None
+                if form is not None:
+                    self.form = form
+                    self.out(f"(fill it in: {form.hints()})")
             elif call.method == "chat.update":
                 self._show("studybot updated a message", params)
 
@@ -129,6 +145,11 @@ class Console:
             "react": lambda r: self.react(r, "reaction_added"),
             "unreact": lambda r: self.react(r, "reaction_removed"),
             "click": self.click,
+            "edit": self.edit,
+            "delete": self.delete,
+            "fill": self.fill,
+            "submit": self.submit,
+            "cancel": self.cancel,
             "home": self.home,
             "join": self.join,
             "as": self.switch_user,
@@ -231,6 +252,107 @@ class Console:
         if reply.status != 200:
             self.out(f"(the button failed: HTTP {reply.status})")
 
+    def edit(self, rest: str) -> None:
+        ref, _, text = rest.strip().partition(" ")
+        if not ref.lstrip("#").isdigit() or not text.strip():
+            raise ValueError("say which and what: edit N NEW TEXT")
+        channel, ts = self._message(ref)
+        slack = self.box.slack
+        with slack.lock:
+            stored = self._own(channel, ts, "edit")
+            previous = _event_copy(stored)
+            stored.update(text=_wire(text), edited={"user": self.user, "ts": slack.next_ts()})
+            message = _event_copy(stored)
+        self.out(f"(you edited #{ref.lstrip('#')}: {text})")
+        self.box.client.event(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
+                "channel": channel,
+                "message": message,
+                "previous_message": previous,
+                "event_ts": slack.next_ts(),
+                "ts": slack.next_ts(),
+                "channel_type": "channel",
+            }
+        )
+
+    def delete(self, rest: str) -> None:
+        ref = rest.strip()
+        if not ref.lstrip("#").isdigit():
+            raise ValueError("say which: delete N")
+        channel, ts = self._message(ref)
+        slack = self.box.slack
+        with slack.lock:
+            stored = self._own(channel, ts, "delete")
+            previous = _event_copy(stored)
+            if stored.get("reply_count"):
+                # A message with replies stays as a tombstone: Slack says so as a change.
+                stored.update(subtype="tombstone", text="This message was deleted.")
+                stored.pop("user", None)
+                event: dict[str, Any] = {
+                    "subtype": "message_changed",
+                    "message": _event_copy(stored),
+                }
+            else:
+                slack.messages[channel].pop(ts, None)
+                event = {"subtype": "message_deleted", "deleted_ts": ts}
+        self.out(f"(you deleted #{ref.lstrip('#')})")
+        self.box.client.event(
+            {
+                "type": "message",
+                **event,
+                "hidden": True,
+                "channel": channel,
+                "previous_message": previous,
+                "event_ts": slack.next_ts(),
+                "ts": slack.next_ts(),
+                "channel_type": "channel",
+            }
+        )
+
+    def _own(self, channel: str, ts: str, verb: str) -> dict[str, Any]:
+        """The stored message at (channel, ts), if it is the current user's (hold the lock)."""
+        n = self.messages.index((channel, ts)) + 1
+        stored = self.box.slack.messages.get(channel, {}).get(ts)
+        if stored is None or stored.get("subtype") == "tombstone":
+            raise ValueError(f"#{n} was deleted")
+        author = stored.get("user") or BOT_USER
+        if author != self.user:
+            who = "the bot's" if author == BOT_USER else f"{author}'s"
+            raise ValueError(f"#{n} is {who}: members can {verb} only their own messages")
+        return stored
+
+    def fill(self, rest: str) -> None:
+        if self.form is None:
+            raise ValueError("no form is open; `/ask` with no text opens one")
+        self.out(f"({self.form.fill(rest)})")
+
+    def submit(self, _: str) -> None:
+        form = self.form
+        if form is None:
+            raise ValueError("no form is open; `/ask` with no text opens one")
+        reply = self.box.client.view_submission(
+            form.callback_id, form.values(), user=self.user, private_metadata=form.private_metadata
+        )
+        if reply.status != 200:
+            self.out(f"(Slack would show: “{form.title} failed”, HTTP {reply.status})")
+            return
+        answer = reply.json() if reply.body else None
+        if isinstance(answer, dict) and answer.get("response_action") == "errors":
+            for name, error in (answer.get("errors") or {}).items():
+                self.out(f"(the form says, at {name}: {error})")
+            return
+        self.form = None
+        self.out(f"(you submitted {form.title})")
+
+    def cancel(self, _: str) -> None:
+        if self.form is None:
+            raise ValueError("no form is open")
+        self.out(f"(you closed {self.form.title})")
+        self.form = None
+
     def home(self, _: str) -> None:
         self.buttons = []
         self.box.client.event(
@@ -256,13 +378,19 @@ class Console:
         )
 
     def switch_user(self, rest: str) -> None:
-        user = rest.strip().upper()
-        if not user.startswith(("U", "W")) or not user[1:].isalnum():
-            raise ValueError("a user ID looks like U0MEMBER2")
+        user = member_id(rest)
         self.user = user
         if user not in self.box.slack.users:
             self.box.slack.add_user(user)
-        self.out(f"(you are now {user})")
+        self.out(f"(you are now {user}, {self.role(user)})")
+
+    def role(self, user: str) -> str:
+        """How the bot will treat `user`: STUDYBOT_ADMINS and workspace admins organize."""
+        flags = self.box.slack.users.get(user) or {}
+        admin = (
+            self.box.settings.is_admin_id(user) or flags.get("is_admin") or flags.get("is_owner")
+        )
+        return "an organizer" if admin else "a member (not an organizer)"
 
     def time(self, _: str) -> None:
         now = self.box.clock.now()
@@ -302,6 +430,24 @@ def _duration(text: str) -> dt.timedelta:
     return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
 
 
+MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def member_id(text: str) -> str:
+    """A Slack member ID as typed (any case): U… or W… (Enterprise Grid); ValueError else."""
+    user = text.strip().upper()
+    if not MEMBER_ID.match(user):
+        raise ValueError(
+            f"{text.strip()!r} is not a member ID: they look like U0MEMBER2 or W0GRIDUSER"
+        )
+    return user
+
+
+def _event_copy(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as an event carries it (without the stand-in's channel key)."""
+    return {k: v for k, v in message.items() if k != "channel"}
+
+
 def _wire(text: str) -> str:
     """What Slack would send for typed text: &, < and > escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -317,16 +463,22 @@ def _scheduler_for(box: Sandbox) -> Any:
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.WARNING)
-    start = dt.datetime.fromisoformat(args.at) if args.at else dt.datetime.now(dt.UTC)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=dt.UTC)
+    try:
+        start = _start_time(args.at)
+        user = member_id(args.user)
+        db_path = _db_path(args.db)
+    except ValueError as exc:
+        print(f"studybot console: {exc}", file=sys.stderr)
+        return 2
+    member = bool(getattr(args, "member", False))
     settings = replace(settings, roadmap_path=args.roadmap or settings.roadmap_path)
+    admins = settings.admins if member else (*settings.admins, user)
     try:
         box = Sandbox(
             roadmap_path=settings.roadmap_path,
-            db_path=args.db,
+            db_path=db_path,
             clock=ManualClock(start),
-            settings=replace(settings, admins=(*settings.admins, args.user)),
+            settings=replace(settings, admins=admins),
             socket=getattr(args, "socket", False),
         )
     except RoadmapError as exc:
@@ -336,14 +488,17 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    except sqlite3.Error as exc:
+        print(f"studybot console: --db {db_path}: cannot use it ({exc})", file=sys.stderr)
+        return 2
     interactive = sys.stdin.isatty()
-    console = Console(box, args.user)
+    console = Console(box, user)
     try:
         roadmap = box.deps.roadmap
         over = " over Socket Mode" if box.socket is not None else ""
         print(
-            f"Study Companion console{over} — {roadmap.title}. You are {args.user}, an organizer. "
-            "Type `help` for what you can do, `quit` to leave."
+            f"Study Companion console{over} — {roadmap.title}. You are {user}, "
+            f"{console.role(user)}. Type `help` for what you can do, `quit` to leave."
         )
         console.catch_up()
         while True:
@@ -358,3 +513,33 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         box.close()
     return 0
+
+
+def _start_time(at: str | None) -> dt.datetime:
+    """--at as a time (UTC when it names no zone; a date alone is its midnight), else now."""
+    if not at:
+        return dt.datetime.now(dt.UTC)
+    try:
+        start = dt.datetime.fromisoformat(at.strip())
+    except ValueError:
+        raise ValueError(
+            f"--at {at!r} is not a date or time: write it like 2026-10-06 or 2026-10-06T10:00"
+        ) from None
+    return start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+
+
+def _db_path(db: str | None) -> str | None:
+    """--db checked before anything starts: a file SQLite can write, not a folder, not damaged."""
+    if db is None:
+        return None
+    if os.path.isdir(db):
+        raise ValueError(
+            f"--db {db} is a folder; name a file in it, e.g. {db.rstrip('/')}/study.db"
+        )
+    folder = os.path.dirname(os.path.abspath(db))
+    if not os.path.isdir(folder):
+        raise ValueError(f"--db {db}: the folder {folder} does not exist")
+    problem = startup_problem(db)
+    if problem:
+        raise ValueError(f"--db {db}: {problem}")
+    return db
