@@ -65,7 +65,7 @@ class Form:
 
     def hints(self) -> str:
         """How to fill this form in at the prompt."""
-        return " · ".join(f.hint() for f in self.fields) + " · then `submit` (or `cancel`)"
+        return " · ".join(f.hint() for f in self.fields) + ", then submit (or cancel)"
 
     def fill(self, rest: str) -> str:
         """`NAME VALUE`: put VALUE in the field NAME (its block id or the start of its label);
