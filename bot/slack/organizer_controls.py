@@ -164,7 +164,7 @@ def undo(
         return say(str(exc))
     stored = done.stored
     who = "" if stored.by_user == user else f" by <@{stored.by_user}>" if stored.by_user else ""
-    made = f" (made{who} {stored.created_at:%b %-d})"
+    made = f" (made{who} {stored.created_at.astimezone(deps.roadmap.schedule.tz):%b %-d})"
     return say(
         f":leftwards_arrow_with_hook: Undid {change_words(stored.change, deps.roadmap)}{made}. "
         f"{_next_line(deps, done.after)}"

@@ -227,7 +227,7 @@ def status(
         out.append(
             bk.context(
                 f"Latest change: {change_words(last.change, roadmap)}{who}, "
-                f"{last.created_at:%b %-d}. `/studygroup undo` reverses it."
+                f"{last.created_at.astimezone(tz):%b %-d}. `/studygroup undo` reverses it."
             )
         )
     rows = ledger.recent(deps.db, RECENT)
