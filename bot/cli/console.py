@@ -17,8 +17,8 @@ from typing import Any
 
 from bot.cli import render
 from bot.cli.console_forms import Form
+from bot.cli.console_messages import Channel
 from bot.cli.sandbox import Sandbox
-from bot.cli.standin import BOT_USER
 from bot.core.clock import ManualClock
 from bot.core.health import startup_problem
 from bot.core.roadmap import RoadmapError
@@ -52,8 +52,7 @@ class Console:
         self.box = box
         self.user = user
         self.out = out
-        self.messages: list[tuple[str, str]] = []  # (#N) -> (channel, ts)
-        self.typed: list[tuple[int, bool]] = []  # (#N, top-level?) of the messages typed here
+        self.chat = Channel(box, out)
         self.buttons: list[dict[str, Any]] = []
         self.form: Form | None = None  # the modal the bot opened, being filled in
         self.seen_calls = 0
@@ -61,10 +60,6 @@ class Console:
         self.scheduler = _scheduler_for(box)
 
     # --- output --------------------------------------------------------------------
-
-    def _number(self, channel: str, ts: str) -> int:
-        self.messages.append((channel, ts))
-        return len(self.messages)
 
     def _show(self, title: str, payload: dict[str, Any]) -> None:
         self.out(f"┌ {title}")
@@ -98,8 +93,8 @@ class Console:
             params = call.params
             if call.method == "chat.postMessage":
                 channel = params.get("channel", "")
-                ts = self._latest_ts(channel)
-                n = self._number(channel, ts)
+                ts = self.chat.latest_ts(channel)
+                n = self.chat.number(channel, ts)
                 where = "in thread" if params.get("thread_ts") else f"in {channel}"
                 self._show(f"#{n} studybot {where}", params)
             elif call.method == "chat.postEphemeral":
@@ -120,11 +115,6 @@ class Console:
             elif call.method == "chat.update":
                 self._show("studybot updated a message", params)
 
-    def _latest_ts(self, channel: str) -> str:
-        with self.box.slack.lock:
-            stored = self.box.slack.messages.get(channel, {})
-            return max(stored, key=float) if stored else ""
-
     def catch_up(self) -> None:
         """What `studybot run` does on start-up: this week's posts that are already due."""
         if self.scheduler is not None:
@@ -141,12 +131,12 @@ class Console:
         word, _, rest = line.partition(" ")
         handlers: dict[str, Callable[[str], None]] = {
             "help": lambda _: self.out(HELP),
-            "reply": self.reply,
-            "react": lambda r: self.react(r, "reaction_added"),
-            "unreact": lambda r: self.react(r, "reaction_removed"),
+            "reply": lambda r: self.chat.reply(self.user, r),
+            "react": lambda r: self.chat.react(self.user, r, "reaction_added"),
+            "unreact": lambda r: self.chat.react(self.user, r, "reaction_removed"),
             "click": self.click,
-            "edit": self.edit,
-            "delete": self.delete,
+            "edit": lambda r: self.chat.edit(self.user, r),
+            "delete": lambda r: self.chat.delete(self.user, r),
             "fill": self.fill,
             "submit": self.submit,
             "cancel": self.cancel,
@@ -165,7 +155,7 @@ class Console:
             elif word in handlers:
                 handlers[word](rest.strip())
             else:
-                self.say(line)
+                self.chat.say(self.user, line)
         except ValueError as exc:
             self.out(f"(console: {exc})")
         self._settle()
@@ -187,60 +177,6 @@ class Console:
                 payload,
             )
 
-    def say(self, text: str, thread_ts: str | None = None) -> None:
-        extra = {"thread_ts": thread_ts} if thread_ts else {}
-        event = self.box.slack.add_message(self.box.channel, self.user, _wire(text), **extra)
-        n = self._number(self.box.channel, event["ts"])
-        self.typed.append((n, thread_ts is None))
-        self.out(f"#{n} you{' (in thread)' if thread_ts else ''}: {text}")
-        self.box.client.event(event)
-
-    def _target(self, rest: str, top_level: bool) -> tuple[str, str, str]:
-        """`#N rest` or `N rest` names message N; otherwise the latest message typed here
-        (top-level only, for a reply). Returns (channel, ts, rest)."""
-        ref, _, tail = rest.partition(" ")
-        if ref.lstrip("#").isdigit():
-            return (*self._message(ref), tail)
-        latest = [n for n, top in self.typed if top or not top_level]
-        if not latest:
-            raise ValueError("type a message first, or name one: e.g. reply 3 Your answer")
-        return (*self._message(str(latest[-1])), rest)
-
-    def _message(self, ref: str) -> tuple[str, str]:
-        try:
-            return self.messages[int(ref.lstrip("#")) - 1]
-        except (ValueError, IndexError):
-            raise ValueError(
-                f"no message #{ref}; messages are numbered #1 to #{len(self.messages)}"
-            ) from None
-
-    def reply(self, rest: str) -> None:
-        channel, ts, text = self._target(rest, top_level=True)
-        if not text.strip():
-            raise ValueError("say what: reply [N] YOUR ANSWER")
-        with self.box.slack.lock:
-            parent = self.box.slack.messages.get(channel, {}).get(ts, {})
-        self.say(text, thread_ts=parent.get("thread_ts") or ts)
-
-    def react(self, rest: str, kind: str) -> None:
-        channel, ts, emoji = self._target(rest, top_level=False)
-        ref = str(self.messages.index((channel, ts)) + 1)
-        emoji = emoji.strip().strip(":") or "white_check_mark"
-        with self.box.slack.lock:
-            author = self.box.slack.messages.get(channel, {}).get(ts, {}).get("user", BOT_USER)
-        event = {
-            "type": kind,
-            "user": self.user,
-            "reaction": emoji,
-            "item_user": author,
-            "item": {"type": "message", "channel": channel, "ts": ts},
-            "event_ts": self.box.slack.next_ts(),
-        }
-        self.out(
-            f"(you {'added' if kind == 'reaction_added' else 'removed'} :{emoji}: on #{ref.lstrip('#')})"
-        )
-        self.box.client.event(event)
-
     def click(self, rest: str) -> None:
         try:
             element = self.buttons[int(rest) - 1]
@@ -251,78 +187,6 @@ class Console:
         )
         if reply.status != 200:
             self.out(f"(the button failed: HTTP {reply.status})")
-
-    def edit(self, rest: str) -> None:
-        ref, _, text = rest.strip().partition(" ")
-        if not ref.lstrip("#").isdigit() or not text.strip():
-            raise ValueError("say which and what: edit N NEW TEXT")
-        channel, ts = self._message(ref)
-        slack = self.box.slack
-        with slack.lock:
-            stored = self._own(channel, ts, "edit")
-            previous = _event_copy(stored)
-            stored.update(text=_wire(text), edited={"user": self.user, "ts": slack.next_ts()})
-            message = _event_copy(stored)
-        self.out(f"(you edited #{ref.lstrip('#')}: {text})")
-        self.box.client.event(
-            {
-                "type": "message",
-                "subtype": "message_changed",
-                "hidden": True,
-                "channel": channel,
-                "message": message,
-                "previous_message": previous,
-                "event_ts": slack.next_ts(),
-                "ts": slack.next_ts(),
-                "channel_type": "channel",
-            }
-        )
-
-    def delete(self, rest: str) -> None:
-        ref = rest.strip()
-        if not ref.lstrip("#").isdigit():
-            raise ValueError("say which: delete N")
-        channel, ts = self._message(ref)
-        slack = self.box.slack
-        with slack.lock:
-            stored = self._own(channel, ts, "delete")
-            previous = _event_copy(stored)
-            if stored.get("reply_count"):
-                # A message with replies stays as a tombstone: Slack says so as a change.
-                stored.update(subtype="tombstone", text="This message was deleted.")
-                stored.pop("user", None)
-                event: dict[str, Any] = {
-                    "subtype": "message_changed",
-                    "message": _event_copy(stored),
-                }
-            else:
-                slack.messages[channel].pop(ts, None)
-                event = {"subtype": "message_deleted", "deleted_ts": ts}
-        self.out(f"(you deleted #{ref.lstrip('#')})")
-        self.box.client.event(
-            {
-                "type": "message",
-                **event,
-                "hidden": True,
-                "channel": channel,
-                "previous_message": previous,
-                "event_ts": slack.next_ts(),
-                "ts": slack.next_ts(),
-                "channel_type": "channel",
-            }
-        )
-
-    def _own(self, channel: str, ts: str, verb: str) -> dict[str, Any]:
-        """The stored message at (channel, ts), if it is the current user's (hold the lock)."""
-        n = self.messages.index((channel, ts)) + 1
-        stored = self.box.slack.messages.get(channel, {}).get(ts)
-        if stored is None or stored.get("subtype") == "tombstone":
-            raise ValueError(f"#{n} was deleted")
-        author = stored.get("user") or BOT_USER
-        if author != self.user:
-            who = "the bot's" if author == BOT_USER else f"{author}'s"
-            raise ValueError(f"#{n} is {who}: members can {verb} only their own messages")
-        return stored
 
     def fill(self, rest: str) -> None:
         if self.form is None:
@@ -441,16 +305,6 @@ def member_id(text: str) -> str:
             f"{text.strip()!r} is not a member ID: they look like U0MEMBER2 or W0GRIDUSER"
         )
     return user
-
-
-def _event_copy(message: dict[str, Any]) -> dict[str, Any]:
-    """A stored message as an event carries it (without the stand-in's channel key)."""
-    return {k: v for k, v in message.items() if k != "channel"}
-
-
-def _wire(text: str) -> str:
-    """What Slack would send for typed text: &, < and > escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _scheduler_for(box: Sandbox) -> Any:
