@@ -169,5 +169,5 @@ def test_studybot_backfill_command(qa_box, tmp_path):
     }
     result = studybot("backfill", "--days", "2", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "threads" in result.stderr and "1 new questions" in result.stderr
+    assert "threads" in result.stderr and "1 new question," in result.stderr
     assert question_row(qa_box, {"ts": ts})["user"] == ASKER

@@ -325,3 +325,56 @@ def test_week_n_of_m_keeps_m_while_paused_without_resume():
     assert paused.total_study_weeks == full
     extended = Calendar(topics, start, [Change("extend", start, topics[0].id)])
     assert extended.total_study_weeks == full + 1
+
+
+@given(scenarios(), st.integers(1, 60))
+@settings(max_examples=100, deadline=None)
+def test_a_restart_is_the_first_round_again_from_its_day(scenario, slot):
+    topics, start, changes = scenario
+    again = start + dt.timedelta(weeks=slot)
+    cal = Calendar(topics, start, [*changes, Change("restart", again)])
+    fresh = Calendar(topics, again)
+    assert cal.start == again and cal.round == 2
+    assert [(w.kind, w.topic, w.study_week) for w in cal.weeks] == [
+        (w.kind, w.topic, w.study_week) for w in fresh.weeks
+    ]
+    assert cal.week_of(again - dt.timedelta(days=1)).kind == "before"
+    # Changes made after the restart apply to the new round.
+    skipped = Calendar(topics, start, [*changes, Change("restart", again), Change("skip", again)])
+    assert skipped.week_of(again).kind == "skip"
+    assert skipped.week_of(again + dt.timedelta(weeks=1)).topic == topics[0]
+
+
+def test_undone_changes_stay_on_record_and_no_longer_apply(tmp_path: Path) -> None:
+    db = connect(tmp_path / "cal.db")
+    migrate(db)
+    now = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+    calendar.record_change(db, Change("skip", START), by_user="U1", now=now)
+    calendar.record_change(db, Change("restart", START + dt.timedelta(weeks=9)), "U1", now)
+    latest = calendar.latest_change(db)
+    assert latest is not None and latest.change.kind == "restart" and latest.by_user == "U1"
+    assert calendar.mark_undone(db, latest.id, "U2", now) is True
+    assert calendar.mark_undone(db, latest.id, "U2", now) is False  # a second click
+    assert calendar.load_changes(db) == [Change("skip", START)]
+    assert db.execute("SELECT count(*) FROM calendar_changes").fetchone()[0] == 2
+
+
+def test_the_undo_migration_keeps_the_changes_made_before_it(tmp_path: Path) -> None:
+    from bot.core.db import _statements, migration_steps
+
+    db = connect(tmp_path / "old.db")
+    db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for name, sql in migration_steps():
+        if name < "0600":
+            for statement in _statements(sql):
+                db.execute(statement)
+            db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, 'x')", (name,))
+    db.execute(
+        "INSERT INTO calendar_changes (kind, week_start, topic_id, by_user, created_at)"
+        " VALUES ('extend', ?, 't0', 'U1', '2026-09-01T00:00:00+00:00')",
+        (START.isoformat(),),
+    )
+    assert "0600_calendar_undo.sql" in migrate(db)
+    assert calendar.load_changes(db) == [Change("extend", START, "t0")]
+    calendar.record_change(db, Change("restart", START), "U1")
+    assert [c.kind for c in calendar.load_changes(db)] == ["extend", "restart"]

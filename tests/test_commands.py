@@ -108,7 +108,7 @@ def test_nexttopic_links_this_weeks_discussion_thread_once_the_post_went_out(sma
     assert "discussion thread" not in shown(answer(small.client.command("/nexttopic")))
     mark_sent(db, sending, "1789000000.000200", now)
     text = shown(answer(small.client.command("/nexttopic")))
-    link = f"https://study-team.slack.com/archives/{small.channel}/p1789000000000200"
+    link = f"https://standin.slack.com/archives/{small.channel}/p1789000000000200"
     assert f"<{link}|This week's discussion thread>" in text
 
 
@@ -488,6 +488,40 @@ def test_progress_done_ambiguous_asks_which(small: Sandbox):
         assert "eigen" in buttons(body).values()
     else:
         assert "Ticked *Eigenvectors and eigenvalues*" in shown(body)
+
+
+def test_progress_done_of_a_word_several_topics_carry_asks_with_a_button_each(box: Sandbox):
+    # "regression": an alias of Supervised learning, and in two other topics' titles.
+    body = answer(box.client.command("/progress", "done regression"))
+    assert "Several topics match" in shown(body)
+    picks = buttons(body)
+    assert sorted(picks.values()) == [
+        "linear-regression",
+        "logistic-regression",
+        "supervised-learning",
+    ]
+    assert progress.done_topics(box.deps.db, MEMBER) == set()
+    [action] = [a for a, v in picks.items() if v == "logistic-regression"]
+    box.client.action(action, "logistic-regression")
+    assert "Ticked *Logistic regression*" in shown(responses(box, 1)[0])
+    assert progress.done_topics(box.deps.db, MEMBER) == {"logistic-regression"}
+    # Named outright (its title, or the only topic carrying the words): no question asked.
+    assert "Ticked *Linear regression*" in shown(
+        answer(box.client.command("/progress", "done linear regression"))
+    )
+    # Undo among several: the only one of them ticked is meant.
+    answer(box.client.command("/progress", "undo linear regression"))
+    body = answer(box.client.command("/progress", "undo regression"))
+    assert "Unticked *Logistic regression*" in shown(body)
+
+
+def test_progress_undo_of_a_topic_never_ticked_offers_no_tick_again(small: Sandbox):
+    body = answer(small.client.command("/progress", "undo vectors"))
+    assert "was not ticked" in shown(body)
+    assert "Tick it again" not in json.dumps(body) and "member_done" not in buttons(body)
+    small.client.command("/progress", "done vectors")
+    body = answer(small.client.command("/progress", "undo vectors"))
+    assert "Unticked" in shown(body) and buttons(body) == {"member_done": "vectors"}
 
 
 def test_progress_done_unknown_topic_did_you_mean(small: Sandbox):

@@ -217,3 +217,29 @@ def test_home_buttons_open_resources_and_the_ask_form(home_box):
     resources, form = (assert_valid_view(c["view"]) for c in opened)
     assert week.topic.resources[0].url in json.dumps(resources)
     assert form["type"] == "modal" and week.topic.title in json.dumps(form)
+
+
+def test_extend_on_home_asks_for_confirmation_and_undo_reverses_it(home_box):
+    view = open_home(home_box, ADMIN)
+    controls = {
+        e["action_id"]: e
+        for b in view["blocks"]
+        if b.get("block_id") == "home_admin"
+        for e in b["elements"]
+    }
+    week = this_week(home_box)
+    confirm = controls["home_admin_extend"]["confirm"]
+    assert week.topic.title in confirm["text"]["text"] and confirm["confirm"]["text"] == "Extend"
+    assert "confirm" in controls["home_admin_undo"]
+    assert "confirm" not in controls["home_admin_skip"]
+    # Slack sends the click only once the organizer confirmed: it extends, and Undo reverses it.
+    home_box.client.action(
+        "home_admin_extend", week.key, user=ADMIN, channel=None, view={"id": "V1"}
+    )
+    published = home_box.slack.wait_for("views.publish", 2)[-1]
+    assert "one more week" in all_text(published["view"])
+    assert [c.kind for c in calendar.load_changes(home_box.pool.get())] == ["extend"]
+    home_box.client.action("home_admin_undo", week.key, user=ADMIN, channel=None, view={"id": "V1"})
+    published = home_box.slack.wait_for("views.publish", 3)[-1]
+    assert "Undid the extra week for" in all_text(published["view"])
+    assert calendar.load_changes(home_box.pool.get()) == []

@@ -19,6 +19,7 @@ from bot.slack.delivery import POST_TIMEOUT
 from tests.conftest import ROOT
 from tests.polling import wait_until
 from tests.posts_kit import LA, TZ
+from tests.processes import free_port
 
 pytestmark = pytest.mark.slow  # `studybot post` processes, killed and restarted
 
@@ -236,3 +237,37 @@ def test_killed_while_slack_is_slow_and_restarted_at_once_gives_one_post(env, sl
     assert "already in the channel" in out
     assert len(channel_posts(slack)) == 1
     assert [r["status"] for r in ledger(env)] == ["sent"]
+
+
+def test_slack_unreachable_says_nobody_was_told_without_organizers(env, slack):
+    env = {**env, "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/"}  # nothing listens
+    code, out = run(env, "weekly")
+    assert code == 1
+    assert "Could not send the" in out and "No organizer is configured" in out, out
+    assert "organizers were told" not in out and "the running bot retries" not in out
+    assert "If `studybot run` is running" in out and "Traceback" not in out
+    assert [r["status"] for r in ledger(env)] == ["failed"]
+
+
+def test_slack_unreachable_says_the_organizers_could_not_be_told(env, slack):
+    env = {
+        **env,
+        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
+        "STUDYBOT_ADMINS": "U0ORGANIZ1",
+    }
+    code, out = run(env, "weekly")
+    assert code == 1
+    assert "could not be told either" in out, out
+
+
+def test_a_failed_post_says_which_organizers_got_the_dm(env, slack):
+    slack.fail("chat.postMessage", 200, times=1, error="channel_not_found")
+    code, out = run({**env, "STUDYBOT_ADMINS": "U0ORGANIZ1,U0ORGANIZ2"}, "weekly")
+    assert code == 1
+    assert "channel_not_found" in out and "2 organizers got a DM about it" in out, out
+    dms = [c for c in slack.calls_to("chat.postMessage") if c.get("channel", "").startswith("U")]
+    assert {c["channel"] for c in dms} == {"U0ORGANIZ1", "U0ORGANIZ2"}
+    # A second run: the DM went with the first failure, and says so.
+    slack.fail("chat.postMessage", 200, times=1, error="channel_not_found")
+    code, out = run({**env, "STUDYBOT_ADMINS": "U0ORGANIZ1"}, "weekly")
+    assert code == 1 and "when it first failed" in out, out

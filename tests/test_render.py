@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from bot.slack.render import blocks as bk
 from bot.slack.render.ask import ask_modal, ask_post
 from bot.slack.render.choose import no_match, no_topic_now, which_topic
 from bot.slack.render.ids import DONE, RESOURCES
+from bot.slack.render.phrases import plural
 from bot.slack.render.progress import progress_changed, progress_overview
 from bot.slack.render.resources import best_resources, kind_of
 from bot.slack.render.resources import resources as resources_message
@@ -244,3 +246,19 @@ def test_roadmap_pages_show_every_topic_exactly_once(n_topics, n_stages, title, 
         assert "not shown here" not in text  # nothing cut by bk.fit
         for topic in pages[number - 1]:
             assert f"`{bk.escape(topic.id)}`" in text
+
+
+ONE_PLURAL = re.compile(
+    r"\b1\*? (topics|weeks|study weeks|questions|answers|tries|pages|results|stages|resources"
+    r"|failed posts|more weeks)\b"
+)
+
+
+@pytest.mark.parametrize("n_topics", [1, 2])
+def test_a_count_of_one_never_takes_a_plural_noun(n_topics):
+    roadmap = build(n_topics, 1, "Tiny", 1, 1)
+    for done in (set(), {roadmap.topics[0].id}):
+        for message in every_message(roadmap, done, "https://x.slack.com/archives/C1/p1"):
+            for shown in [*mrkdwn(message), all_text(message)]:
+                assert not ONE_PLURAL.search(shown), shown
+    assert plural(1, "try", "tries") == "1 try" and plural(2, "try", "tries") == "2 tries"

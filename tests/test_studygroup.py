@@ -16,6 +16,7 @@ from bot.core.clock import ManualClock
 from bot.slack.manual_scheduler import ManualScheduler
 from tests.blockkit import all_text, assert_valid_message
 from tests.posts_kit import ADMIN, LA, at, due, ledger, sent, week
+from tests.posts_kit import TZ as LA_TZ
 
 MEMBER = "U0MEMBER1"
 WORKSPACE_ADMIN = "U0WSADMIN"
@@ -86,7 +87,7 @@ def test_status_shows_the_calendar_ahead_the_ledger_and_failures(sbox):
         assert f"{week(n).start:%b %-d} – {week(n).end:%b %-d}" in text
     assert ":white_check_mark: weekly · week of " + week(9).key in text
     assert ":x: nudge · week of " + week(9).key in text
-    assert "Failed, not sent since" in text and "internal_error" in text
+    assert "Posts that failed and have not gone out since" in text and "internal_error" in text
     assert "monday 09:00".lower() in text.lower() or "Mon 09:00" in text
 
 
@@ -172,3 +173,109 @@ def test_answers_never_ping_or_echo_markup(sbox):
     answer = command(sbox, "skip <!channel>")
     assert "<!channel>" not in json.dumps(answer)
     assert calendar.load_changes(sbox.deps.db) == []
+
+
+# --- undo and restart -----------------------------------------------------------------------
+
+
+def applying(box: Sandbox) -> list[tuple[str, str, str | None]]:
+    return [
+        (c.kind, c.week_start.isoformat(), c.topic_id) for c in calendar.load_changes(box.deps.db)
+    ]
+
+
+def test_undo_reverses_the_latest_change_and_says_which(sbox):
+    assert "no calendar change to undo" in command(sbox, "undo")["text"]
+    before = [sbox.deps.calendar().week_of(week(n).start) for n in range(9, 20)]
+    command(sbox, "skip")
+    command(sbox, "extend")
+    answer = command(sbox, "undo")
+    assert "Undid the extra week for" in answer["text"] and week(9).topic.title in answer["text"]
+    assert applying(sbox) == [("skip", week(10).key, None)]
+    answer = command(sbox, "undo")
+    assert f"Undid the skip of the week of {week(10).start:%b %-d}" in answer["text"]
+    assert "Next weekly post" in answer["text"]
+    assert applying(sbox) == []
+    assert [sbox.deps.calendar().week_of(week(n).start) for n in range(9, 20)] == before
+    # Both are kept on record, marked undone by whom.
+    rows = sbox.deps.db.execute("SELECT kind, undone_by FROM calendar_changes ORDER BY id")
+    assert [tuple(r) for r in rows] == [("skip", ADMIN), ("extend", ADMIN)]
+    assert "no calendar change to undo" in command(sbox, "undo")["text"]
+
+
+def test_undo_of_a_pause_and_a_resume(sbox):
+    command(sbox, "pause")
+    command(sbox, f"resume {week(12).key}")
+    command(sbox, "undo")
+    assert sbox.deps.calendar().week_of(week(14).start).kind == "paused"
+    answer = command(sbox, "undo")
+    assert f"the pause from the week of {week(10).start:%b %-d}" in answer["text"]
+    assert sbox.deps.calendar().week_of(week(10).start).kind == "topic"
+
+
+def test_undo_never_rewrites_a_week_already_posted(sbox):
+    command(sbox, "skip")  # week 10
+    ManualScheduler(sbox.deps, sbox.app.client).run_until(at(11, 1, 10))  # week 11 posted
+    answer = command(sbox, "undo")
+    assert "already gone out" in answer["text"]
+    assert applying(sbox) == [("skip", week(10).key, None)]
+    # Someone else's change is named with who made it.
+    sbox.deps.db.execute("UPDATE calendar_changes SET by_user = 'U0OTHER01'")
+    command(sbox, f"skip {week(14).key}")
+    sbox.deps.db.execute("UPDATE calendar_changes SET by_user = 'U0OTHER01'")
+    assert "by <@U0OTHER01>" in all_text(command(sbox, "undo"))
+
+
+def test_restart_starts_the_next_round_on_the_weekly_posts_day(sbox):
+    end = sbox.deps.calendar().end
+    sbox.clock.set(dt.datetime.combine(end + dt.timedelta(days=3), dt.time(10), LA_TZ))
+    answer = command(sbox, "restart")
+    monday = end + dt.timedelta(days=8)  # the calendar ends on a Sunday: the Monday a week on
+    assert monday.weekday() == 0
+    assert f"starts on {monday:%a %b %-d, %Y}" in answer["text"]
+    assert week(1).topic.title in answer["text"] and "ends early" not in answer["text"]
+    cal = sbox.deps.calendar()
+    assert cal.start == monday and cal.round == 2
+    assert cal.week_of(monday).study_week == 1 and cal.week_of(monday).topic == week(1).topic
+    # The changes of the first round no longer apply; the posts go out from the new start.
+    ManualScheduler(sbox.deps, sbox.app.client).run_until(
+        dt.datetime.combine(monday, dt.time(9, 1), LA_TZ)
+    )
+    [post] = sent(sbox, "weekly", None)[-1:]
+    assert post["metadata"]["event_payload"]["week"] == monday.isoformat()
+    assert f"Week 1 of {cal.total_study_weeks}" in all_text(post)
+    assert "under way" in command(sbox, "undo")["text"]
+
+
+def test_restart_refuses_a_day_that_is_not_the_weekly_posts_day_or_is_past(sbox):
+    wednesday = week(12).start + dt.timedelta(days=2)
+    text = all_text(command(sbox, f"restart {wednesday.isoformat()}"))
+    assert "not a Monday" in text and week(12).key in text and week(13).key in text
+    assert "in the past" in all_text(command(sbox, f"restart {week(3).key}"))
+    sbox.clock.set(at(10, 0, 10))  # Monday 10:00: this Monday's post time has passed
+    assert "has passed" in all_text(command(sbox, f"restart {week(10).key}"))
+    assert applying(sbox) == []
+
+
+def test_restart_mid_round_says_what_is_dropped_and_undo_takes_it_back(sbox):
+    before = sbox.deps.calendar()
+    answer = command(sbox, f"restart {week(20).key}")
+    assert "ends early" in answer["text"]
+    assert sbox.deps.calendar().week_of(week(12).start).kind == "before"
+    answer = command(sbox, "undo")
+    assert f"Undid the new round from {week(20).start:%a %b %-d}" in answer["text"]
+    assert sbox.deps.calendar().weeks == before.weeks
+
+
+def test_status_says_the_end_of_the_roadmap_once_and_the_latest_change(sbox):
+    end = sbox.deps.calendar().end
+    sbox.clock.set(dt.datetime.combine(end - dt.timedelta(days=12), dt.time(10), LA_TZ))
+    command(sbox, "extend")
+    text = all_text(command(sbox, "status"))
+    assert text.count("after the roadmap ends") == 1
+    assert "Latest change: the extra week for" in text and "`/studygroup undo`" in text
+
+
+def test_usage_card_lists_undo_and_restart(sbox):
+    text = all_text(command(sbox, "help"))
+    assert "/studygroup undo" in text and "/studygroup restart [YYYY-MM-DD]" in text

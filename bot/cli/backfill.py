@@ -20,6 +20,7 @@ from bot.core.deps import Deps
 from bot.core.settings import ConfigError, Settings
 from bot.slack.mark_checks import verify_marks
 from bot.slack.render import blocks as bk
+from bot.slack.render.phrases import plural
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ class Tally:
     def summary(self) -> str:
         got = self.outcomes.get
         return (
-            f"Backfill: {self.messages} messages read; {got('question', 0)} new questions, "
-            f"{got('answer', 0)} new answers, {got('known', 0)} already archived."
+            f"Backfill: {plural(self.messages, 'message')} read; "
+            f"{plural(got('question', 0), 'new question')}, "
+            f"{plural(got('answer', 0), 'new answer')}, {got('known', 0)} already archived."
         )
 
 

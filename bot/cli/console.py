@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
+import os
+import re
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -12,9 +16,11 @@ from dataclasses import replace
 from typing import Any
 
 from bot.cli import render
+from bot.cli.console_forms import Form
+from bot.cli.console_messages import Channel
 from bot.cli.sandbox import Sandbox
-from bot.cli.standin import BOT_USER
 from bot.core.clock import ManualClock
+from bot.core.health import startup_problem
 from bot.core.roadmap import RoadmapError
 from bot.core.settings import Settings
 
@@ -25,10 +31,16 @@ Type what a member would type in Slack:
   reply [N] TEXT                       reply in the thread of message #N (default: your last question)
   react [N] EMOJI / unreact [N] EMOJI  add or remove a reaction on #N (default: your last message),
                                        e.g. react white_check_mark to mark an answer
+  edit N TEXT / delete N               edit or delete your message #N, as members can in Slack
   click N                              press button N of the last answer
+  fill FIELD VALUE                     fill in the form the bot opened (e.g. `/ask` with no text:
+                                       fill question Why?, fill topic svd, fill anonymous)
+  submit / cancel                      send the form, or close it
   home                                 open the App Home tab
   join                                 join the study channel (as a newcomer)
-  as USER                              type as another member (e.g. as U0MEMBER2)
+  as USER                              type as another member, e.g. as U0MEMBER2 (a member unless
+                                       listed in STUDYBOT_ADMINS; you started as an organizer
+                                       unless started with --member)
   time                                 the clock and the next scheduled posts
   next                                 fast-forward to the next scheduled post and run it
   advance 3d | 12h | 30m               move the clock forward, running posts that fall due
@@ -40,18 +52,14 @@ class Console:
         self.box = box
         self.user = user
         self.out = out
-        self.messages: list[tuple[str, str]] = []  # (#N) -> (channel, ts)
-        self.typed: list[tuple[int, bool]] = []  # (#N, top-level?) of the messages typed here
+        self.chat = Channel(box, out)
         self.buttons: list[dict[str, Any]] = []
+        self.form: Form | None = None  # the modal the bot opened, being filled in
         self.seen_calls = 0
         self.box.slack.add_user(user, "you")
         self.scheduler = _scheduler_for(box)
 
     # --- output --------------------------------------------------------------------
-
-    def _number(self, channel: str, ts: str) -> int:
-        self.messages.append((channel, ts))
-        return len(self.messages)
 
     def _show(self, title: str, payload: dict[str, Any]) -> None:
         self.out(f"┌ {title}")
@@ -85,8 +93,8 @@ class Console:
             params = call.params
             if call.method == "chat.postMessage":
                 channel = params.get("channel", "")
-                ts = self._latest_ts(channel)
-                n = self._number(channel, ts)
+                ts = self.chat.latest_ts(channel)
+                n = self.chat.number(channel, ts)
                 where = "in thread" if params.get("thread_ts") else f"in {channel}"
                 self._show(f"#{n} studybot {where}", params)
             elif call.method == "chat.postEphemeral":
@@ -96,18 +104,16 @@ class Console:
             elif call.method in ("views.publish", "views.open", "views.update", "views.push"):
                 view = params.get("view")
                 if isinstance(view, str):
-                    import json
-
                     view = json.loads(view)
-                title = (view or {}).get("title", {}).get("text") or "App Home"
-                self._show(f"{call.method}: {title}", {"blocks": (view or {}).get("blocks", [])})
+                view = view or {}
+                title = view.get("title", {}).get("text") or "App Home"
+                self._show(f"{call.method}: {title}", {"blocks": view.get("blocks", [])})
+                form = Form.of(view) if call.method != "views.publish" else None
+                if form is not None:
+                    self.form = form
+                    self.out(f"(fill it in: {form.hints()})")
             elif call.method == "chat.update":
                 self._show("studybot updated a message", params)
-
-    def _latest_ts(self, channel: str) -> str:
-        with self.box.slack.lock:
-            stored = self.box.slack.messages.get(channel, {})
-            return max(stored, key=float) if stored else ""
 
     def catch_up(self) -> None:
         """What `studybot run` does on start-up: this week's posts that are already due."""
@@ -125,10 +131,15 @@ class Console:
         word, _, rest = line.partition(" ")
         handlers: dict[str, Callable[[str], None]] = {
             "help": lambda _: self.out(HELP),
-            "reply": self.reply,
-            "react": lambda r: self.react(r, "reaction_added"),
-            "unreact": lambda r: self.react(r, "reaction_removed"),
+            "reply": lambda r: self.chat.reply(self.user, r),
+            "react": lambda r: self.chat.react(self.user, r, "reaction_added"),
+            "unreact": lambda r: self.chat.react(self.user, r, "reaction_removed"),
             "click": self.click,
+            "edit": lambda r: self.chat.edit(self.user, r),
+            "delete": lambda r: self.chat.delete(self.user, r),
+            "fill": self.fill,
+            "submit": self.submit,
+            "cancel": self.cancel,
             "home": self.home,
             "join": self.join,
             "as": self.switch_user,
@@ -144,7 +155,7 @@ class Console:
             elif word in handlers:
                 handlers[word](rest.strip())
             else:
-                self.say(line)
+                self.chat.say(self.user, line)
         except ValueError as exc:
             self.out(f"(console: {exc})")
         self._settle()
@@ -166,60 +177,6 @@ class Console:
                 payload,
             )
 
-    def say(self, text: str, thread_ts: str | None = None) -> None:
-        extra = {"thread_ts": thread_ts} if thread_ts else {}
-        event = self.box.slack.add_message(self.box.channel, self.user, _wire(text), **extra)
-        n = self._number(self.box.channel, event["ts"])
-        self.typed.append((n, thread_ts is None))
-        self.out(f"#{n} you{' (in thread)' if thread_ts else ''}: {text}")
-        self.box.client.event(event)
-
-    def _target(self, rest: str, top_level: bool) -> tuple[str, str, str]:
-        """`#N rest` or `N rest` names message N; otherwise the latest message typed here
-        (top-level only, for a reply). Returns (channel, ts, rest)."""
-        ref, _, tail = rest.partition(" ")
-        if ref.lstrip("#").isdigit():
-            return (*self._message(ref), tail)
-        latest = [n for n, top in self.typed if top or not top_level]
-        if not latest:
-            raise ValueError("type a message first, or name one: e.g. reply 3 Your answer")
-        return (*self._message(str(latest[-1])), rest)
-
-    def _message(self, ref: str) -> tuple[str, str]:
-        try:
-            return self.messages[int(ref.lstrip("#")) - 1]
-        except (ValueError, IndexError):
-            raise ValueError(
-                f"no message #{ref}; messages are numbered #1 to #{len(self.messages)}"
-            ) from None
-
-    def reply(self, rest: str) -> None:
-        channel, ts, text = self._target(rest, top_level=True)
-        if not text.strip():
-            raise ValueError("say what: reply [N] YOUR ANSWER")
-        with self.box.slack.lock:
-            parent = self.box.slack.messages.get(channel, {}).get(ts, {})
-        self.say(text, thread_ts=parent.get("thread_ts") or ts)
-
-    def react(self, rest: str, kind: str) -> None:
-        channel, ts, emoji = self._target(rest, top_level=False)
-        ref = str(self.messages.index((channel, ts)) + 1)
-        emoji = emoji.strip().strip(":") or "white_check_mark"
-        with self.box.slack.lock:
-            author = self.box.slack.messages.get(channel, {}).get(ts, {}).get("user", BOT_USER)
-        event = {
-            "type": kind,
-            "user": self.user,
-            "reaction": emoji,
-            "item_user": author,
-            "item": {"type": "message", "channel": channel, "ts": ts},
-            "event_ts": self.box.slack.next_ts(),
-        }
-        self.out(
-            f"(you {'added' if kind == 'reaction_added' else 'removed'} :{emoji}: on #{ref.lstrip('#')})"
-        )
-        self.box.client.event(event)
-
     def click(self, rest: str) -> None:
         try:
             element = self.buttons[int(rest) - 1]
@@ -230,6 +187,35 @@ class Console:
         )
         if reply.status != 200:
             self.out(f"(the button failed: HTTP {reply.status})")
+
+    def fill(self, rest: str) -> None:
+        if self.form is None:
+            raise ValueError("no form is open; `/ask` with no text opens one")
+        self.out(f"({self.form.fill(rest)})")
+
+    def submit(self, _: str) -> None:
+        form = self.form
+        if form is None:
+            raise ValueError("no form is open; `/ask` with no text opens one")
+        reply = self.box.client.view_submission(
+            form.callback_id, form.values(), user=self.user, private_metadata=form.private_metadata
+        )
+        if reply.status != 200:
+            self.out(f"(Slack would show: “{form.title} failed”, HTTP {reply.status})")
+            return
+        answer = reply.json() if reply.body else None
+        if isinstance(answer, dict) and answer.get("response_action") == "errors":
+            for name, error in (answer.get("errors") or {}).items():
+                self.out(f"(the form says, at {name}: {error})")
+            return
+        self.form = None
+        self.out(f"(you submitted {form.title})")
+
+    def cancel(self, _: str) -> None:
+        if self.form is None:
+            raise ValueError("no form is open")
+        self.out(f"(you closed {self.form.title})")
+        self.form = None
 
     def home(self, _: str) -> None:
         self.buttons = []
@@ -256,13 +242,19 @@ class Console:
         )
 
     def switch_user(self, rest: str) -> None:
-        user = rest.strip().upper()
-        if not user.startswith(("U", "W")) or not user[1:].isalnum():
-            raise ValueError("a user ID looks like U0MEMBER2")
+        user = member_id(rest)
         self.user = user
         if user not in self.box.slack.users:
             self.box.slack.add_user(user)
-        self.out(f"(you are now {user})")
+        self.out(f"(you are now {user}, {self.role(user)})")
+
+    def role(self, user: str) -> str:
+        """How the bot will treat `user`: STUDYBOT_ADMINS and workspace admins organize."""
+        flags = self.box.slack.users.get(user) or {}
+        admin = (
+            self.box.settings.is_admin_id(user) or flags.get("is_admin") or flags.get("is_owner")
+        )
+        return "an organizer" if admin else "a member (not an organizer)"
 
     def time(self, _: str) -> None:
         now = self.box.clock.now()
@@ -302,9 +294,17 @@ def _duration(text: str) -> dt.timedelta:
     return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
 
 
-def _wire(text: str) -> str:
-    """What Slack would send for typed text: &, < and > escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def member_id(text: str) -> str:
+    """A Slack member ID as typed (any case): U… or W… (Enterprise Grid); ValueError else."""
+    user = text.strip().upper()
+    if not MEMBER_ID.match(user):
+        raise ValueError(
+            f"{text.strip()!r} is not a member ID: they look like U0MEMBER2 or W0GRIDUSER"
+        )
+    return user
 
 
 def _scheduler_for(box: Sandbox) -> Any:
@@ -317,16 +317,22 @@ def _scheduler_for(box: Sandbox) -> Any:
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.WARNING)
-    start = dt.datetime.fromisoformat(args.at) if args.at else dt.datetime.now(dt.UTC)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=dt.UTC)
+    try:
+        start = _start_time(args.at)
+        user = member_id(args.user)
+        db_path = _db_path(args.db)
+    except ValueError as exc:
+        print(f"studybot console: {exc}", file=sys.stderr)
+        return 2
+    member = bool(getattr(args, "member", False))
     settings = replace(settings, roadmap_path=args.roadmap or settings.roadmap_path)
+    admins = settings.admins if member else (*settings.admins, user)
     try:
         box = Sandbox(
             roadmap_path=settings.roadmap_path,
-            db_path=args.db,
+            db_path=db_path,
             clock=ManualClock(start),
-            settings=replace(settings, admins=(*settings.admins, args.user)),
+            settings=replace(settings, admins=admins),
             socket=getattr(args, "socket", False),
         )
     except RoadmapError as exc:
@@ -336,14 +342,17 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    except sqlite3.Error as exc:
+        print(f"studybot console: --db {db_path}: cannot use it ({exc})", file=sys.stderr)
+        return 2
     interactive = sys.stdin.isatty()
-    console = Console(box, args.user)
+    console = Console(box, user)
     try:
         roadmap = box.deps.roadmap
         over = " over Socket Mode" if box.socket is not None else ""
         print(
-            f"Study Companion console{over} — {roadmap.title}. You are {args.user}, an organizer. "
-            "Type `help` for what you can do, `quit` to leave."
+            f"Study Companion console{over} — {roadmap.title}. You are {user}, "
+            f"{console.role(user)}. Type `help` for what you can do, `quit` to leave."
         )
         console.catch_up()
         while True:
@@ -358,3 +367,33 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         box.close()
     return 0
+
+
+def _start_time(at: str | None) -> dt.datetime:
+    """--at as a time (UTC when it names no zone; a date alone is its midnight), else now."""
+    if not at:
+        return dt.datetime.now(dt.UTC)
+    try:
+        start = dt.datetime.fromisoformat(at.strip())
+    except ValueError:
+        raise ValueError(
+            f"--at {at!r} is not a date or time: write it like 2026-10-06 or 2026-10-06T10:00"
+        ) from None
+    return start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+
+
+def _db_path(db: str | None) -> str | None:
+    """--db checked before anything starts: a file SQLite can write, not a folder, not damaged."""
+    if db is None:
+        return None
+    if os.path.isdir(db):
+        raise ValueError(
+            f"--db {db} is a folder; name a file in it, e.g. {db.rstrip('/')}/study.db"
+        )
+    folder = os.path.dirname(os.path.abspath(db))
+    if not os.path.isdir(folder):
+        raise ValueError(f"--db {db}: the folder {folder} does not exist")
+    problem = startup_problem(db)
+    if problem:
+        raise ValueError(f"--db {db}: {problem}")
+    return db

@@ -18,6 +18,7 @@ from bot.core.roadmap import RoadmapError
 from bot.core.roadmap_load import load
 from bot.core.settings import Settings
 from bot.slack.manifest import BOT_SCOPES
+from bot.slack.render.phrases import plural
 
 MIN_FREE_DISK = 100 * 1024 * 1024  # room for the archive to grow and for a backup beside it
 
@@ -188,7 +189,7 @@ def check_roadmap(settings: Settings) -> list[Check]:
         ]
     schedule = roadmap.schedule
     return [
-        Check("roadmap", True, f"{roadmap.title}: {len(roadmap.topics)} topics"),
+        Check("roadmap", True, f"{roadmap.title}: {plural(len(roadmap.topics), 'topic')}"),
         Check("time zone", True, f"{schedule.timezone} (posts keep their local time across DST)"),
     ]
 

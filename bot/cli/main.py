@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--roadmap", help="roadmap file (default: STUDYBOT_ROADMAP)")
     console.add_argument("--at", help="start the clock at this ISO date/time (default: now)")
     console.add_argument("--user", default="U0MEMBER1", help="the member you type as")
+    console.add_argument("--member", action="store_true", help="type as a member, not an organizer")
     console.add_argument(
         "--socket",
         action="store_true",

@@ -61,7 +61,7 @@ def blocks(items: list[dict[str, Any]], buttons: list[dict[str, Any]] | None = N
         kind = block.get("type")
         if kind == "header":
             title = _text_of(block.get("text"))
-            out += [title.upper(), "═" * min(len(title), WIDTH)]
+            out += [title, "═" * min(len(title), WIDTH)]  # as Slack shows it, not shouted
         elif kind == "section":
             if block.get("text"):
                 out += _wrap(_text_of(block["text"]))

@@ -14,6 +14,7 @@ from bot.core.format import hours, money
 from bot.core.roadmap import FULL_TRACK, WEEKDAYS, PostTime, Roadmap, RoadmapError
 from bot.core.roadmap_load import load
 from bot.core.roadmap_stats import TrackStats, stats
+from bot.slack.render.phrases import plural
 
 # What every topic of a complete curriculum has (issue 3); short of it is a note, not an error,
 # so small test roadmaps and drafts still load.
@@ -62,8 +63,8 @@ def _overview(roadmap: Roadmap) -> Iterator[str]:
     calendar = Calendar(roadmap.followed(), s.start)
     yield f"{roadmap.path}: ok - {roadmap.title}"
     yield (
-        f"  {len(roadmap.stages)} stages, {len(roadmap.topics)} topics, "
-        f"{roadmap.total_weeks(FULL_TRACK)} weeks in total"
+        f"  {plural(len(roadmap.stages), 'stage')}, {plural(len(roadmap.topics), 'topic')}, "
+        f"{plural(roadmap.total_weeks(FULL_TRACK), 'week')} in total"
     )
     yield (
         f"  schedule: {s.timezone}, following {following!r} from {s.start:%a %Y-%m-%d} "
@@ -78,7 +79,7 @@ def _stages(roadmap: Roadmap) -> Iterator[str]:
     for stage in roadmap.stages:
         topics = [t for t in roadmap.topics if t.stage == stage.id]
         weeks = sum(t.weeks for t in topics)
-        yield f"    {stage.title:<{width}}  {len(topics):>3} topics  {weeks:>3} weeks"
+        yield f"    {stage.title:<{width}}  {plural(len(topics), 'topic'):>10}  {plural(weeks, 'week'):>9}"
 
 
 def _resources(roadmap: Roadmap) -> Iterator[str]:
@@ -87,7 +88,7 @@ def _resources(roadmap: Roadmap) -> Iterator[str]:
     distinct_paid = roadmap.paid_resources(FULL_TRACK)
     yield (
         f"  resources: {len(every)} ({free} free, {len(every) - free} paid; "
-        f"{len(distinct_paid)} distinct paid items)"
+        f"{plural(len(distinct_paid), 'distinct paid item')})"
     )
 
 
@@ -106,9 +107,10 @@ def _tracks(roadmap: Roadmap) -> Iterator[str]:
         core_cost = sum(r.cost_usd for r in core)
         budget_text = f", budget {money(budget)}" if budget is not None else ""
         yield (
-            f"    {track_id:<{width}}  {len(topics):>3} topics  "
-            f"{sum(t.weeks for t in topics):>3} weeks  cost {money(roadmap.cost_usd(track_id))} "
-            f"(core {money(core_cost)}; {len(paid)} paid items{budget_text}) - {title}"
+            f"    {track_id:<{width}}  {plural(len(topics), 'topic'):>10}  "
+            f"{plural(sum(t.weeks for t in topics), 'week'):>9}  "
+            f"cost {money(roadmap.cost_usd(track_id))} "
+            f"(core {money(core_cost)}; {plural(len(paid), 'paid item')}{budget_text}) - {title}"
         )
 
 

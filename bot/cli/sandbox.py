@@ -44,7 +44,25 @@ class Sandbox:
         if db_path is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="studybot-")
             db_path = Path(self._tmp.name) / "studybot.db"
+        self.server: HttpServer | None = None
+        self.socket: SocketModeStandIn | None = None  # with socket=True
+        self.link: SocketMode | None = None  # the app's Socket Mode link, with socket=True
         self.slack = SlackStandIn().start()
+        try:
+            self._start(roadmap_path, db_path, clock, settings, socket, overrides)
+        except BaseException:
+            self.close()  # a bad database or roadmap: stop what started (the stand-in's thread)
+            raise
+
+    def _start(
+        self,
+        roadmap_path: str | Path,
+        db_path: str | Path,
+        clock: Clock | None,
+        settings: Settings | None,
+        socket: bool,
+        overrides: dict[str, Any],
+    ) -> None:
         base = settings or Settings()
         self.settings = replace(
             base,
@@ -64,10 +82,7 @@ class Sandbox:
             self.settings, pool=self.pool, roadmaps=self.roadmaps, clock=self.clock
         )
         self.deps = self.app.deps  # type: ignore[attr-defined]
-        self.server: HttpServer | None = None
         self.url: str | None = None
-        self.socket: SocketModeStandIn | None = None  # with socket=True
-        self.link: SocketMode | None = None  # the app's Socket Mode link, with socket=True
         self.client: SignedClient
         if socket:
             self._socket_mode()
@@ -98,7 +113,8 @@ class Sandbox:
         if self.server is not None:
             self.server.stop()
         self.slack.stop()
-        self.pool.close()
+        if hasattr(self, "pool"):  # not when the database could not be opened
+            self.pool.close()
         if self._tmp is not None:
             self._tmp.cleanup()
 

@@ -15,6 +15,11 @@ from typing import Any
 
 from bot.cli.standin import TEAM_ID
 
+# The stand-in's workspace, as its auth.test `url` names it (https://standin.slack.com/): the
+# payloads name the same one, so links built from a payload's team_domain and from the
+# workspace URL have one host, as in a real workspace.
+TEAM_DOMAIN = "standin"
+
 
 @dataclass
 class Reply:
@@ -90,7 +95,7 @@ class SignedClient:
         form = {
             "token": "deprecated-verification-token",
             "team_id": TEAM_ID,
-            "team_domain": "study-team",
+            "team_domain": TEAM_DOMAIN,
             "channel_id": channel,
             "channel_name": "study-group",
             "user_id": user,
@@ -135,7 +140,7 @@ class SignedClient:
     def interaction(self, payload: dict[str, Any], **opts: Any) -> Reply:
         """A block_actions or view_submission payload, form-encoded as `payload=`."""
         payload = {
-            "team": {"id": TEAM_ID, "domain": "study-team"},
+            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
             "api_app_id": "A0STUDY01",
             **payload,
         }

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.core.roadmap import PostTime, Roadmap, Schedule, Topic
 
-ChangeKind = Literal["skip", "extend", "pause", "resume"]
+ChangeKind = Literal["skip", "extend", "pause", "resume", "restart"]
 PostKind = Literal["weekly", "nudge", "recap"]
 if TYPE_CHECKING:  # only for hints: `roadmap check` loads the calendar without a database
     import sqlite_utils
@@ -23,7 +23,8 @@ MAX_WEEKS = 520
 
 @dataclass(frozen=True)
 class Change:
-    """An organizer's change: skip a week, extend a topic by a week, pause or resume."""
+    """An organizer's change: skip a week, extend a topic by a week, pause, resume, or restart
+    (the next round: the calendar begins again at `week_start`)."""
 
     kind: ChangeKind
     week_start: dt.date  # the week it applies from (for extend: when it was asked)
@@ -58,9 +59,12 @@ class Calendar:
 
     def __init__(self, topics: Sequence[Topic], start: dt.date, changes: Iterable[Change] = ()):
         self.topics = tuple(topics)
-        self.start = start
         self.changes = tuple(changes)
-        effective = _effective(self.topics, self.start, self.changes)
+        # The latest round: a restart begins the calendar again, and the changes made for the
+        # rounds before it no longer apply.
+        self.start, current = _latest_round(start, self.changes)
+        self.round = 1 + sum(1 for c in self.changes if c.kind == "restart")
+        effective = _effective(self.topics, self.start, current)
         self.weeks: tuple[Week, ...] = tuple(_weeks(self.topics, self.start, effective))
         # Counted from the topics, not the built weeks: an open-ended pause stops the build early
         # but the roadmap still has all its weeks ("week N of M" must not shrink while paused).
@@ -131,6 +135,15 @@ class Calendar:
                 first = found.get(w.topic.id, (w.index, w.index))[0]
                 found[w.topic.id] = (first, w.index)
         return found
+
+
+def _latest_round(start: dt.date, changes: Sequence[Change]) -> tuple[dt.date, list[Change]]:
+    """The start of the latest round and the changes made for it."""
+    restarts = [i for i, c in enumerate(changes) if c.kind == "restart"]
+    if not restarts:
+        return start, list(changes)
+    last = restarts[-1]
+    return changes[last].week_start, list(changes[last + 1 :])
 
 
 def _slot(start: dt.date, day: dt.date) -> int:
@@ -263,10 +276,55 @@ def local_today(schedule: Schedule, now: dt.datetime) -> dt.date:
 # --- organizer changes, kept in the database -------------------------------------------
 
 
+@dataclass(frozen=True)
+class StoredChange:
+    """A change as kept: its row id, who made it and when."""
+
+    id: int
+    change: Change
+    by_user: str | None
+    created_at: dt.datetime
+
+
 def load_changes(db: sqlite_utils.Database) -> list[Change]:
-    """The organizers' calendar changes (skips, extensions, pauses), oldest first."""
-    rows = db.execute("SELECT kind, week_start, topic_id FROM calendar_changes ORDER BY id")
+    """The organizers' calendar changes that apply (none undone), oldest first."""
+    rows = db.execute(
+        "SELECT kind, week_start, topic_id FROM calendar_changes"
+        " WHERE undone_at IS NULL ORDER BY id"
+    )
     return [Change(kind, dt.date.fromisoformat(start), topic_id) for kind, start, topic_id in rows]
+
+
+def stored_changes(db: sqlite_utils.Database) -> list[StoredChange]:
+    """The changes that apply (none undone) as kept, oldest first."""
+    rows = db.execute(
+        "SELECT id, kind, week_start, topic_id, by_user, created_at FROM calendar_changes"
+        " WHERE undone_at IS NULL ORDER BY id"
+    )
+    return [
+        StoredChange(row_id, Change(kind, dt.date.fromisoformat(start), topic_id), by_user, at)
+        for row_id, kind, start, topic_id, by_user, created_at in rows
+        for at in (dt.datetime.fromisoformat(created_at),)
+    ]
+
+
+def latest_change(db: sqlite_utils.Database) -> StoredChange | None:
+    """The last change that applies (the one an undo reverses), or None."""
+    kept = stored_changes(db)
+    return kept[-1] if kept else None
+
+
+def mark_undone(
+    db: sqlite_utils.Database, change_id: int, by_user: str | None, now: dt.datetime
+) -> bool:
+    """Stop change `change_id` from applying (it stays on record); False if it no longer
+    applied (undone already, e.g. by a second click)."""
+    undone = db.execute(
+        "UPDATE calendar_changes SET undone_at = ?, undone_by = ?"
+        " WHERE id = ? AND undone_at IS NULL",
+        (now.astimezone(dt.UTC).isoformat(), by_user, change_id),
+    ).rowcount
+    return undone > 0
 
 
 def record_change(

@@ -29,6 +29,7 @@ class HomeData:
     upcoming: tuple[tuple[str, dt.datetime], ...]
     thread_link: str | None = None
     organizer: bool = False
+    team_url: str = fmt.SLACK_URL  # the workspace's address, for links to messages
     ledger: tuple[LedgerRow, ...] = ()
     notice: str | None = None
 
@@ -41,6 +42,7 @@ def gather(
     user: str,
     channel: str | None,
     organizer: bool = False,
+    team_url: str = fmt.SLACK_URL,
 ) -> HomeData:
     """What `user` sees now: this week, their ticks, open questions (theirs and others'), the
     next posts, the link to this week's thread; and for an organizer the latest posts."""
@@ -54,8 +56,9 @@ def gather(
         mine=tuple(listings.open_questions(db, user=user, limit=MAX_LISTED)),
         to_help=tuple(listings.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
         upcoming=tuple(calendar.upcoming(roadmap.schedule, cal, now)),
-        thread_link=fmt.message_link(channel, ts) if channel and ts else None,
+        thread_link=fmt.message_link(channel, ts, team=team_url) if channel and ts else None,
         organizer=organizer,
+        team_url=team_url,
         ledger=tuple(ledger.recent(db, limit=6)) if organizer else (),
     )
 

@@ -1,4 +1,5 @@
-"""Organizers' calendar changes, from /studygroup and the Home tab: skip, extend, pause, resume."""
+"""Organizers' calendar changes, from /studygroup and the Home tab: skip, extend, pause, resume,
+undo the last one, restart (the next round)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,18 @@ from slack_sdk import WebClient
 
 from bot.core import calendar, ledger
 from bot.core.calendar import Calendar, Change, Week
-from bot.core.calendar_changes import Refused, record, target_week
+from bot.core.calendar_changes import (
+    Refused,
+    first_open_week,
+    record,
+    round_start,
+    target_week,
+    undo_last,
+)
 from bot.core.deps import Deps
+from bot.core.roadmap import Roadmap
 from bot.slack.render import blocks as bk
+from bot.slack.render.phrases import plural
 from bot.slack.render.posts import slack_date
 
 Message = dict[str, Any]
@@ -109,7 +119,7 @@ def extend(
     last = max((w for w in cal.weeks if w.topic and w.topic.id == topic.id), key=lambda w: w.index)
     return say(
         f":hourglass_flowing_sand: *{bk.escape(topic.title)}* gets one more week: it now runs "
-        f"{last.topic_weeks} weeks, until {last.end:%b %-d}. {_next_line(deps, cal)}"
+        f"{plural(last.topic_weeks, 'week')}, until {last.end:%b %-d}. {_next_line(deps, cal)}"
     )
 
 
@@ -142,5 +152,71 @@ def resume(
     return say(f":arrow_forward: Resuming from the week of {start:%b %-d}. {_next_line(deps, cal)}")
 
 
+def undo(
+    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
+) -> Message:
+    """Reverse the latest calendar change (skip, extend, pause, resume or restart)."""
+    if args:
+        raise Usage("`undo` takes no arguments: it reverses the latest calendar change.")
+    try:
+        done = undo_last(deps, user)
+    except Refused as exc:
+        return say(str(exc))
+    stored = done.stored
+    who = "" if stored.by_user == user else f" by <@{stored.by_user}>" if stored.by_user else ""
+    made = f" (made{who} {stored.created_at.astimezone(deps.roadmap.schedule.tz):%b %-d})"
+    return say(
+        f":leftwards_arrow_with_hook: Undid {change_words(stored.change, deps.roadmap)}{made}. "
+        f"{_next_line(deps, done.after)}"
+    )
+
+
+def restart(
+    deps: Deps, client: WebClient, user: str, args: list[str], command: dict[str, Any]
+) -> Message:
+    """Start the next round: the calendar begins again from the first topic, on the given day
+    or the next weekly post's day."""
+    try:
+        start = round_start(deps, parse_date(args))
+    except Refused as exc:
+        raise Usage(str(exc)) from None
+    cal = deps.calendar()
+    # The weeks of this round whose posts have not gone out are the ones it loses.
+    still_open = first_open_week(deps, cal, deps.now())
+    left = sum(1 for w in cal.weeks if w.kind == "topic" and w.start >= still_open)
+    cal = record(deps, Change("restart", start), user)
+    first = cal.weeks[0] if cal.weeks else None
+    opening = f" with *{bk.escape(first.topic.title)}*" if first is not None and first.topic else ""
+    cut = f" This round ends early, without its last {plural(left, 'study week')}." if left else ""
+    return say(
+        f":repeat: The next round starts on {start:%a %b %-d, %Y}{opening}, "
+        f"{plural(cal.total_study_weeks, 'study week')} in all.{cut} Members keep their ticks. "
+        "`/studygroup undo` takes it back until its first post goes out."
+    )
+
+
+def change_words(change: Change, roadmap: Roadmap) -> str:
+    """A change in words: "the skip of the week of Mar 2"."""
+    when = f"{change.week_start:%b %-d}"
+    if change.kind == "extend":
+        topic = roadmap.topic(change.topic_id or "")
+        name = bk.escape(topic.title) if topic else f"`{bk.escape(change.topic_id or '?')}`"
+        return f"the extra week for *{name}*"
+    if change.kind == "restart":
+        return f"the new round from {change.week_start:%a %b %-d}"
+    return {
+        "skip": f"the skip of the week of {when}",
+        "pause": f"the pause from the week of {when}",
+        "resume": f"the resume from the week of {when}",
+    }[change.kind]
+
+
 # By the word an organizer uses: /studygroup <word>, and the Home tab's HOME_ADMIN + <word>.
-CONTROLS: dict[str, Control] = {"skip": skip, "extend": extend, "pause": pause, "resume": resume}
+CONTROLS: dict[str, Control] = {
+    "skip": skip,
+    "extend": extend,
+    "pause": pause,
+    "resume": resume,
+    "undo": undo,
+    "restart": restart,
+}

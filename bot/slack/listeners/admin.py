@@ -1,4 +1,5 @@
-"""/studygroup: the organizers' controls (status, skip, extend, pause, resume, post, channel)."""
+"""/studygroup: the organizers' controls (status, skip, extend, pause, resume, undo, restart, post,
+channel)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,20 @@ from slack_sdk import WebClient
 from bot.core import calendar, ledger
 from bot.core import format as fmt
 from bot.core.deps import Deps
+from bot.slack import workspace
 from bot.slack.delivery import SlackPoster, deliver
-from bot.slack.organizer_controls import CONTROLS, Control, Message, Usage, say, week_name
+from bot.slack.organizer_controls import (
+    CONTROLS,
+    Control,
+    Message,
+    Usage,
+    change_words,
+    say,
+    week_name,
+)
 from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
+from bot.slack.render.phrases import plural
 from bot.slack.render.posts import describe, slack_date
 from bot.slack.routes import Routes
 
@@ -29,6 +40,8 @@ USAGE: list[tuple[str, str]] = [
     ("extend", "give the current topic one more week"),
     ("pause [YYYY-MM-DD]", "pause from that week (default: the next week not yet posted)"),
     ("resume [YYYY-MM-DD]", "resume from that week (default: the next week not yet posted)"),
+    ("undo", "reverse the latest skip, extend, pause, resume or restart"),
+    ("restart [YYYY-MM-DD]", "start the next round (default: the next weekly post's day)"),
     ("post weekly|nudge|recap [force]", "send this week's post now (`force`: again)"),
     ("channel [#channel]", "post in this channel, or the one named"),
 ]
@@ -80,11 +93,18 @@ def post(
         raise Usage("Say which post: `weekly`, `nudge` or `recap` (add `force` to send it again).")
     outcome = deliver(deps, SlackPoster(client), rest[0], force=force)
     icon = ":white_check_mark:" if outcome.ok else ":warning:"
-    text = describe(outcome, force_hint=f"`/studygroup post {rest[0]} force`")
+    text = describe(
+        outcome,
+        force_hint=f"`/studygroup post {rest[0]} force`",
+        after_failure="I retry this week's posts by myself; `/studygroup status` shows where "
+        "they stand.",
+    )
     if outcome.ts and outcome.channel:
         text = text.replace(
             f" in {outcome.channel} (ts {outcome.ts})",
-            f" in <#{outcome.channel}> (<{fmt.message_link(outcome.channel, outcome.ts)}|open>)",
+            f" in <#{outcome.channel}> "
+            f"(<{fmt.message_link(outcome.channel, outcome.ts, team=workspace.url(deps.db, client))}"
+            "|open>)",
         )
     return say(f"{icon} {text}")
 
@@ -200,37 +220,80 @@ def status(
         )
     )
     ahead = [cal.week_of(week.start + dt.timedelta(weeks=i)) for i in range(AHEAD)]
-    out += bk.sections(
-        "*Calendar ahead*\n"
-        + "\n".join(f"• {fmt.week_dates(w)} · {week_name(w, cal)}" for w in ahead)
-    )
+    out += bk.sections("*Calendar ahead*\n" + "\n".join(_calendar_lines(ahead, cal)))
+    last = calendar.latest_change(deps.db)
+    if last is not None:
+        who = f" by <@{last.by_user}>" if last.by_user else ""
+        out.append(
+            bk.context(
+                f"Latest change: {change_words(last.change, roadmap)}{who}, "
+                f"{last.created_at.astimezone(tz):%b %-d}. `/studygroup undo` reverses it."
+            )
+        )
     rows = ledger.recent(deps.db, RECENT)
+    team = workspace.url(deps.db, client)  # the workspace's own links open in place
     out += bk.sections(
-        "*Recent posts*\n" + ("\n".join(_ledger_line(r, tz) for r in rows) or "• none yet")
+        "*Recent posts*\n" + ("\n".join(_ledger_line(r, tz, team) for r in rows) or "• none yet")
     )
     # Failures of the last few weeks: older weeks' posts are never sent late anyway.
     failed = ledger.failures(deps.db, (week.start - dt.timedelta(weeks=4)).isoformat())
     if failed:
         out += bk.sections(
-            "*:warning: Failed, not sent since*\n"
-            + "\n".join(_ledger_line(r, tz) for r in failed[:RECENT])
+            "*:warning: Posts that failed and have not gone out since*\n"
+            + "\n".join(_ledger_line(r, tz, team) for r in failed[:RECENT])
             + "\nThe bot retries this week's posts by itself; `/studygroup post KIND` tries now."
         )
     out.append(bk.context("`/studygroup help` lists what you can change."))
-    fallback = f"Study group status: this week {bk.plain(week_name(week, cal))}; {len(failed)} failed posts."
+    fallback = (
+        f"Study group status: this week {bk.plain(week_name(week, cal))}; "
+        f"{plural(len(failed), 'failed post')}."
+    )
     return bk.message(fallback, out, response_type="ephemeral")
 
 
-def _ledger_line(row: ledger.LedgerRow, tz: Any) -> str:
+def _calendar_lines(weeks: list[calendar.Week], cal: calendar.Calendar) -> list[str]:
+    """A line per topic week; a run of weeks with no topic (skipped, paused, before the start,
+    after the end) in one line, and the end of the roadmap said once."""
+    lines: list[str] = []
+    run: list[calendar.Week] = []
+
+    def close() -> None:
+        if not run:
+            return
+        first, last = run[0], run[-1]
+        if first.kind == "after" or (first.kind == "paused" and last is weeks[-1]):
+            lines.append(f"• from {first.start:%b %-d} · {week_name(first, cal)}")
+        elif len(run) == 1:
+            lines.append(f"• {fmt.week_dates(first)} · {week_name(first, cal)}")
+        else:
+            dates = fmt.date_range(first.start, last.end)
+            lines.append(f"• {dates} · {week_name(first, cal)} ({plural(len(run), 'week')})")
+        run.clear()
+
+    for w in weeks:
+        if w.kind == "topic":
+            close()
+            lines.append(f"• {fmt.week_dates(w)} · {week_name(w, cal)}")
+        else:
+            if run and run[0].kind != w.kind:
+                close()
+            run.append(w)
+    close()
+    return lines
+
+
+def _ledger_line(row: ledger.LedgerRow, tz: Any, team: str) -> str:
     when = dt.datetime.fromisoformat(row.sent_at or row.claimed_at).astimezone(tz)
     again = f" (again, #{row.attempt})" if row.attempt else ""
     head = f"• {STATUS_ICON.get(row.status, '')} {row.kind}{again} · week of {row.week}"
     if row.status == "sent" and row.ts:
         return (
-            f"{head} · sent {when:%a %b %-d %H:%M} · <{fmt.message_link(row.channel, row.ts)}|open>"
+            f"{head} · sent {when:%a %b %-d %H:%M} · "
+            f"<{fmt.message_link(row.channel, row.ts, team=team)}|open>"
         )
     if row.status == "failed":
-        return f"{head} · failed after {row.tries} tr{'y' if row.tries == 1 else 'ies'}: `{bk.escape(row.error or '?')}`"
+        tries = plural(row.tries, "try", "tries")
+        return f"{head} · failed after {tries}: `{bk.escape(row.error or '?')}`"
     return f"{head} · being sent since {when:%a %b %-d %H:%M}"
 
 

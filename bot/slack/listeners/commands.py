@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -22,6 +23,7 @@ from bot.slack.render.ask import ask_failed, ask_posted
 from bot.slack.render.choose import no_match, no_topic_now, which_topic
 from bot.slack.render.ids import DONE, RESOURCES, UNDO
 from bot.slack.render.notices import no_channel
+from bot.slack.render.phrases import plural
 from bot.slack.render.progress import progress_overview
 from bot.slack.render.resources import kind_of
 from bot.slack.render.resources import resources as resources_message
@@ -54,23 +56,52 @@ def _normal(text: str) -> str:
     return "".join(search.words(text))
 
 
+def _names(topic: Topic) -> tuple[str, ...]:
+    return (topic.id, topic.title, *topic.aliases)
+
+
+def _has_words(query: tuple[str, ...], name: str) -> bool:
+    """`query`'s words appear, whole and in order, in `name` ("regression" in "Linear
+    regression", not "eigen" in "Eigenvectors")."""
+    words, n = search.words(name), len(query)
+    return any(words[i : i + n] == query for i in range(len(words) - n + 1))
+
+
 def resolve(
-    roadmap: Roadmap, query: str, command: str, action: str, verb: str
+    roadmap: Roadmap,
+    query: str,
+    command: str,
+    action: str,
+    verb: str,
+    prefer: Collection[str] = (),
 ) -> Topic | dict[str, Any]:
-    """The one topic a member named, or the message to answer instead (did you mean / which)."""
+    """The one topic a member named, or the message to answer instead (did you mean / which).
+
+    A topic is taken outright when it is the only match, or its id or title is the query.
+    Otherwise, when several topics carry the query's words in a name (id, title, alias), the
+    member picks: "regression" is an alias of one topic and in the titles of two others, and
+    ticking the wrong one would be silent. Of those, the one in `prefer` (e.g. the ticked
+    ones, for an undo) is taken when it is the only one."""
     found = search.find_topics(roadmap, query)
     if not found:
         return no_match(command, query, search.suggest(roadmap, query), action, verb)
     q = _normal(query)
     if len(found) == 1 or found[0].id == query.strip().lower():
         return found[0]
-    # Named outright (id, title or alias), or the only one whose name starts that way.
-    named = [t for t in found if q in {_normal(n) for n in (t.id, t.title, *t.aliases)}]
+    exact = [t for t in found if q in {_normal(t.id), _normal(t.title)}]
+    if len(exact) == 1:
+        return exact[0]
+    words = search.words(query)
+    named = [t for t in found if any(_has_words(words, n) for n in _names(t))]
+    if len(named) > 1:
+        preferred = [t for t in named if t.id in prefer]
+        if len(preferred) == 1:
+            return preferred[0]
+        return which_topic(query, named, action, verb)
     if len(named) == 1:
         return named[0]
-    starts = [
-        t for t in found if any(_normal(n).startswith(q) for n in (t.id, t.title, *t.aliases))
-    ]
+    # Only parts of words match: the one topic whose name starts that way, else ask.
+    starts = [t for t in found if any(_normal(n).startswith(q) for n in _names(t))]
     if len(starts) == 1:
         return starts[0]
     return which_topic(query, found, action, verb)
@@ -174,8 +205,7 @@ def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
         ack(
             usage(
                 "/roadmap",
-                f"There {'is' if pages == 1 else 'are'} only "
-                f"{pages} page{'s' if pages > 1 else ''}.",
+                f"There {'is' if pages == 1 else 'are'} only {plural(pages, 'page')}.",
             )
         )
         return
@@ -212,7 +242,9 @@ def progress(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None
         topic: Topic | dict[str, Any] = week.topic
     else:
         action = DONE if tick else UNDO
-        topic = resolve(deps.roadmap, query, "/progress", action, "Tick" if tick else "Untick")
+        verb_shown = "Tick" if tick else "Untick"
+        ticked = () if tick else ticks.done_topics(deps.db, user)
+        topic = resolve(deps.roadmap, query, "/progress", action, verb_shown, prefer=ticked)
     if isinstance(topic, dict):
         ack(topic)
         return

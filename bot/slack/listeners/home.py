@@ -13,6 +13,7 @@ from bot.core import progress
 from bot.core.db import transaction
 from bot.core.deps import Deps
 from bot.core.home_data import HomeData, gather, with_notice
+from bot.slack import workspace
 from bot.slack.ask import open_ask_modal
 from bot.slack.organizer_controls import CONTROLS, Usage
 from bot.slack.organizers import is_organizer
@@ -35,6 +36,7 @@ def _data(deps: Deps, client: WebClient, user: str, organizer: bool | None = Non
         user,
         deps.channel,
         organizer,
+        team_url=workspace.url(deps.db, client),
     )
 
 

@@ -8,10 +8,11 @@ from typing import Any
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
 from bot.core.home_data import HomeData, catch_up
-from bot.core.questions import Question
+from bot.core.questions import Question, question_link
 from bot.core.roadmap import Roadmap
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import HOME_ADMIN, HOME_ASK, HOME_DONE, HOME_RESOURCES
+from bot.slack.render.phrases import plural
 
 
 def _local(when: dt.datetime, roadmap: Roadmap) -> str:
@@ -25,7 +26,7 @@ def _week_line(cal: Calendar, week: Week) -> str:
 def _question_line(question: Question, link: str | None) -> str:
     text = bk.truncate(bk.escape(question.text).replace("\n", " "), 200)
     when = f"{question.asked_at:%b %-d}"
-    answers = f"{question.answer_count} answer{'s' * (question.answer_count != 1)}"
+    answers = plural(question.answer_count, "answer")
     return f"• {text}  _({when}, {answers})_" + (f" <{link}|open>" if link else "")
 
 
@@ -74,9 +75,9 @@ def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
     if data.week.kind == "topic":
         diff = len(done) - group_done
         if diff > 0:
-            lines.append(f"You are {diff} topic{'s' * (diff != 1)} ahead of the group.")
+            lines.append(f"You are {plural(diff, 'topic')} ahead of the group.")
         elif diff < 0:
-            lines.append(f"You are {-diff} topic{'s' * (diff != 1)} behind the group.")
+            lines.append(f"You are {plural(-diff, 'topic')} behind the group.")
         else:
             lines.append("You are in step with the group.")
     missing = catch_up(data.roadmap, data.week.topic, data.done)
@@ -86,12 +87,26 @@ def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
 
 
 def questions_blocks(
-    title: str, questions: tuple[Question, ...], empty: str
+    title: str, questions: tuple[Question, ...], empty: str, team_url: str = fmt.SLACK_URL
 ) -> list[dict[str, Any]]:
     if not questions:
         return [bk.section(f"*{title}*\n{empty}")]
-    lines = [_question_line(q, q.permalink or fmt.message_link(q.channel, q.ts)) for q in questions]
+    lines = [_question_line(q, question_link(team_url, q)) for q in questions]
     return [bk.section(f"*{title}*"), *bk.sections("\n".join(lines))]
+
+
+def _confirm(title: str, text: str, yes: str) -> dict[str, Any]:
+    """A Block Kit confirmation dialog for a button (Slack asks before it sends the click)."""
+
+    def plain_text(value: str, limit: int) -> dict[str, Any]:
+        return {"type": "plain_text", "text": bk.truncate(value, limit), "emoji": True}
+
+    return {
+        "title": plain_text(title, 100),
+        "text": plain_text(text, 300),
+        "confirm": plain_text(yes, 30),
+        "deny": plain_text("Cancel", 30),
+    }
 
 
 def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
@@ -101,14 +116,30 @@ def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
         error = f" — {bk.escape(row.error)}" if row.status == "failed" and row.error else ""
         lines.append(f"{mark} {row.kind} · week of {row.week} · {row.status}{error}")
     paused = data.week.kind == "paused"
+    extend = bk.button("Extend this topic", HOME_ADMIN + "extend", data.week.key)
+    if data.week.topic is not None:
+        # Every later week moves: one slip of the mouse should not do that.
+        extend["confirm"] = _confirm(
+            "Extend this topic?",
+            f"Give {data.week.topic.title} one more week? Every topic after it moves a week "
+            "later. (/studygroup undo reverses it.)",
+            "Extend",
+        )
+    undo = bk.button("Undo last change", HOME_ADMIN + "undo", data.week.key)
+    undo["confirm"] = _confirm(
+        "Undo the latest change?",
+        "Reverse the latest skip, extension, pause, resume or restart of the calendar?",
+        "Undo it",
+    )
     controls = [
         bk.button("Skip a week", HOME_ADMIN + "skip", data.week.key),
-        bk.button("Extend this topic", HOME_ADMIN + "extend", data.week.key),
+        extend,
         bk.button(
             "Resume" if paused else "Pause",
             HOME_ADMIN + ("resume" if paused else "pause"),
             data.week.key,
         ),
+        undo,
     ]
     return [
         bk.divider(),
@@ -126,8 +157,12 @@ def home_view(data: HomeData) -> dict[str, Any]:
         bk.divider(),
         *progress_blocks(data),
         bk.divider(),
-        *questions_blocks("Your open questions", data.mine, "None — ask with `/ask`."),
-        *questions_blocks("Questions you could help with", data.to_help, "Nothing unanswered. 🎉"),
+        *questions_blocks(
+            "Your open questions", data.mine, "None — ask with `/ask`.", data.team_url
+        ),
+        *questions_blocks(
+            "Questions you could help with", data.to_help, "Nothing unanswered. 🎉", data.team_url
+        ),
     ]
     if data.upcoming:
         when = [f"{kind} post: {_local(at, data.roadmap)}" for kind, at in data.upcoming]

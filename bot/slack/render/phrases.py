@@ -21,9 +21,10 @@ def bullets(items: Sequence[str]) -> str:
     return "\n".join(f"• {fmt.safe(item, 500)}" for item in items)
 
 
-def plural(n: int, word: str) -> str:
-    """`1 topic`, `3 topics`."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 topic`, `3 topics` (`many`: the plural when it is not word + s: `2 tries`). The one
+    place a count meets its noun: never write `{n} topics` in a message."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def names(topics: Sequence[Topic], limit: int = 5) -> str:

@@ -13,6 +13,7 @@ from bot.core.ledger import LedgerRow
 from bot.core.post_plan import KIND_TITLES, Facts, NudgeFacts, Outcome, RecapFacts, WeeklyFacts
 from bot.core.roadmap import Topic
 from bot.slack.render import blocks as bk
+from bot.slack.render.phrases import plural
 
 MAX_LISTED = 10  # questions listed in one post; the rest are counted
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -82,7 +83,7 @@ def weekly(facts: WeeklyFacts) -> dict[str, Any]:
     out += _bullets(
         ":repeat: Spaced review — can you still answer these?",
         [
-            f"• {fmt.safe(q)} _({fmt.safe(t.title)}, {back} week{'s' if back > 1 else ''} back)_"
+            f"• {fmt.safe(q)} _({fmt.safe(t.title)}, {plural(back, 'week')} back)_"
             for q, t, back in facts.recall
         ],
     )
@@ -127,7 +128,7 @@ def nudge(facts: NudgeFacts) -> dict[str, Any]:
     )
     if topic.prompts:
         out.append(bk.context(f"Something to think about: {fmt.safe(topic.prompts[-1])}"))
-    fallback = f"{title}: {asked} questions so far, {len(waiting)} unanswered."
+    fallback = f"{title}: {plural(asked, 'question')} so far, {len(waiting)} unanswered."
     return bk.message(fallback, out)
 
 
@@ -149,14 +150,14 @@ def recap(facts: RecapFacts) -> dict[str, Any]:
     ]
     # The bot's own text: mentions of answerers (validated ids) thank them, nothing else pings.
     thanks = [
-        f"<@{user}> ({count} answer{'s' if count != 1 else ''})"
+        f"<@{user}> ({plural(count, 'answer')})"
         for user, count in facts.helpers
         if _USER_ID.match(user or "")
     ]
     if thanks:
         out.append(bk.section(":raised_hands: *Thank you* " + ", ".join(thanks[:25]) + "!"))
     out.append(bk.section(f"*What's next*\n{_whats_next(facts)}"))
-    fallback = f"{title}: {asked} questions asked, {answered} answered."
+    fallback = f"{title}: {plural(asked, 'question')} asked, {answered} answered."
     return bk.message(fallback, out)
 
 
@@ -172,16 +173,19 @@ def _whats_next(facts: RecapFacts) -> str:
 
 
 def failure_notice(row: LedgerRow) -> str:
-    """The organizers' DM when a post could not be sent (they get it once per post)."""
+    """The organizers' DM when a post could not be sent (they get it once per post). Sent by
+    the running bot or by `studybot post`, so it promises only what the bot does."""
     return (
         f":warning: The {KIND_TITLES.get(row.kind, row.kind)} for the week of {row.week} could not "
-        f"be sent to <#{row.channel}>: `{row.error}`. I'll keep retrying; `/studygroup status` "
-        "shows where it stands."
+        f"be sent to <#{row.channel}>: `{row.error}`. While the bot runs it retries this week's "
+        "posts by itself; `/studygroup status` shows where it stands, `/studygroup post "
+        f"{row.kind}` tries now."
     )
 
 
-def describe(outcome: Outcome, force_hint: str = "--force") -> str:
-    """One line for the terminal (and /studygroup post) saying what happened."""
+def describe(outcome: Outcome, force_hint: str = "--force", after_failure: str = "") -> str:
+    """One line for the terminal (and /studygroup post) saying what happened; `after_failure`:
+    what the caller knows follows a failure (who was told, who retries)."""
     what = f"{KIND_TITLES.get(outcome.kind, outcome.kind)} for the week of {outcome.week}"
     where = f" in {outcome.channel} (ts {outcome.ts})" if outcome.ts else ""
     return {
@@ -189,7 +193,6 @@ def describe(outcome: Outcome, force_hint: str = "--force") -> str:
         "found": f"The {what} was already in the channel{where}; recorded it.",
         "already": f"The {what} already went out{where}; use {force_hint} to send it again.",
         "busy": f"The {what} is being sent by another process right now.",
-        "failed": f"Could not send the {what}: {outcome.error}. The organizers were told; "
-        "the running bot retries it.",
+        "failed": f"Could not send the {what}: {outcome.error}. {after_failure}".strip(),
         "nothing": f"Nothing to send: {outcome.error}.",
     }[outcome.status]

@@ -77,7 +77,7 @@ def progress_overview(
         )
     tail.append(bk.context("`/progress done [topic]` ticks · `/progress undo [topic]` unticks"))
     blocks = bk.fit(blocks, bk.MAX_MESSAGE_BLOCKS - len(tail)) + tail
-    text = f"{fmt.safe(title, 200)}: {s.done} of {s.total} topics ticked"
+    text = f"{fmt.safe(title, 200)}: {s.done} of {plural(s.total, 'topic')} ticked"
     if s.behind:
         text += "; behind on " + ", ".join(fmt.title(t.title) for t in s.behind[:5])
     return bk.message(text, blocks, response_type="ephemeral")
@@ -105,7 +105,9 @@ def progress_changed(
         said = f":white_check_mark: Ticked {ref}." if changed else f"You had already ticked {ref}."
     else:
         said = (
-            f":leftwards_arrow_with_hook: Unticked {ref}." if changed else f"{ref} was not ticked."
+            f":leftwards_arrow_with_hook: Unticked {ref}."
+            if changed
+            else f"{ref} was not ticked, so there was nothing to undo."
         )
     followed = {t.id for t in cal.topics}
     count = sum(1 for t in cal.topics if t.id in done)
@@ -119,12 +121,12 @@ def progress_changed(
     blocks: list[Block] = [bk.section("\n".join(lines))]
     if ticked:
         blocks.append(bk.actions(bk.button("Undo", UNDO, topic.id)))
-    else:
+    elif changed:  # "again" only for a tick just taken away
         blocks.append(bk.actions(bk.button("Tick it again", DONE, topic.id)))
     verb = (
         ("Ticked" if changed else "Already ticked")
         if ticked
         else ("Unticked" if changed else "Was not ticked:")
     )
-    text = f"{verb} {fmt.title(topic.title)}. {count} of {len(cal.topics)} topics ticked."
+    text = f"{verb} {fmt.title(topic.title)}. {count} of {plural(len(cal.topics), 'topic')} ticked."
     return bk.message(text, blocks, response_type="ephemeral")

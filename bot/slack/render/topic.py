@@ -210,7 +210,7 @@ def _complete(card: TopicCard) -> Message:
         "• Catch up on what you missed: `/progress` shows it, `/resources &lt;topic&gt;` what to read\n"
         "• Review any topic: `/roadmap`\n"
         "• Search the group's answers: `/qa &lt;terms&gt;`\n"
-        "• Ask an organizer to start the next round (`/studygroup`)"
+        "• Ask an organizer to start the next round (`/studygroup restart`)"
     )
     blocks = [bk.header(title), bk.section(facts), *_personal(card, None), bk.section(now)]
     blocks += _shared(card)
