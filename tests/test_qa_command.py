@@ -114,6 +114,9 @@ def test_the_mark_answered_button_shows_for_the_asker_and_organizers_only(qa_box
 
     mine_id = str(question_row(qa_box, archive["mine"])["id"])
     chain_id = str(question_row(qa_box, archive["chain"])["id"])
+    # No reply yet: nothing to mark answered, so no button (answered = an accepted reply).
+    assert buttons(qa_search(qa_box, "unanswered", user=ASKER)) == []
+    reply(qa_box, archive["mine"], HELPER, "It scales volumes")
     assert buttons(qa_search(qa_box, "unanswered", user=ASKER)) == [mine_id]
     assert buttons(qa_search(qa_box, "unanswered", user=HELPER)) == []
     assert buttons(qa_search(qa_box, "unanswered", user=ADMIN)) == [chain_id, mine_id]

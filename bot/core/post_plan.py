@@ -167,7 +167,7 @@ class WeeklyFacts:
     total_weeks: int
     stage: str  # the stage's title
     recall: list[tuple[str, Topic, int]]  # (question, its topic, study weeks back)
-    carried: list[questions.Question]  # asked last week, nobody has replied yet
+    carried: list[questions.Question]  # asked last week, not answered yet
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ class NudgeFacts:
     channel: str
     thread_ts: str | None  # the week's weekly post, whose thread collects questions
     asked: int
-    waiting: list[questions.Question]  # nobody has replied yet
+    waiting: list[questions.Question]  # not answered yet
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class RecapFacts:
     topic: Topic
     tz: Any
     asked: int
-    answered: int  # replied to, or marked ✅
+    answered: int  # Question.answered: a reply accepted with a ✅
     helpers: list[tuple[str, int]]  # (user, answers given)
     upcoming: tuple[Week, dt.datetime] | None  # the next weekly post, None when the roadmap ends
 
@@ -226,8 +226,9 @@ def recall_questions(cal: Calendar, week: Week) -> list[tuple[str, Topic, int]]:
 
 
 def unanswered(q: Question) -> bool:
-    """Nobody has replied yet (a reply counts as an answer even before the asker's ✅)."""
-    return not q.answered and q.answer_count == 0
+    """Not answered, in the archive's one meaning (Question.answered: a reply accepted with a
+    ✅ by the asker or an organizer), as /qa unanswered, App Home and the FAQ read it."""
+    return not q.answered
 
 
 def _qa(what: str, call: Callable[[], T], default: T) -> T:
@@ -297,7 +298,6 @@ def _recap(ctx: Context) -> RecapFacts:
     week = ctx.week
     topic = _topic(ctx)
     start, _ = week_span(week, ctx.tz)
-    # Answered here means not unanswered(): replied to, or marked ✅.
     asked, answered = _qa("recap", lambda: listings.count_between(ctx.db, start, ctx.now), (0, 0))
     helpers: list[tuple[str, int]] = _qa(
         "recap", lambda: listings.answerers_between(ctx.db, start, ctx.now), []

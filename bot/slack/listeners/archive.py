@@ -75,6 +75,10 @@ def mark_answered(
     if question.answered:
         respond(**render.notice("That question is already marked answered. :white_check_mark:"))
         return
+    if not question.answer_count:
+        # Answered means a reply was accepted: with none there is no answer to keep.
+        respond(**render.notice(render.NO_REPLY_YET))
+        return
     marks.add_mark(
         deps.db,
         channel=question.channel,

@@ -98,7 +98,8 @@ def results_message(
     organizer: list[bool] = []  # asked of Slack at most once, and only if it matters
 
     def can_mark(question: Question) -> bool:
-        if question.answered:
+        # Answered means an accepted reply: with none yet, the button could not work.
+        if question.answered or not question.answer_count:
             return False
         if question.user is not None and question.user == user:
             return True

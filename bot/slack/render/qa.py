@@ -20,6 +20,11 @@ USAGE = [
     ("topic:<id>", "only one topic's questions (e.g. `topic:{topic}`)"),
     ("<terms> unanswered topic:<id> mine", "filters combine with a search"),
 ]
+NO_REPLY_YET = (
+    "Nobody has replied in its thread yet, so there is no answer to mark. If you found it "
+    "yourself, reply in the thread with what helped and react :white_check_mark: to your reply: "
+    "the next person with this question will find it."
+)
 CAPPED_NOTE = (
     "These words are in very many messages, so the most recent ones were ranked: "
     "add a word to search them all."

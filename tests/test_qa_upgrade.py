@@ -1,0 +1,56 @@
+"""An archive made before migration 0600 is brought up to date on start: status, text, index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.core import listings
+from bot.core.db import Pool, connect, migration_steps
+
+NEW = "0600_qa_archive_v2.sql"
+
+
+def old_archive(path: Path) -> sqlite_utils.Database:
+    """A database with every migration before NEW applied, as the previous release left it."""
+    db = connect(path)
+    db.conn.execute(
+        "CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT '')"
+    )
+    for name, sql in migration_steps():
+        if name >= NEW:
+            break
+        db.conn.executescript(sql)
+        db.conn.execute("INSERT INTO migrations (name) VALUES (?)", (name,))
+    return db
+
+
+def question(db: sqlite_utils.Database, qid: int, text: str, status: str = "open") -> None:
+    db.conn.execute(
+        "INSERT INTO qa_questions (id, channel, ts, user, text, body, asked_at, status)"
+        " VALUES (?, 'C1', ?, 'U1', ?, ?, '2025-01-06T10:00:00.000000+00:00', ?)",
+        (qid, f"1736157600.00000{qid}", text, text, status),
+    )
+
+
+def answer(db: sqlite_utils.Database, aid: int, qid: int, text: str) -> None:
+    db.conn.execute(
+        "INSERT INTO qa_answers (id, question_id, channel, ts, thread_ts, user, text, body,"
+        " answered_at) VALUES (?, ?, 'C1', ?, ?, 'U2', ?, ?, '2025-01-06T11:00:00+00:00')",
+        (aid, qid, f"1736161200.00000{aid}", f"1736157600.00000{qid}", text, text),
+    )
+
+
+def test_a_check_without_a_reply_is_open_after_the_upgrade(tmp_path):
+    db = old_archive(tmp_path / "old.db")
+    question(db, 1, "Checked with no reply?", status="answered")
+    question(db, 2, "Checked with a reply?", status="answered")
+    answer(db, 1, 2, "Here is one")
+    db.conn.close()
+
+    pool = Pool(tmp_path / "old.db")  # the bot starting on the old file
+    db = pool.get()
+    assert [q.text for q in listings.answered_questions(db)] == ["Checked with a reply?"]
+    assert [q.text for q in listings.open_questions(db)] == ["Checked with no reply?"]
+    pool.close()
