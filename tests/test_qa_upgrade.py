@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.core import listings
+from bot.core import listings, qa_search
 from bot.core.db import Pool, connect, migration_steps
 
 NEW = "0600_qa_archive_v2.sql"
@@ -53,4 +53,21 @@ def test_a_check_without_a_reply_is_open_after_the_upgrade(tmp_path):
     db = pool.get()
     assert [q.text for q in listings.answered_questions(db)] == ["Checked with a reply?"]
     assert [q.text for q in listings.open_questions(db)] == ["Checked with no reply?"]
+    pool.close()
+
+
+def test_the_prefix_leaves_old_questions_and_the_index_follows(tmp_path):
+    db = old_archive(tmp_path / "old.db")
+    question(db, 1, "Q: why transpose twice")
+    question(db, 2, " q:\nwhat is a norm")
+    question(db, 3, "Q:")
+    question(db, 4, "Quick one?")
+    db.conn.close()
+
+    pool = Pool(tmp_path / "old.db")
+    db = pool.get()
+    texts = [r[0] for r in db.execute("SELECT text FROM qa_questions ORDER BY id")]
+    assert texts == ["why transpose twice", "what is a norm", "Q:", "Quick one?"]
+    [hit] = qa_search.search(db, "transpose")
+    assert hit.question.text == "why transpose twice" and "\x02transpose" in hit.snippet
     pool.close()

@@ -12,7 +12,7 @@ from bot.core import calendar, marks, questions
 from bot.core.deps import Deps
 from bot.core.questions import Question
 from bot.core.roadmap import Topic
-from bot.core.text import plain
+from bot.core.text import from_plain, plain
 from bot.core.words import without_controls
 
 # Member messages the archive keeps; every other subtype (joins, topic changes, bots…) is not Q&A.
@@ -30,6 +30,19 @@ def is_question(text: str, prefix: str | None = "Q:") -> bool:
     if prefix and prefix.strip():
         return plain(text or "").lstrip().lower().startswith(prefix.strip().lower())
     return False
+
+
+def without_prefix(text: str, prefix: str | None = "Q:") -> str:
+    """What the archive keeps of a question: its text (wire format) without the configured
+    prefix, which only said "this is a question" (the whole text when nothing else is left)."""
+    if not prefix or not prefix.strip():
+        return text
+    body = text.lstrip()
+    marker = from_plain(prefix.strip())
+    if not body.lower().startswith(marker.lower()):
+        return text
+    rest = body[len(marker) :].strip()
+    return rest or text
 
 
 def record(deps: Deps, event: dict[str, Any]) -> str | None:
@@ -88,11 +101,12 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
         return "ignored"
     backfill = at is not None
     archived, parent = _lookup(db, channel, ts, thread_ts)
+    prefix = deps.settings.question_prefix
     if archived:
         if backfill:  # history holds the current text: catch up on edits made while away
-            questions.edit_message(db, channel, ts, text)
+            edit = without_prefix(text, prefix)
+            questions.edit_message(db, channel, ts, text, question_text=edit)
         return "known"
-    prefix = deps.settings.question_prefix
     if not thread_ts or thread_ts == ts:
         if not is_question(text, prefix):
             return "ignored"
@@ -163,7 +177,7 @@ def _ask(
         channel=channel,
         ts=ts,
         user=user,
-        text=text,
+        text=without_prefix(text, deps.settings.question_prefix),
         asked_at=asked_at,
         topic_id=topic_id,
         week=week.key,
@@ -211,7 +225,9 @@ def is_weekly_post_thread(db: sqlite_utils.Database, channel: str, thread_ts: st
 def _changed(deps: Deps, channel: str, message: dict[str, Any]) -> str:
     if not _member_message(message):
         return "ignored"
-    edited = questions.edit_message(deps.db, channel, message["ts"], str(message.get("text") or ""))
+    text = str(message.get("text") or "")
+    edit = without_prefix(text, deps.settings.question_prefix)
+    edited = questions.edit_message(deps.db, channel, message["ts"], text, question_text=edit)
     if edited in ("question", "answer"):
         return "edited"
     # Not archived: an edit can make a message a question, or overtake the message itself.
@@ -299,7 +315,7 @@ def record_ask(
         channel=channel,
         ts=ts,
         user=None if anonymous else user,
-        text=text,
+        text=without_prefix(text, deps.settings.question_prefix),
         asked_at=deps.now(),
         topic_id=topic.id if topic else None,
         week=week.key if week.kind == "topic" else None,

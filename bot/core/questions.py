@@ -368,8 +368,16 @@ def _adopt_pending(db: sqlite_utils.Database, question_id: int, channel: str, ts
         db.execute("DELETE FROM qa_pending WHERE channel = ? AND thread_ts = ?", (channel, ts))
 
 
-def edit_message(db: sqlite_utils.Database, channel: str, ts: str, text: str) -> str | None:
-    """A member edited a message: the archive (and the search index) follow.
+def edit_message(
+    db: sqlite_utils.Database,
+    channel: str,
+    ts: str,
+    text: str,
+    *,
+    question_text: str | None = None,
+) -> str | None:
+    """A member edited a message: the archive (and the search index) follow; a question keeps
+    `question_text` when given (its text without the prefix, bot.core.ingest.without_prefix).
     Returns 'question', 'answer' or 'pending' for what was edited, None if unknown."""
     with transaction(db) as conn:
         for table, kind in (("qa_questions", "question"), ("qa_answers", "answer")):
@@ -379,10 +387,11 @@ def edit_message(db: sqlite_utils.Database, channel: str, ts: str, text: str) ->
             ).fetchone()
             if row is None:
                 continue
-            if not row[2] and row[1] != text:
+            kept = question_text if kind == "question" and question_text is not None else text
+            if not row[2] and row[1] != kept:
                 conn.execute(
                     f"UPDATE {table} SET text = ?, body = ? WHERE id = ?",
-                    (text, _body(text), row[0]),
+                    (kept, _body(kept), row[0]),
                 )
             return kind
         changed = conn.execute(
