@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.core import listings, qa_search
+from bot.core import listings, qa_search, questions
 from bot.core.db import Pool, connect, migration_steps
 
 NEW = "0600_qa_archive_v2.sql"
@@ -70,4 +70,24 @@ def test_the_prefix_leaves_old_questions_and_the_index_follows(tmp_path):
     assert texts == ["why transpose twice", "what is a norm", "Q:", "Quick one?"]
     [hit] = qa_search.search(db, "transpose")
     assert hit.question.text == "why transpose twice" and "\x02transpose" in hit.snippet
+    pool.close()
+
+
+def test_chinese_and_japanese_already_kept_become_searchable(tmp_path):
+    db = old_archive(tmp_path / "old.db")
+    question(db, 1, "日本語を勉強しています。SVD分解とは？")
+    question(db, 2, "plain english, no change")
+    answer(db, 1, 1, "特異値分解のことです")
+    db.conn.close()
+
+    pool = Pool(tmp_path / "old.db")
+    db = pool.get()
+    assert qa_search.search(db, "日本語")[0].question.id == 1
+    [hit] = qa_search.search(db, "特異値")
+    assert hit.answer is not None and hit.snippet == "\x02特異値\x03分解のことです"
+    assert [h.question.id for h in qa_search.search(db, "english")] == [2]
+    bodies = [r[0] for r in db.execute("SELECT body FROM qa_questions ORDER BY id")]
+    assert bodies[1] == "plain english, no change"
+    # The same as a question archived now would get.
+    assert bodies[0] == questions._body("日本語を勉強しています。SVD分解とは？")
     pool.close()

@@ -12,6 +12,7 @@ import sqlite_utils
 from bot.core.db import transaction
 from bot.core.format import message_link
 from bot.core.text import plain
+from bot.core.words import cjk_spaced
 
 # A reply whose parent never arrives is kept this long, then forgotten.
 PENDING_DAYS = 30
@@ -93,9 +94,10 @@ def ts_time(ts: str) -> dt.datetime:
 
 
 def _body(text: str) -> str:
-    """What the search index reads. `text` itself is kept in Slack's wire format (&, <, >
-    escaped, mentions as <@U…>): re-post it with text.escape(), export it with text.plain()."""
-    return plain(text or "")
+    """What the search index reads: the text made plain, CJK characters apart (words.cjk_spaced).
+    `text` itself is kept in Slack's wire format (&, <, > escaped, mentions as <@U…>): re-post
+    it with text.escape(), export it with text.plain()."""
+    return cjk_spaced(plain(text or ""))
 
 
 # --- rows ---------------------------------------------------------------------------------
