@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.core import calendar, marks, questions
+from bot.core import calendar, marks, questions, topic_match
 from bot.core.deps import Deps
 from bot.core.questions import Question
 from bot.core.roadmap import Topic
@@ -164,26 +164,52 @@ def _ask(
     source: str,
     thread_ts: str | None = None,
 ) -> Question:
-    """A question, linked to the topic and week of when it was asked."""
+    """A question, filed under the topic it is about (topic_match: the week's topic unless
+    another clearly fits better) in the week it was asked; one asked in a post's thread stays
+    with that post's topic and week."""
     if at is None:
         _, week = deps.this_week()
         asked_at = deps.now()
     else:
         week = deps.calendar().week_of(calendar.local_today(deps.roadmap.schedule, at))
         asked_at = at
-    topic_id = week.topic.id if week.kind == "topic" and week.topic else None
+    kept = without_prefix(text, deps.settings.question_prefix)
+    week_key = week.key
+    post = _post_of_thread(deps.db, channel, thread_ts) if thread_ts else None
+    if post is not None:
+        topic_id, week_key = post
+        if topic_id is None:  # a post recorded without its topic: the one of its week
+            of_post = deps.calendar().week_of(dt.date.fromisoformat(week_key))
+            topic_id = of_post.topic.id if of_post.kind == "topic" and of_post.topic else None
+    else:
+        in_week = week.topic.id if week.kind == "topic" and week.topic else None
+        topic_id = topic_match.file_under(deps.roadmap, plain(kept), in_week)
     return questions.add_question(
         deps.db,
         channel=channel,
         ts=ts,
         user=user,
-        text=without_prefix(text, deps.settings.question_prefix),
+        text=kept,
         asked_at=asked_at,
         topic_id=topic_id,
-        week=week.key,
+        week=week_key,
         source=source,
         thread_ts=thread_ts,
     )
+
+
+def _post_of_thread(
+    db: sqlite_utils.Database, channel: str, thread_ts: str
+) -> tuple[str | None, str] | None:
+    """(topic id, week key) of the bot's scheduled post at thread_ts, if it is one."""
+    try:
+        row = db.execute(
+            "SELECT topic_id, week FROM posts_ledger WHERE channel = ? AND ts = ? LIMIT 1",
+            (channel, thread_ts),
+        ).fetchone()
+    except sqlite3.OperationalError:  # no ledger yet
+        return None
+    return (row[0], row[1]) if row else None
 
 
 def _lookup(

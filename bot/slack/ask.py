@@ -7,9 +7,10 @@ import uuid
 
 from slack_sdk import WebClient
 
-from bot.core import ingest
+from bot.core import ingest, topic_match
 from bot.core.deps import Deps
 from bot.core.roadmap import Topic
+from bot.core.text import plain
 from bot.slack.asked_before import reply_asked_before
 from bot.slack.delivery import SlackPoster
 from bot.slack.render.ask import ask_modal, ask_post
@@ -38,6 +39,7 @@ def post_question(
     channel = deps.channel
     if not channel:
         raise ValueError("no study channel")
+    topic = question_topic(deps, text, topic)
     message = ask_post(text, None if anonymous else user, topic)
     tag = {"event_type": "studybot_ask", "event_payload": {"nonce": uuid.uuid4().hex}}
     ts = SlackPoster(client, grace=ASK_GRACE, resend_unconfirmed=False).post(channel, message, tag)
@@ -58,6 +60,18 @@ def post_question(
     except Exception:
         log.exception("could not check /ask question %s against earlier answers", ts)
     return channel, ts
+
+
+def question_topic(deps: Deps, text: str, chosen: Topic | None) -> Topic | None:
+    """The topic an /ask question is posted and filed under: the member's choice when they
+    picked one other than this week's (the form's default, which /ask with text takes too);
+    else what the question is about, this week's topic unless another clearly fits better."""
+    _, week = deps.this_week()
+    in_week = week.topic.id if week.kind == "topic" and week.topic else None
+    if chosen is not None and chosen.id != in_week:
+        return chosen
+    found = topic_match.file_under(deps.roadmap, plain(text), in_week)
+    return deps.roadmap.topic(found) if found else None
 
 
 def open_ask_modal(
