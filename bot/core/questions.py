@@ -429,6 +429,18 @@ def delete_message(db: sqlite_utils.Database, channel: str, ts: str) -> str | No
     return None
 
 
+def move_topic(db: sqlite_utils.Database, question_id: int, topic_id: str) -> bool:
+    """File a live question under another topic (the asker or an organizer said it was the
+    wrong one); False when there is no such live question."""
+    with transaction(db) as conn:
+        return bool(
+            conn.execute(
+                "UPDATE qa_questions SET topic_id = ? WHERE id = ? AND deleted = 0",
+                (topic_id, question_id),
+            ).rowcount
+        )
+
+
 def refresh(db: sqlite_utils.Database, question_id: int) -> None:
     """Derive answer_count, status, accepted answer and resolved_at from answers and marks.
     The rule for "answered" (see ANSWERED): at least one live answer, and a mark by the asker

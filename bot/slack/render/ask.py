@@ -26,13 +26,14 @@ def _option(topic: Topic) -> dict[str, Any]:
     }
 
 
-def ask_modal(
-    roadmap: Roadmap, topics: Sequence[Topic], default: Topic | None, channel: str | None
-) -> dict[str, Any]:
-    """The /ask form: the question, its topic (this week's by default), "ask anonymously"."""
+def topic_select(
+    roadmap: Roadmap, topics: Sequence[Topic], default: Topic | None, action_id: str
+) -> tuple[dict[str, Any], list[Topic]]:
+    """A select of `topics` (grouped by stage past Slack's 100 options), `default` chosen;
+    with the topics it could list."""
     select: dict[str, Any] = {
         "type": "static_select",
-        "action_id": ASK_TOPIC,
+        "action_id": action_id,
         "placeholder": {"type": "plain_text", "text": "Pick a topic"},
     }
     listed = list(topics)
@@ -53,8 +54,17 @@ def ask_modal(
             for stage, items in list(groups.items())[:MODAL_TOPICS]
         ]
         listed = [t for items in list(groups.values())[:MODAL_TOPICS] for t in items[:MODAL_TOPICS]]
-    if default is not None and default in listed:
-        select["initial_option"] = _option(default)
+    chosen = next((t for t in listed if default is not None and t.id == default.id), None)
+    if chosen is not None:
+        select["initial_option"] = _option(chosen)
+    return select, listed
+
+
+def ask_modal(
+    roadmap: Roadmap, topics: Sequence[Topic], default: Topic | None, channel: str | None
+) -> dict[str, Any]:
+    """The /ask form: the question, its topic (this week's by default), "ask anonymously"."""
+    select, listed = topic_select(roadmap, topics, default, ASK_TOPIC)
     where = f"<#{channel}>" if channel else "the study channel"
     blocks: list[Block] = [
         {
