@@ -350,6 +350,11 @@ class _Checker:
             self.track_node = fields["track"]
             track = self.text(fields["track"], "schedule.track")
         weekly = posts.get("weekly")
+        if start is not None and weekly is not None and None not in posts.values():
+            problem = _start_problem(start, {k: p for k, p in posts.items() if p is not None})
+            if problem:
+                self.error(fields["start"], "schedule.start", problem)
+                return None
         if tz is None or start is None or weekly is None:
             return None
         if any(p is None for p in posts.values()):
@@ -819,3 +824,30 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
         if node not in state:
             visit(node, [])
     return sorted(found, key=lambda c: order[c[0]])
+
+
+def _start_problem(start: dt.date, posts: dict[str, PostTime]) -> str | None:
+    """Why the start does not fit the posts, with the nearest date that does; None if it fits.
+
+    The group's weeks run from the start date, and each week's posts go out on their weekdays
+    within it: a Wednesday start with Monday posts would send week 1's nudge and recap before
+    its weekly post. The weekly post must be each week's first (a start on its weekday always
+    is; a group that moves its post day later in the week keeps its start)."""
+    weekly = posts["weekly"]
+
+    def at(post: PostTime) -> tuple[int, dt.time]:
+        return (post.weekday - start.weekday()) % 7, post.time
+
+    early = [kind for kind in ("nudge", "recap") if kind in posts and at(posts[kind]) < at(weekly)]
+    if not early:
+        return None
+    after = (weekly.weekday - start.weekday()) % 7
+    nearest = start + dt.timedelta(days=after if after <= 3 else after - 7)
+    day = WEEKDAYS[weekly.weekday].capitalize()
+    first = posts[early[0]]
+    return (
+        f"{start.isoformat()} is a {WEEKDAYS[start.weekday()].capitalize()}, so each week starts "
+        f"on a {WEEKDAYS[start.weekday()].capitalize()} and its {early[0]} "
+        f"({WEEKDAYS[first.weekday].capitalize()}) would go out before its weekly post ({day}); "
+        f"start on a {day}, the nearest is {nearest.isoformat()}"
+    )
