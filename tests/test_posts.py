@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -378,3 +379,17 @@ def test_a_huge_topic_still_fits_one_message(lbox):
         message = render.compose(post_plan.gather(kind, ctx))
         assert_valid_message(message)
         assert "<!here>" not in json.dumps(message)
+
+
+def test_stale_posts_after_a_late_first_start():
+    """post_plan.stale, the rule run_due applies to the posts due now (core, no Slack)."""
+    schedule, w = ROADMAP.schedule, week(5)
+    monday, thursday, saturday = at(5, 0, 9), at(5, 3, 10), at(5, 5, 10)
+    assert not post_plan.stale("weekly", w, schedule, thursday, None)  # days left to run
+    assert post_plan.stale("weekly", w, schedule, saturday, None)  # the recap's time is past
+    assert post_plan.stale("recap", w, schedule, saturday, None)  # no prompt went out
+    assert not post_plan.stale("recap", w, schedule, saturday, monday)
+    assert not post_plan.stale("nudge", w, schedule, thursday, monday)
+    assert post_plan.stale("nudge", w, schedule, thursday, thursday)  # right behind a late prompt
+    weekly_only = dataclasses.replace(schedule, nudge=None, recap=None)
+    assert not post_plan.stale("weekly", w, weekly_only, saturday, None)

@@ -21,7 +21,7 @@ from bot.core import calendar, listings, questions
 from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
 from bot.core.ledger import weekly_ts
 from bot.core.questions import Question
-from bot.core.roadmap import Roadmap, Topic
+from bot.core.roadmap import Roadmap, Schedule, Topic
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,32 @@ def due_now(
     if "nudge" in due and "recap" in due and due["nudge"] < due["recap"]:
         del due["nudge"]  # a missed mid-week check-in after the week's recap is only noise
     return sorted(((kind, week, at) for kind, at in due.items()), key=lambda item: item[2])
+
+
+def stale(
+    kind: PostKind,
+    week: Week,
+    schedule: Schedule,
+    now: dt.datetime,
+    weekly_sent: dt.datetime | None,
+) -> bool:
+    """A post of this week that is due but should not go out any more: after a first start
+    late in a week (or downtime), the bot does not post a stale prompt and an empty recap at once.
+
+    - The weekly post is stale once the week's recap is due: that week is over (without a
+      recap, it goes out any time in its week).
+    - The nudge and the recap follow the weekly post: neither goes out for a week whose weekly
+      post never did (`weekly_sent` None: nothing to check in on or sum up), and the nudge
+      not when the weekly post went out after the nudge's own time (two posts at once)."""
+    if kind == "weekly":
+        recap = calendar.due_at(schedule, "recap", week)
+        return recap is not None and recap <= now
+    if weekly_sent is None:
+        return True
+    if kind == "nudge":
+        nudge = calendar.due_at(schedule, "nudge", week)
+        return nudge is not None and weekly_sent > nudge
+    return False
 
 
 # --- what a post is about ------------------------------------------------------------------------
