@@ -6,6 +6,7 @@ import logging
 import uuid
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.core import ingest, topic_match
 from bot.core.deps import Deps
@@ -13,7 +14,7 @@ from bot.core.roadmap import Topic
 from bot.core.text import plain
 from bot.slack.asked_before import reply_asked_before
 from bot.slack.delivery import SlackPoster
-from bot.slack.render.ask import ask_modal, ask_post
+from bot.slack.render.ask import ask_continued, ask_modal, ask_post, ask_shortened
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def post_question(
     if not ts:  # Slack took it without saying where: nothing to archive it under
         log.warning("/ask question posted without a ts; not archived")
         return channel, ts
+    continue_in_thread(client, channel, ts, user, text)
     try:
         question = ingest.record_ask(
             deps, channel=channel, ts=ts, user=user, text=text, topic=topic, anonymous=anonymous
@@ -60,6 +62,23 @@ def post_question(
     except Exception:
         log.exception("could not check /ask question %s against earlier answers", ts)
     return channel, ts
+
+
+def continue_in_thread(client: WebClient, channel: str, ts: str, user: str, text: str) -> None:
+    """The rest of a question too long for one post, in its thread; if Slack will not take
+    it, the asker is told the channel shows it shortened (the archive keeps it whole)."""
+    try:
+        for reply in ask_continued(text):
+            client.chat_postMessage(channel=channel, thread_ts=ts, unfurl_links=False, **reply)
+    except SlackApiError as exc:
+        log.warning(
+            "could not post the rest of /ask question %s: %s", ts, exc.response.get("error")
+        )
+        try:
+            shortened = {k: v for k, v in ask_shortened(channel).items() if k != "response_type"}
+            client.chat_postEphemeral(channel=channel, user=user, **shortened)
+        except SlackApiError:
+            log.warning("could not tell %s their question %s was shortened", user, ts)
 
 
 def question_topic(deps: Deps, text: str, chosen: Topic | None) -> Topic | None:
