@@ -14,6 +14,7 @@ matches nearly as well: a question that names nothing of the roadmap stays with 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ class _Index:
     average: float
     idf: dict[str, float]
     unit: float  # the score of one title word found in one topic only: the threshold's scale
+    vocabulary: tuple[str, ...]  # every term, sorted (for the prefix lookups)
 
     def score(self, query: list[str]) -> list[float]:
         """BM25 of each topic for the distinct query terms."""
@@ -72,13 +74,13 @@ class _Index:
                 wanted[term] = 1.0
             elif len(term) >= MIN_PREFIX:
                 # "eigen" finds eigenvector, "eigenvalue" finds a topic's "eigen".
-                for known in self.idf:
-                    if (
-                        len(known) >= MIN_PREFIX
-                        and known not in wanted
-                        and (known.startswith(term) or term.startswith(known))
-                    ):
-                        wanted[known] = PREFIX_SHARE
+                at = bisect.bisect_left(self.vocabulary, term)
+                while at < len(self.vocabulary) and self.vocabulary[at].startswith(term):
+                    wanted.setdefault(self.vocabulary[at], PREFIX_SHARE)
+                    at += 1
+                for k in range(MIN_PREFIX, len(term)):
+                    if term[:k] in self.idf:
+                        wanted.setdefault(term[:k], PREFIX_SHARE)
         scores = []
         for tf, length in zip(self.tf, self.length, strict=True):
             norm = K1 * (1 - B + B * length / self.average)
@@ -117,7 +119,7 @@ def _build(roadmap: Roadmap) -> _Index:
     average = (sum(lengths) / len(lengths)) if lengths else 1.0
     average = average or 1.0
     unit = math.log(1 + (n - 0.5) / 1.5) * W_NAME * (K1 + 1) / (W_NAME + K1)
-    return _Index(topics, tuple(docs), lengths, average, idf, unit)
+    return _Index(topics, tuple(docs), lengths, average, idf, unit, tuple(sorted(idf)))
 
 
 # One index per roadmap object (immutable, replaced whole on reload): see bot.core.cache.
@@ -128,32 +130,28 @@ def _index(roadmap: Roadmap) -> _Index:
     return _INDEXES.get(Same(roadmap), lambda: _build(roadmap))
 
 
+def _shares(roadmap: Roadmap, text: str) -> list[tuple[Topic, float]]:
+    """Every topic with its score as a share of one distinctive title word (1.0)."""
+    index = _index(roadmap)
+    scores = index.score(terms(text))
+    return [(topic, score / index.unit) for topic, score in zip(index.topics, scores, strict=True)]
+
+
 def ranked(roadmap: Roadmap, text: str) -> list[tuple[Topic, float]]:
     """The topics `text` is about, best first, each with its score as a share of one
     distinctive title word (1.0); only those above the threshold (MIN_SHARE)."""
-    index = _index(roadmap)
-    scores = index.score(terms(text))
-    out = [
-        (topic, score / index.unit)
-        for topic, score in zip(index.topics, scores, strict=True)
-        if score / index.unit >= MIN_SHARE
-    ]
-    return sorted(out, key=lambda item: -item[1])
+    found = [(topic, share) for topic, share in _shares(roadmap, text) if share >= MIN_SHARE]
+    return sorted(found, key=lambda item: -item[1])
 
 
 def file_under(roadmap: Roadmap, text: str, week_topic: str | None) -> str | None:
     """The id of the topic a question belongs to: the best match above the threshold, unless
     the week's topic (`week_topic`, an id or None) matches nearly as well; else the week's."""
-    found = ranked(roadmap, text)
-    if not found:
+    shares = _shares(roadmap, text)
+    best, best_share = max(shares, key=lambda item: item[1], default=(None, 0.0))
+    if best is None or best_share < MIN_SHARE:
         return week_topic
-    best, best_score = found[0]
-    if week_topic is not None:
-        index = _index(roadmap)
-        scores = index.score(terms(text))
-        mine = next(
-            (s for t, s in zip(index.topics, scores, strict=True) if t.id == week_topic), 0.0
-        )
-        if mine / index.unit >= KEEP_WEEK * best_score:
-            return week_topic
+    mine = next((share for topic, share in shares if topic.id == week_topic), 0.0)
+    if week_topic is not None and mine >= KEEP_WEEK * best_share:
+        return week_topic
     return best.id
