@@ -280,3 +280,14 @@ def test_moving_needs_a_roadmap_topic_and_a_live_question(qa_box):
     bad = qa_box.client.view_submission(MOVE_VIEW, nowhere, user=ASKER, private_metadata=str(qid))
     assert bad.json()["response_action"] == "errors"
     assert questions.move_topic(qa_box.deps.db, 999, "vectors") is False
+
+
+def test_the_faq_export_names_topics_as_qa_does():
+    from bot.cli import faq
+
+    several = faq._no_topic("regression", topic_search.resolve(REAL, "regression"))
+    assert several.startswith("several topics match 'regression': ") and "linear-regression" in (
+        several
+    )
+    close = faq._no_topic("baysian", topic_search.resolve(REAL, "baysian"))
+    assert close.startswith("no topic 'baysian' in the roadmap; the closest: bayesian-statistics")
