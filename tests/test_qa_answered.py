@@ -21,6 +21,7 @@ from bot.core import listings
 from bot.core.clock import ManualClock
 from bot.slack.manual_scheduler import ManualScheduler
 from tests.blockkit import all_text
+from tests.polling import quiet_for, wait_until
 from tests.posts_kit import LA, ROADMAP, at, due, sent
 
 ASKER, HELPER, OTHER, MEMBER = "U0ASKER01", "U0HELPER1", "U0OTHER01", "U0MEMBER1"
@@ -128,3 +129,18 @@ def test_a_reply_to_the_bare_check_makes_it_answered_everywhere(abox):
     assert answered == {ACCEPTED, BARE}
     assert BARE not in qa(abox, "unanswered") and BARE in faq.export(abox.deps.db, ROADMAP)
     assert listings.count_between(abox.deps.db, at(9, 0, 0), at(10, 0, 0)) == (3, 2)
+
+
+def test_asked_before_offers_only_answered_questions(abox):
+    abox.clock.set(at(9, 1, 10))
+    the_week(abox)
+    before = len([c for c in abox.slack.calls_to("chat.postMessage") if c.get("thread_ts")])
+    post(abox, MEMBER, "Is a ridge penalty convex??")  # the bare ✅'d one: nothing to offer
+    sentinel = post(abox, MEMBER, "What does a learning curve show??")  # the answered one
+
+    def threaded() -> list[str]:
+        calls = abox.slack.calls_to("chat.postMessage")
+        return [c["thread_ts"] for c in calls if c.get("thread_ts")][before:]
+
+    wait_until(lambda: sentinel in threaded())
+    assert quiet_for(0.3, threaded) == [sentinel]
