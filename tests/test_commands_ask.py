@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from bot.cli.sandbox import Sandbox
-from bot.core import listings, questions
+from bot.core import listings, qa_search, questions
 from tests.blockkit import all_text, assert_valid_view
 from tests.commands_kit import MEMBER, SMALL, answer, monday, responses, valid
+from tests.polling import wait_until
 
 SUBMIT = "member_ask"
 
@@ -173,3 +174,54 @@ def test_ask_help_is_the_usage_card(small: Sandbox):
     body = answer(small.client.command("/ask", "help"))
     assert "How to use `/ask`" in all_text(body)
     assert small.slack.posts() == [] and small.slack.calls_to("views.open") == []
+
+
+def long_question(marker: str = "ZEBRAFINCH") -> str:
+    """About 12,000 characters in paragraphs, a link, an entity and a word only at the end."""
+    paragraph = " ".join(f"word{i} &amp; <https://example.org/{i}|ref {i}>" for i in range(40))
+    return "\n".join([paragraph] * 8) + f"\nWhy does {marker} end it?"
+
+
+def test_a_long_question_continues_in_its_thread_and_is_archived_whole(small: Sandbox):
+    text = long_question()
+    assert len(text) > 3 * 2900
+    small.client.command("/ask", text)
+    posts = small.slack.wait_for("chat.postMessage", 2)
+    responses(small, 1)
+    first, *rest = posts
+    valid(first.params)
+    assert "(continued in the thread)" in all_text(first.params)
+    ts = min(small.slack.messages[small.channel])  # the channel post, before its replies
+    for reply in rest:
+        valid(reply.params)
+        assert reply["thread_ts"] == ts
+    question = wait_until(lambda: questions.question_at(small.deps.db, small.channel, ts))
+    assert question.text == text  # whole, as sent
+    shown = " ".join(
+        b["text"]["text"] for post in posts for b in post["blocks"] if b["type"] == "section"
+    )
+    assert "ZEBRAFINCH end it?" in shown and "&lt;https" not in shown  # links stay links
+    for section in (b for p in posts for b in p["blocks"] if b["type"] == "section"):
+        assert len(section["text"]["text"]) <= 3000
+    assert [q.id for q in listings.open_questions(small.deps.db)] == [question.id]
+    [hit] = qa_search.search(small.deps.db, "zebrafinch")  # its end is searchable too
+    assert hit.question.id == question.id
+
+
+def test_a_question_that_fits_posts_no_continuation(small: Sandbox):
+    small.client.command("/ask", "Short and sweet?")
+    small.slack.wait_for("chat.postMessage", 1)
+    responses(small, 1)
+    assert len(small.slack.posts()) == 1
+    assert "continued" not in all_text(small.slack.posts()[0].params)
+
+
+def test_when_the_rest_cannot_be_posted_the_asker_is_told_it_was_shortened(small: Sandbox):
+    from bot.slack.ask import continue_in_thread
+
+    small.slack.fail("chat.postMessage", status=200, error="msg_too_long")
+    continue_in_thread(small.app.client, small.channel, "1.000001", MEMBER, long_question())
+    (note,) = small.slack.wait_for("chat.postEphemeral", 1)
+    valid(note.params)
+    assert note["user"] == MEMBER and "shortened" in all_text(note.params)
+    assert "kept whole in the archive" in all_text(note.params)

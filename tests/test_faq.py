@@ -143,6 +143,11 @@ def test_export_command_writes_the_file_and_refuses_unknown_topics(qa_box, tmp_p
     assert f"@{HELPER.lower()}" in text  # names from users.info
     assert faq.export_command(settings, topic="nope", out=str(out)) == 2
     assert "no topic 'nope'" in capsys.readouterr().err
+    # Named as in /qa topic: a word of a title, or an id misspelt a little.
+    assert faq.export_command(settings, topic="svd", out=str(out)) == 0
+    assert "Only the topic *Eigenvectors & SVD*" in out.read_text(encoding="utf-8")
+    assert faq.export_command(settings, topic="vectr", out=str(out)) == 0
+    assert "Only the topic *Vectors*" in out.read_text(encoding="utf-8")
     assert faq.export_command(settings, out=str(tmp_path / "missing" / "faq.md")) == 1
     assert "cannot write" in capsys.readouterr().err
 

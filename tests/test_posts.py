@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -47,6 +48,18 @@ def ask(box: Sandbox, user: str, text: str, thread_ts: str | None = None) -> str
     return event["ts"]
 
 
+def accept(box: Sandbox, user: str, ts: str) -> None:
+    """`user` reacts ✅ to the message at ts (the asker accepting a reply)."""
+    event = {
+        "type": "reaction_added",
+        "user": user,
+        "reaction": "white_check_mark",
+        "item": {"type": "message", "channel": box.channel, "ts": ts},
+        "event_ts": box.slack.next_ts(),
+    }
+    assert box.client.event(event).status == 200
+
+
 def deliver(box: Sandbox, kind: str, force: bool = False) -> Outcome:
     return deliver_post(box.deps, SlackPoster(box.app.client), kind, force=force)
 
@@ -57,7 +70,9 @@ def deliver(box: Sandbox, kind: str, force: bool = False) -> Outcome:
 def test_weekly_post_carries_the_weeks_material_review_and_open_questions(lbox):
     lbox.clock.set(at(8, 1, 10))  # last week: one question answered, one left open, one hostile
     answered = ask(lbox, "U0MEMBER1", "How do I read a gradient?")
-    ask(lbox, "U0MEMBER2", "Thanks, it is the slope in each direction.", thread_ts=answered)
+    accept(lbox, "U0MEMBER1", ask(lbox, "U0MEMBER2", "The slope each way.", thread_ts=answered))
+    replied = ask(lbox, "U0MEMBER6", "Is a gradient a vector?")
+    ask(lbox, "U0MEMBER2", "Yes.", thread_ts=replied)  # a reply nobody accepted: still open
     ask(lbox, "U0MEMBER3", "Why is the chain rule a product?")
     ask(lbox, "U0MEMBER4", "<!channel> anyone &lt;here&gt; who gets SVD?")
     lbox.clock.set(at(9, 0, 8, 30))
@@ -85,6 +100,7 @@ def test_weekly_post_carries_the_weeks_material_review_and_open_questions(lbox):
     # Last week's unanswered questions, linked, member text made harmless.
     assert "Why is the chain rule a product?" in text
     assert "How do I read a gradient?" not in text
+    assert "Is a gradient a vector?" in text
     assert "Is this week's question carried?" not in text
     assert "<!channel>" not in json.dumps(post) and "@channel anyone &lt;here&gt;" in text
     assert "https://slack.com/archives/" in text
@@ -97,15 +113,18 @@ def test_nudge_counts_the_weeks_questions_and_links_the_unanswered(lbox):
     scheduler = ManualScheduler(lbox.deps, lbox.app.client)
     scheduler.run_until(at(9, 1, 10))
     first = ask(lbox, "U0MEMBER1", "What is a Jacobian?")
-    ask(lbox, "U0MEMBER2", "A matrix of partial derivatives.", thread_ts=first)
+    accept(lbox, "U0MEMBER1", ask(lbox, "U0MEMBER2", "Partial derivatives.", thread_ts=first))
     ask(lbox, "U0MEMBER3", "Q: how big should the learning rate be")
+    replied = ask(lbox, "U0MEMBER4", "What is momentum?")
+    ask(lbox, "U0MEMBER2", "A running average of gradients.", thread_ts=replied)
     scheduler.run_until(due("nudge", 9))
 
     [post] = sent(lbox, "nudge", 9)
     assert_valid_message(post)
     text = all_text(post)
-    assert "*2* questions so far this week, *1* still waiting" in text
-    assert "how big should the learning rate be" in text
+    # Answered is one thing everywhere: a reply nobody accepted still waits.
+    assert "*3* questions so far this week, *2* still waiting" in text
+    assert "how big should the learning rate be" in text and "What is momentum?" in text
     assert "What is a Jacobian?" not in text
     [weekly] = lbox.deps.db.execute(
         "SELECT ts FROM posts_ledger WHERE kind = 'weekly' AND week = ?", [week(9).key]
@@ -126,17 +145,20 @@ def test_recap_counts_thanks_the_answerers_and_says_whats_next(lbox):
     scheduler = ManualScheduler(lbox.deps, lbox.app.client)
     scheduler.run_until(at(9, 2, 9))
     first = ask(lbox, "U0MEMBER1", "Why do we normalise inputs?")
-    ask(lbox, "U0HELPER1", "So the gradients are on one scale.", thread_ts=first)
+    accept(lbox, "U0MEMBER1", ask(lbox, "U0HELPER1", "One scale.", thread_ts=first))
     second = ask(lbox, "U0MEMBER2", "Is <@U0MEMBER9> around?")
-    ask(lbox, "U0HELPER1", "They are on leave.", thread_ts=second)
+    accept(lbox, "U0MEMBER2", ask(lbox, "U0HELPER1", "They are on leave.", thread_ts=second))
+    third = ask(lbox, "U0MEMBER4", "What is a batch?")
+    ask(lbox, "U0HELPER1", "A few examples at once.", thread_ts=third)  # not accepted
     ask(lbox, "U0MEMBER3", "What is an epoch?")
     scheduler.run_until(due("recap", 9))
 
     [post] = sent(lbox, "recap", 9)
     assert_valid_message(post)
     text = all_text(post)
-    assert "*3* questions asked this week, *2* answered" in text
-    assert "<@U0HELPER1> (2 answers)" in text
+    assert "*4* questions asked this week, *2* answered" in text
+    assert "The 2 still open carry over" in text
+    assert "<@U0HELPER1> (3 answers)" in text
     assert "<@U0MEMBER9>" not in json.dumps(post)  # only the thank-you mentions anyone
     nxt = calendar.next_due(ROADMAP.schedule, CAL, "weekly", due("recap", 9))
     assert nxt and nxt[0].topic.title in text and "<!date^" in text
@@ -357,3 +379,17 @@ def test_a_huge_topic_still_fits_one_message(lbox):
         message = render.compose(post_plan.gather(kind, ctx))
         assert_valid_message(message)
         assert "<!here>" not in json.dumps(message)
+
+
+def test_stale_posts_after_a_late_first_start():
+    """post_plan.stale, the rule run_due applies to the posts due now (core, no Slack)."""
+    schedule, w = ROADMAP.schedule, week(5)
+    monday, thursday, saturday = at(5, 0, 9), at(5, 3, 10), at(5, 5, 10)
+    assert not post_plan.stale("weekly", w, schedule, thursday, None)  # days left to run
+    assert post_plan.stale("weekly", w, schedule, saturday, None)  # the recap's time is past
+    assert post_plan.stale("recap", w, schedule, saturday, None)  # no prompt went out
+    assert not post_plan.stale("recap", w, schedule, saturday, monday)
+    assert not post_plan.stale("nudge", w, schedule, thursday, monday)
+    assert post_plan.stale("nudge", w, schedule, thursday, thursday)  # right behind a late prompt
+    weekly_only = dataclasses.replace(schedule, nudge=None, recap=None)
+    assert not post_plan.stale("weekly", w, weekly_only, saturday, None)

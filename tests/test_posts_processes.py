@@ -171,7 +171,8 @@ def test_kill_9_while_slack_is_answering_then_restart_ends_with_one_post(env, sl
 
 def test_nothing_to_post_in_a_week_without_a_topic_exits_1(env, slack, tmp_path):
     roadmap = Path(env["STUDYBOT_ROADMAP"])
-    later = dt.datetime.now(TZ).date() + dt.timedelta(days=21)
+    today = dt.datetime.now(TZ).date()
+    later = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=21)  # a Monday
     text = roadmap.read_text()
     start_line = next(line for line in text.splitlines() if line.strip().startswith("start:"))
     roadmap.write_text(text.replace(start_line, f"  start: {later.isoformat()}"))

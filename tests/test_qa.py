@@ -46,6 +46,20 @@ def test_the_prefix_makes_a_question_and_statements_are_not_kept(qa_box):
     assert question_row(qa_box, link_only) is None  # a ? inside a link is not a question
 
 
+def test_the_prefix_is_not_kept_in_the_question_text(qa_box):
+    prefixed = say(qa_box, ASKER, "  Q:  intuition for the trace")
+    assert question_row(qa_box, prefixed)["text"] == "intuition for the trace"
+    assert question_row(qa_box, prefixed)["body"] == "intuition for the trace"
+    send(qa_box, changed(qa_box, prefixed, "q: intuition for the trace, please"))
+    assert question_row(qa_box, prefixed)["text"] == "intuition for the trace, please"
+    bare = say(qa_box, ASKER, "Q:")  # nothing else: the text stays as written
+    assert question_row(qa_box, bare)["text"] == "Q:"
+    asked = say(qa_box, ASKER, "Quick: why is Q: a prefix?")  # not at the start: kept
+    assert question_row(qa_box, asked)["text"] == "Quick: why is Q: a prefix?"
+    [hit] = qa_search.search(qa_box.deps.db, "trace")
+    assert not hit.snippet.startswith("Q")
+
+
 def test_other_channels_bots_and_other_subtypes_are_ignored(qa_box):
     say(qa_box, ASKER, "Is this the random channel?", channel="C0RANDOM1")
     say(qa_box, ASKER, "Bot asks?", bot_id="B0OTHER01")

@@ -85,6 +85,33 @@ def test_stemming_and_prefixes(qa_box, archive):
     assert "1 result" in all_text(qa_search(qa_box, "eigenv*"))
 
 
+def test_irregular_plurals_find_each_other(qa_box, archive):
+    inverse = say(qa_box, OTHER, "When are square matrices invertible?")
+    reply(qa_box, inverse, HELPER, "When their determinant is not zero; the axes stay apart")
+    # Porter makes "matric" of "matrices" and "matrix" of "matrix": the lemma table joins them.
+    found = all_text(qa_search(qa_box, "matrix"))
+    assert "2 results" in found and "*matrices*" in found and "*matrix*" in found
+    assert "*square matrices* invertible" in all_text(qa_search(qa_box, '"square matrix"'))
+    assert "*axes*" in all_text(qa_search(qa_box, "axis"))
+    assert "2 results" in all_text(qa_search(qa_box, "matrices"))
+
+
+def test_chinese_and_japanese_are_found_inside_longer_runs(qa_box):
+    japanese = say(qa_box, ASKER, "日本語で固有値を説明してもらえますか？")
+    chinese = say(qa_box, OTHER, "请问矩阵的特征值怎么计算?")
+    mixed = say(qa_box, HELPER, "SVD分解とは何ですか?")
+    found = all_text(qa_search(qa_box, "日本語"))
+    assert "1 result" in found and "*日本語*で固有値" in found  # highlighted, no separators
+    assert "\u200b" not in found
+    assert "1 result" in all_text(qa_search(qa_box, "固有値"))
+    assert "请问矩阵" in all_text(qa_search(qa_box, "特征值"))
+    assert "SVD*分解*とは" in all_text(qa_search(qa_box, "分解"))
+    assert "*SVD*分解" in all_text(qa_search(qa_box, "svd"))
+    assert "No questions or answers match" in all_text(qa_search(qa_box, "日本人"))
+    rows = [question_row(qa_box, m)["text"] for m in (japanese, chinese, mixed)]
+    assert rows[0] == "日本語で固有値を説明してもらえますか？"  # the text as written
+
+
 def test_filters_topic_unanswered_and_mine(qa_box, archive):
     week_topic = qa_box.deps.this_week()[1].topic
     in_topic = all_text(qa_search(qa_box, f"topic:{week_topic.id}"))
@@ -114,6 +141,9 @@ def test_the_mark_answered_button_shows_for_the_asker_and_organizers_only(qa_box
 
     mine_id = str(question_row(qa_box, archive["mine"])["id"])
     chain_id = str(question_row(qa_box, archive["chain"])["id"])
+    # No reply yet: nothing to mark answered, so no button (answered = an accepted reply).
+    assert buttons(qa_search(qa_box, "unanswered", user=ASKER)) == []
+    reply(qa_box, archive["mine"], HELPER, "It scales volumes")
     assert buttons(qa_search(qa_box, "unanswered", user=ASKER)) == [mine_id]
     assert buttons(qa_search(qa_box, "unanswered", user=HELPER)) == []
     assert buttons(qa_search(qa_box, "unanswered", user=ADMIN)) == [chain_id, mine_id]

@@ -38,10 +38,15 @@ def test_the_askers_check_on_an_answer_marks_it_accepted_and_removing_it_reopens
     assert status(qa_box, question) == ("open", None)
 
 
-def test_heavy_check_mark_on_the_question_itself_counts(qa_box):
+def test_heavy_check_mark_on_the_question_itself_counts_once_it_has_a_reply(qa_box):
     question = say(qa_box, ASKER, "Is a matrix a linear map?")
     send(qa_box, reaction(qa_box, ASKER, question, "heavy_check_mark"))
+    # A ✅ with no reply under it: there is no answer to keep, the question stays open.
+    assert status(qa_box, question) == ("open", None)
+    answer = reply(qa_box, question, HELPER, "Yes, once you fix bases")
     assert status(qa_box, question) == ("answered", None)
+    send(qa_box, deleted(qa_box, answer))  # its only reply gone: open again
+    assert status(qa_box, question) == ("open", None)
 
 
 def test_other_members_and_other_emoji_do_not_resolve(qa_box):
@@ -147,6 +152,11 @@ def press(box, user: str, question_id: int):
 def test_the_asker_presses_mark_answered(qa_box):
     question = say(qa_box, ASKER, "Is the chain rule just multiplication?")
     row = question_row(qa_box, question)
+    # Nobody replied: there is nothing to mark, and the asker is told how to keep what they found.
+    early = all_text(press(qa_box, ASKER, row["id"]))
+    assert "Nobody has replied" in early and "reply in the thread" in early
+    assert status(qa_box, question) == ("open", None)
+    reply(qa_box, question, HELPER, "Of Jacobians, yes")
     message = press(qa_box, ASKER, row["id"])
     assert "Marked" in all_text(message)
     assert status(qa_box, question) == ("answered", None)
@@ -155,6 +165,7 @@ def test_the_asker_presses_mark_answered(qa_box):
 
 def test_others_get_a_polite_refusal_and_organizers_may(qa_box):
     question = say(qa_box, ASKER, "Can a gradient be zero everywhere?")
+    reply(qa_box, question, HELPER, "For a constant function")
     row = question_row(qa_box, question)
     refusal = all_text(press(qa_box, OTHER, row["id"]))
     assert "Only the person who asked, or an organizer" in refusal
@@ -175,6 +186,7 @@ def test_an_anonymous_question_can_only_be_marked_by_organizers(qa_box):
         source="ask",
         anonymous=True,
     )
+    reply(qa_box, {"channel": anon.channel, "ts": anon.ts}, HELPER, "Ask away!")
     assert "Only the person" in all_text(press(qa_box, ASKER, anon.id))
     press(qa_box, ADMIN, anon.id)
     assert questions.get_question(db, anon.id).status == "answered"

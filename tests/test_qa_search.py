@@ -111,7 +111,17 @@ def test_the_answered_filter_alone_is_obeyed(tmp_path):
         )
         for i in range(4)
     ]
-    for q in asked[::2]:  # the asker's ✅ on the question itself
+    for q in asked[::2]:  # a reply, and the asker's ✅ on the question itself
+        questions.add_answer(
+            database,
+            question_id=q.id,
+            channel="C1",
+            ts=q.ts[:-1] + "2",
+            thread_ts=q.ts,
+            user="U2",
+            text="an answer",
+            answered_at=T0,
+        )
         marks.add_mark(
             database, channel="C1", item_ts=q.ts, user="U1", kind="white_check_mark", at=T0
         )

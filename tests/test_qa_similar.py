@@ -29,6 +29,12 @@ def test_similarity_and_topic_search_share_one_singular():
     assert similar.similarity("What are the axes?", "axis") == 1
 
 
+def test_similarity_reads_chinese_and_japanese_as_pairs_of_characters():
+    assert similar.similarity("固有値の計算方法は？", "固有値の計算方法を教えて") >= 0.6
+    assert similar.similarity("固有値の計算方法は？", "確率分布とは？") == 0
+    assert similar.similarity("What are the vertices?", "vertex") == 1
+
+
 def test_a_close_match_of_an_answered_question_gets_one_reply_in_its_thread(qa_box, archive):
     again = say(qa_box, OTHER, "How can I compute the eigenvalues of a 3x3 matrix by hand??")
     post = qa_box.slack.wait_for("chat.postMessage")[-1]
@@ -83,3 +89,11 @@ def test_an_ask_question_close_to_an_answered_one_gets_the_reply_too(qa_box, arc
     assert answer["thread_ts"] == max((m["ts"] for m in bot_posts), key=float)  # the /ask post
     assert "asked before" in all_text(assert_valid_message(dict(answer.params)))
     assert f"p{archive['eig']['ts'].replace('.', '')}" in all_text(answer.params)
+
+
+def test_a_japanese_question_asked_again_gets_the_earlier_answer(qa_box):
+    first = say(qa_box, ASKER, "行列の固有値の計算方法は？")
+    send(qa_box, reaction(qa_box, ASKER, reply(qa_box, first, HELPER, "特性多項式を解きます")))
+    again = say(qa_box, OTHER, "行列の固有値の計算方法を教えてください？")
+    post = qa_box.slack.wait_for("chat.postMessage")[-1]
+    assert post["thread_ts"] == again["ts"] and "asked before" in all_text(dict(post.params))

@@ -407,3 +407,63 @@ def test_old_roadmaps_load_with_the_defaults() -> None:
     b = roadmap.topics[1]
     assert b.recall == ("q1", "q2") and b.answers == (None, None)
     assert roadmap.warnings  # the new rules warn, they do not refuse
+
+
+WEEKLY_MONDAY = "  weekly: {weekday: Monday, time: 9:30}\n  nudge: ~\n"
+
+
+def with_schedule(start: str, posts: str) -> str:
+    return VALID.replace("  start: 2027-01-04\n", f"  start: {start}\n").replace(
+        WEEKLY_MONDAY, posts
+    )
+
+
+def test_a_start_that_would_send_the_nudge_before_the_weekly_post_is_refused() -> None:
+    # Wednesday 2027-01-06 with Monday posts: week 1 would run Wednesday to Tuesday, its nudge
+    # and recap going out before its weekly post. The nearest Monday is named.
+    posts = (
+        "  weekly: {weekday: monday, time: '09:00'}\n"
+        "  nudge: {weekday: wednesday, time: '12:00'}\n"
+        "  recap: {weekday: friday, time: '16:00'}\n"
+    )
+    line = (
+        "r.yaml:4: schedule.start: 2027-01-06 is a Wednesday, so each week starts on a Wednesday "
+        "and its nudge (Wednesday) would go out before its weekly post (Monday); start on a "
+        "Monday, the nearest is 2027-01-04"
+    )
+    # Refused under --strict (and by `roadmap check`, below) ...
+    with pytest.raises(RoadmapError) as caught:
+        parse(with_schedule("2027-01-06", posts), "r.yaml", strict=True)
+    assert caught.value.errors == [line]
+    # ... while a running group's bot keeps loading it, with the warning.
+    loaded = parse(with_schedule("2027-01-06", posts), "r.yaml")
+    assert line.replace("schedule.start: ", "schedule.start: warning: ") in loaded.warnings
+    later = with_schedule("2027-01-08", posts)  # a Friday: the next Monday is nearer
+    with pytest.raises(RoadmapError, match="recap .Friday.* the nearest is 2027-01-11"):
+        parse(later, "r.yaml", strict=True)
+    assert parse(with_schedule("2027-01-11", posts), "r.yaml").schedule.start.weekday() == 0
+
+
+def test_a_post_day_moved_later_in_the_week_keeps_the_start() -> None:
+    # A group that moves its weekly post from Monday to Tuesday keeps its weeks (and the posts
+    # already sent under them): the weekly post is still each week's first.
+    posts = (
+        "  weekly: {weekday: tuesday, time: '10:30'}\n  recap: {weekday: friday, time: '16:00'}\n"
+    )
+    assert parse(with_schedule("2027-01-04", posts), "r.yaml").schedule.weekly.weekday == 1
+    same_day = (
+        "  weekly: {weekday: friday, time: '09:00'}\n  recap: {weekday: friday, time: '16:00'}\n"
+    )
+    assert parse(with_schedule("2027-01-08", same_day), "r.yaml")
+
+
+def test_roadmap_check_names_the_nearest_start(tmp_path: Path, capsys) -> None:
+    from bot.cli.roadmap_check import check
+
+    path = tmp_path / "roadmap.yaml"
+    path.write_text(
+        (FIXTURES / "posts_los_angeles.yaml").read_text().replace("2027-01-04", "2027-01-06")
+    )
+    assert check(str(path)) == 1
+    err = capsys.readouterr().err
+    assert "schedule.start: 2027-01-06 is a Wednesday" in err and "nearest is 2027-01-04" in err

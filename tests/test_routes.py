@@ -9,7 +9,7 @@ import pytest
 from bot.slack.app import ACTIONS, VIEWS, wire
 from bot.slack.organizer_controls import CONTROLS
 from bot.slack.render import ids
-from bot.slack.render.qa import MARK_ANSWERED
+from bot.slack.render.qa import MARK_ANSWERED, MOVE_VIEW, WRONG_TOPIC
 from bot.slack.routes import Routes
 
 
@@ -34,6 +34,7 @@ def routed(action_id: str) -> bool:
         ids.HOME_RESOURCES,
         ids.HOME_ASK,
         MARK_ANSWERED,
+        f"{WRONG_TOPIC}:12",
         *(ids.HOME_ADMIN + word for word in CONTROLS),
     ],
 )
@@ -48,6 +49,10 @@ def test_the_home_tab_offers_only_the_calendar_changes(action_id: str) -> None:
 
 def test_the_ask_form_is_routed() -> None:
     assert ids.ASK_VIEW in VIEWS
+
+
+def test_the_move_form_is_routed() -> None:
+    assert MOVE_VIEW in VIEWS
 
 
 def test_every_kind_of_request_has_a_fallback() -> None:

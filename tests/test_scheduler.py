@@ -37,17 +37,51 @@ def test_after_downtime_only_the_current_weeks_missed_posts_go_out(tmp_path: Pat
     with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
         manual = ManualScheduler(box.deps, box.app.client)
         manual.run_until(clock.now())  # start-up
-        assert _kinds(box) == [("weekly", week(5).key), ("nudge", week(5).key)]
+        # The week's prompt still has days to run; the check-in right behind it would be noise.
+        assert _kinds(box) == [("weekly", week(5).key)]
         manual.run_until(at(5, 4, 17))
         assert _kinds(box)[-1] == ("recap", week(5).key)
-        assert len(_kinds(box)) == 3
+        assert len(_kinds(box)) == 2
 
 
 def test_back_after_the_recap_time_the_missed_nudge_is_dropped(tmp_path: Path):
-    clock = ManualClock(at(5, 5, 10))  # Saturday of week 5
+    clock = ManualClock(at(5, 0, 10))  # Monday of week 5: the weekly post goes out
     with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
         ManualScheduler(box.deps, box.app.client).run_until(clock.now())
+        clock.set(at(5, 5, 10))  # down from then until Saturday
+        ManualScheduler(box.deps, box.app.client).run_until(clock.now())
         assert _kinds(box) == [("weekly", week(5).key), ("recap", week(5).key)]
+
+
+def test_a_first_start_after_the_weeks_recap_time_posts_nothing_stale(tmp_path: Path):
+    """The issue: started on a Saturday, the bot posted the week's prompt and an empty recap
+    at once. That week is over: its first post is next week's."""
+    clock = ManualClock(at(5, 5, 10))  # Saturday of week 5, never run before
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        manual.run_until(clock.now())
+        assert _kinds(box) == []
+        manual.run_until(at(6, 0, 10))
+        assert _kinds(box) == [("weekly", week(6).key)]
+
+
+def test_a_first_start_mid_week_sends_the_prompt_and_the_recap_later(tmp_path: Path):
+    clock = ManualClock(at(5, 2, 13))  # Wednesday of week 5 after the nudge's noon
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        manual.run_until(clock.now())
+        assert _kinds(box) == [("weekly", week(5).key)]
+        manual.run_until(at(5, 4, 17))
+        assert _kinds(box) == [("weekly", week(5).key), ("recap", week(5).key)]
+
+
+def test_back_after_the_nudge_time_the_week_that_had_its_prompt_gets_the_nudge(tmp_path: Path):
+    clock = ManualClock(at(5, 0, 10))
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        ManualScheduler(box.deps, box.app.client).run_until(clock.now())
+        clock.set(at(5, 3, 10))  # down from Monday until Thursday
+        ManualScheduler(box.deps, box.app.client).run_until(clock.now())
+        assert _kinds(box) == [("weekly", week(5).key), ("nudge", week(5).key)]
 
 
 def test_upcoming_lists_the_next_post_of_each_kind_skipping_weeks_without_a_topic(tmp_path):
@@ -186,6 +220,15 @@ def test_start_runs_a_background_scheduler_with_the_post_jobs(tmp_path: Path):
             running.shutdown(wait=False)
 
 
+def _weekly_only(roadmap: str) -> str:
+    """The roadmap without nudge and recap: its weekly post is due on any day of the week
+    (with a recap, a weekly post is stale once the recap's time has passed)."""
+    out = roadmap.replace('  nudge: {weekday: wednesday, time: "12:00"}\n', "")
+    out = out.replace('  recap: {weekday: friday, time: "16:00"}\n', "")
+    assert "nudge:" not in out and "recap:" not in out
+    return out
+
+
 def test_the_real_scheduler_catches_up_on_start(tmp_path: Path):
     """A roadmap that started this week with its posts due already: start() sends them."""
     today = dt.datetime.now(TZ).date()
@@ -193,7 +236,7 @@ def test_the_real_scheduler_catches_up_on_start(tmp_path: Path):
     path = tmp_path / "roadmap.yaml"
     text = LA.read_text().replace("start: 2027-01-04", f"start: {monday.isoformat()}")
     path.write_text(
-        text.replace(
+        _weekly_only(text).replace(
             'weekly: {weekday: monday, time: "09:00"}', 'weekly: {weekday: monday, time: "00:00"}'
         )
     )
@@ -226,7 +269,7 @@ def test_stopping_the_bot_lets_the_post_being_sent_finish(tmp_path: Path):
     monday = today - dt.timedelta(days=today.weekday())
     path = tmp_path / "roadmap.yaml"
     text = LA.read_text().replace("start: 2027-01-04", f"start: {monday.isoformat()}")
-    path.write_text(text.replace('time: "09:00"', 'time: "00:00"'))
+    path.write_text(_weekly_only(text).replace('time: "09:00"', 'time: "00:00"'))
     with Sandbox(roadmap_path=path, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
         box.slack.fail("chat.postMessage", 200, times=1, delay=1.0)
         running = scheduler.start(box.deps, box.app.client)

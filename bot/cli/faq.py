@@ -11,7 +11,7 @@ import sqlite_utils
 from slack_sdk import WebClient
 
 from bot.core import format as fmt
-from bot.core import listings
+from bot.core import listings, topic_search
 from bot.core.questions import Question, answer_link, answers_accepted_first, question_link
 from bot.core.roadmap import Roadmap
 from bot.core.settings import Settings
@@ -24,21 +24,25 @@ Namer = Callable[[str], str]
 
 
 def export_command(settings: Settings, topic: str | None = None, out: str | None = None) -> int:
-    """Write the FAQ to `out` (or standard output); exit 2 for an unknown topic."""
+    """Write the FAQ to `out` (or standard output); exit 2 for an unknown topic. A topic is
+    named as in `/qa topic:` (an id, a word of its title, an id misspelt a little)."""
     from bot.cli.main import open_deps_or_exit
 
     pool, roadmaps = open_deps_or_exit(settings)
     try:
         roadmap = roadmaps.current()
-        if topic is not None and roadmap.topic(topic) is None:
-            known = ", ".join(t.id for t in roadmap.topics)
-            print(f"studybot: no topic {topic!r} in the roadmap (topics: {known})", file=sys.stderr)
-            return 2
+        topic_id = None
+        if topic is not None:
+            found = topic_search.resolve(roadmap, topic)
+            if found.topic is None:
+                print(f"studybot: {_no_topic(topic, found)}", file=sys.stderr)
+                return 2
+            topic_id = found.topic.id
         db = pool.get()
         client = _client(settings)
         # Read only: an export does not keep what auth.test says.
         base = workspace.url(db, client, keep=False)
-        text = export(db, roadmap, topic_id=topic, team_url=base, name=_namer(client))
+        text = export(db, roadmap, topic_id=topic_id, team_url=base, name=_namer(client))
     finally:
         pool.close()
     if out:
@@ -51,6 +55,15 @@ def export_command(settings: Settings, topic: str | None = None, out: str | None
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _no_topic(asked: str, found: topic_search.Resolution) -> str:
+    named = ", ".join(t.id for t in found.closest)
+    if found.several:
+        return f"several topics match {asked!r}: {named}; name one"
+    if found.closest:
+        return f"no topic {asked!r} in the roadmap; the closest: {named}"
+    return f"no topic {asked!r} in the roadmap (`studybot roadmap check` lists them)"
 
 
 def export(

@@ -8,11 +8,11 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.core import calendar, marks, questions
+from bot.core import calendar, marks, questions, topic_match
 from bot.core.deps import Deps
 from bot.core.questions import Question
 from bot.core.roadmap import Topic
-from bot.core.text import plain
+from bot.core.text import from_plain, plain
 from bot.core.words import without_controls
 
 # Member messages the archive keeps; every other subtype (joins, topic changes, bots…) is not Q&A.
@@ -30,6 +30,19 @@ def is_question(text: str, prefix: str | None = "Q:") -> bool:
     if prefix and prefix.strip():
         return plain(text or "").lstrip().lower().startswith(prefix.strip().lower())
     return False
+
+
+def without_prefix(text: str, prefix: str | None = "Q:") -> str:
+    """What the archive keeps of a question: its text (wire format) without the configured
+    prefix, which only said "this is a question" (the whole text when nothing else is left)."""
+    if not prefix or not prefix.strip():
+        return text
+    body = text.lstrip()
+    marker = from_plain(prefix.strip())
+    if not body.lower().startswith(marker.lower()):
+        return text
+    rest = body[len(marker) :].strip()
+    return rest or text
 
 
 def record(deps: Deps, event: dict[str, Any]) -> str | None:
@@ -88,11 +101,12 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
         return "ignored"
     backfill = at is not None
     archived, parent = _lookup(db, channel, ts, thread_ts)
+    prefix = deps.settings.question_prefix
     if archived:
         if backfill:  # history holds the current text: catch up on edits made while away
-            questions.edit_message(db, channel, ts, text)
+            edit = without_prefix(text, prefix)
+            questions.edit_message(db, channel, ts, text, question_text=edit)
         return "known"
-    prefix = deps.settings.question_prefix
     if not thread_ts or thread_ts == ts:
         if not is_question(text, prefix):
             return "ignored"
@@ -150,26 +164,52 @@ def _ask(
     source: str,
     thread_ts: str | None = None,
 ) -> Question:
-    """A question, linked to the topic and week of when it was asked."""
+    """A question, filed under the topic it is about (topic_match: the week's topic unless
+    another clearly fits better) in the week it was asked; one asked in a post's thread stays
+    with that post's topic and week."""
     if at is None:
         _, week = deps.this_week()
         asked_at = deps.now()
     else:
         week = deps.calendar().week_of(calendar.local_today(deps.roadmap.schedule, at))
         asked_at = at
-    topic_id = week.topic.id if week.kind == "topic" and week.topic else None
+    kept = without_prefix(text, deps.settings.question_prefix)
+    week_key = week.key
+    post = _post_of_thread(deps.db, channel, thread_ts) if thread_ts else None
+    if post is not None:
+        topic_id, week_key = post
+        if topic_id is None:  # a post recorded without its topic: the one of its week
+            of_post = deps.calendar().week_of(dt.date.fromisoformat(week_key))
+            topic_id = of_post.topic.id if of_post.kind == "topic" and of_post.topic else None
+    else:
+        in_week = week.topic.id if week.kind == "topic" and week.topic else None
+        topic_id = topic_match.file_under(deps.roadmap, plain(kept), in_week)
     return questions.add_question(
         deps.db,
         channel=channel,
         ts=ts,
         user=user,
-        text=text,
+        text=kept,
         asked_at=asked_at,
         topic_id=topic_id,
-        week=week.key,
+        week=week_key,
         source=source,
         thread_ts=thread_ts,
     )
+
+
+def _post_of_thread(
+    db: sqlite_utils.Database, channel: str, thread_ts: str
+) -> tuple[str | None, str] | None:
+    """(topic id, week key) of the bot's scheduled post at thread_ts, if it is one."""
+    try:
+        row = db.execute(
+            "SELECT topic_id, week FROM posts_ledger WHERE channel = ? AND ts = ? LIMIT 1",
+            (channel, thread_ts),
+        ).fetchone()
+    except sqlite3.OperationalError:  # no ledger yet
+        return None
+    return (row[0], row[1]) if row else None
 
 
 def _lookup(
@@ -211,7 +251,9 @@ def is_weekly_post_thread(db: sqlite_utils.Database, channel: str, thread_ts: st
 def _changed(deps: Deps, channel: str, message: dict[str, Any]) -> str:
     if not _member_message(message):
         return "ignored"
-    edited = questions.edit_message(deps.db, channel, message["ts"], str(message.get("text") or ""))
+    text = str(message.get("text") or "")
+    edit = without_prefix(text, deps.settings.question_prefix)
+    edited = questions.edit_message(deps.db, channel, message["ts"], text, question_text=edit)
     if edited in ("question", "answer"):
         return "edited"
     # Not archived: an edit can make a message a question, or overtake the message itself.
@@ -299,7 +341,7 @@ def record_ask(
         channel=channel,
         ts=ts,
         user=None if anonymous else user,
-        text=text,
+        text=without_prefix(text, deps.settings.question_prefix),
         asked_at=deps.now(),
         topic_id=topic.id if topic else None,
         week=week.key if week.kind == "topic" else None,

@@ -21,14 +21,14 @@ def questions_between(
 def count_between(
     db: sqlite_utils.Database, start: dt.datetime, end: dt.datetime
 ) -> tuple[int, int]:
-    """(asked, replied to or answered) among questions asked in [start, end): a recap counts
-    thousands of questions without building them."""
-    asked, replied = db.execute(
-        f"SELECT count(*), coalesce(sum({answered_sql()} OR answer_count > 0), 0)"
+    """(asked, answered) among questions asked in [start, end), answered as Question.answered
+    means it: a recap counts thousands of questions without building them."""
+    asked, answered = db.execute(
+        f"SELECT count(*), coalesce(sum({answered_sql()}), 0)"
         " FROM qa_questions WHERE deleted = 0 AND asked_at >= ? AND asked_at < ?",
         (iso(start), iso(end)),
     ).fetchone()
-    return asked, replied
+    return asked, answered
 
 
 def open_questions(

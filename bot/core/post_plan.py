@@ -21,7 +21,7 @@ from bot.core import calendar, listings, questions
 from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
 from bot.core.ledger import weekly_ts
 from bot.core.questions import Question
-from bot.core.roadmap import Roadmap, Topic
+from bot.core.roadmap import Roadmap, Schedule, Topic
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,32 @@ def due_now(
     return sorted(((kind, week, at) for kind, at in due.items()), key=lambda item: item[2])
 
 
+def stale(
+    kind: PostKind,
+    week: Week,
+    schedule: Schedule,
+    now: dt.datetime,
+    weekly_sent: dt.datetime | None,
+) -> bool:
+    """A post of this week that is due but should not go out any more: after a first start
+    late in a week (or downtime), the bot does not post a stale prompt and an empty recap at once.
+
+    - The weekly post is stale once the week's recap is due: that week is over (without a
+      recap, it goes out any time in its week).
+    - The nudge and the recap follow the weekly post: neither goes out for a week whose weekly
+      post never did (`weekly_sent` None: nothing to check in on or sum up), and the nudge
+      not when the weekly post went out after the nudge's own time (two posts at once)."""
+    if kind == "weekly":
+        recap = calendar.due_at(schedule, "recap", week)
+        return recap is not None and recap <= now
+    if weekly_sent is None:
+        return True
+    if kind == "nudge":
+        nudge = calendar.due_at(schedule, "nudge", week)
+        return nudge is not None and weekly_sent > nudge
+    return False
+
+
 # --- what a post is about ------------------------------------------------------------------------
 
 
@@ -167,7 +193,7 @@ class WeeklyFacts:
     total_weeks: int
     stage: str  # the stage's title
     recall: list[tuple[str, Topic, int]]  # (question, its topic, study weeks back)
-    carried: list[questions.Question]  # asked last week, nobody has replied yet
+    carried: list[questions.Question]  # asked last week, not answered yet
 
 
 @dataclass(frozen=True)
@@ -179,7 +205,7 @@ class NudgeFacts:
     channel: str
     thread_ts: str | None  # the week's weekly post, whose thread collects questions
     asked: int
-    waiting: list[questions.Question]  # nobody has replied yet
+    waiting: list[questions.Question]  # not answered yet
 
 
 @dataclass(frozen=True)
@@ -190,7 +216,7 @@ class RecapFacts:
     topic: Topic
     tz: Any
     asked: int
-    answered: int  # replied to, or marked ✅
+    answered: int  # Question.answered: a reply accepted with a ✅
     helpers: list[tuple[str, int]]  # (user, answers given)
     upcoming: tuple[Week, dt.datetime] | None  # the next weekly post, None when the roadmap ends
 
@@ -226,8 +252,9 @@ def recall_questions(cal: Calendar, week: Week) -> list[tuple[str, Topic, int]]:
 
 
 def unanswered(q: Question) -> bool:
-    """Nobody has replied yet (a reply counts as an answer even before the asker's ✅)."""
-    return not q.answered and q.answer_count == 0
+    """Not answered, in the archive's one meaning (Question.answered: a reply accepted with a
+    ✅ by the asker or an organizer), as /qa unanswered, App Home and the FAQ read it."""
+    return not q.answered
 
 
 def _qa(what: str, call: Callable[[], T], default: T) -> T:
@@ -297,7 +324,6 @@ def _recap(ctx: Context) -> RecapFacts:
     week = ctx.week
     topic = _topic(ctx)
     start, _ = week_span(week, ctx.tz)
-    # Answered here means not unanswered(): replied to, or marked ✅.
     asked, answered = _qa("recap", lambda: listings.count_between(ctx.db, start, ctx.now), (0, 0))
     helpers: list[tuple[str, int]] = _qa(
         "recap", lambda: listings.answerers_between(ctx.db, start, ctx.now), []

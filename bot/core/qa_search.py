@@ -9,7 +9,7 @@ import sqlite_utils
 
 from bot.core.listings import where
 from bot.core.questions import Answer, Question, answer_by_id, get_question
-from bot.core.words import STOPWORDS
+from bot.core.words import SEPARATOR, STOPWORDS, cjk_spaced, forms
 
 # FTS5 operators a member may type; they are searched for as words would be, never obeyed.
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
@@ -22,6 +22,9 @@ RANKED_MATCHES = 500
 SCANNED_MATCHES = 1000
 # A prefix* needs this many characters: a shorter one would merge thousands of doclists.
 MIN_PREFIX = 3
+# Spellings of one term searched for at most (its irregular plurals, words.forms()).
+MAX_VARIANTS = 8
+_TOKEN = re.compile(r"([^\W_]+)", re.UNICODE)
 SNIPPET_WORDS = 30
 
 
@@ -44,11 +47,31 @@ class Query:
     ignored: tuple[str, ...]
 
 
+def _quoted(chunk: str) -> str:
+    return '"' + cjk_spaced(chunk).replace('"', '""') + '"'
+
+
+def _term(chunk: str, prefix: bool) -> str:
+    """One word or phrase as FTS5: quoted, its CJK characters apart as the index keeps them,
+    and with every spelling of an irregular word ("matrix" OR "matrices"); a prefix as typed."""
+    if prefix:
+        return _quoted(chunk) + "*"
+    variants = [""]
+    for i, part in enumerate(_TOKEN.split(chunk)):
+        options = forms(part) if i % 2 else (part,)
+        variants = [v + o for v in variants for o in options][:MAX_VARIANTS]
+    if len(variants) == 1:
+        return _quoted(chunk)
+    return "(" + " OR ".join(_quoted(v) for v in variants) + ")"
+
+
 def fts_query(text: str) -> Query:
     """Every word or "quoted phrase" becomes a quoted FTS5 string (all must match); a trailing
     * keeps prefix search. Operators, column filters, ^, -, parentheses and stray quotes are
     not FTS syntax any more, so no input can make the query fail. Words such as "what" or
-    "the" are left out when other words remain: every message has them."""
+    "the" are left out when other words remain: every message has them. Irregular plurals
+    find their singular and back ("matrix" finds "matrices"), and a Chinese or Japanese word
+    is found inside the longer runs of characters those languages write without spaces."""
     found: list[tuple[str, str, bool]] = []  # (FTS string, as shown, a stopword)
     ignored: list[str] = []
     # FTS5 reads a NUL as the end of the query (an unterminated string); controls are noise.
@@ -73,13 +96,14 @@ def fts_query(text: str) -> Query:
         if len(found) >= MAX_TERMS:
             ignored.append(chunk)
             continue
-        quoted = '"' + chunk.replace('"', '""') + '"' + ("*" if prefix else "")
+        quoted = _term(chunk, prefix)
         stop = bool(bare) and not prefix and chunk.lower() in STOPWORDS
         found.append((quoted, chunk + ("*" if prefix else ""), stop))
     if any(not stop for _, _, stop in found):
         found = [item for item in found if not item[2]]
     return Query(
-        " ".join(quoted for quoted, _, _ in found),
+        # AND written out: FTS5 takes "a b" as both, but not "a (b OR c)".
+        " AND ".join(quoted for quoted, _, _ in found),
         tuple(term for _, term, _ in found),
         tuple(dict.fromkeys(ignored)),
     )
@@ -236,7 +260,8 @@ def _snippet(db: sqlite_utils.Database, match: str, answer_id: int | None, quest
         f" WHERE {table} MATCH ? AND rowid = ?",
         (match, rowid),
     ).fetchone()
-    return window(row[0]) if row and row[0] else ""
+    # The separators between CJK characters are the index's, not the member's.
+    return window(row[0].replace(SEPARATOR, "")) if row and row[0] else ""
 
 
 def window(marked: str, words: int = SNIPPET_WORDS) -> str:

@@ -12,11 +12,16 @@ import sqlite_utils
 from bot.core.db import transaction
 from bot.core.format import message_link
 from bot.core.text import plain
+from bot.core.words import cjk_spaced
 
 # A reply whose parent never arrives is kept this long, then forgotten.
 PENDING_DAYS = 30
 
-# A question's status, derived from its marks by refresh(): the one place that decides it.
+# A question's status, derived from its replies and marks by refresh(): the one place that
+# decides it. THE meaning of "answered", for every surface (recap, nudge, weekly post, /qa,
+# App Home, the FAQ): someone replied, and the asker or an organizer accepted it with a ✅
+# (or "Mark answered") on one of the replies or on the question. A reply nobody accepted
+# leaves it open; so does a ✅ with no reply under it (there is no answer to keep).
 OPEN = "open"
 ANSWERED = "answered"
 
@@ -44,7 +49,7 @@ class Question:
 
     @property
     def answered(self) -> bool:
-        """Marked answered by its asker or an organizer (see refresh)."""
+        """A reply accepted by its asker or an organizer (see ANSWERED, decided by refresh)."""
         return self.status == ANSWERED
 
 
@@ -64,7 +69,8 @@ class Answer:
 
 def answered_sql(answered: bool = True, alias: str = "") -> str:
     """SQL for "this qa_questions row is answered" (or open, with answered=False), `alias`
-    being the table's alias with its dot: every query that asks uses this."""
+    being the table's alias with its dot: every query that asks uses this, as every value
+    asks Question.answered (the status refresh() derived)."""
     return f"{alias}status = '{ANSWERED if answered else OPEN}'"
 
 
@@ -88,9 +94,10 @@ def ts_time(ts: str) -> dt.datetime:
 
 
 def _body(text: str) -> str:
-    """What the search index reads. `text` itself is kept in Slack's wire format (&, <, >
-    escaped, mentions as <@U…>): re-post it with text.escape(), export it with text.plain()."""
-    return plain(text or "")
+    """What the search index reads: the text made plain, CJK characters apart (words.cjk_spaced).
+    `text` itself is kept in Slack's wire format (&, <, > escaped, mentions as <@U…>): re-post
+    it with text.escape(), export it with text.plain()."""
+    return cjk_spaced(plain(text or ""))
 
 
 # --- rows ---------------------------------------------------------------------------------
@@ -308,11 +315,15 @@ def add_answer(
 
 
 def _count_answer(db: sqlite_utils.Database, question_id: int, channel: str, ts: str) -> None:
-    """A new answer: one more on the count, unless a ✅ was already waiting on it (then the
-    status may change too). Every answer comes through here: one lookup, not a refresh."""
+    """A new answer: one more on the count, unless a ✅ was already waiting on it or on the
+    question (then the status may change too: a ✅ counts once there is a reply). Every answer
+    comes through here: two indexed lookups, not a refresh."""
     waiting = db.execute(
-        "SELECT 1 FROM qa_marks WHERE channel = ? AND item_ts = ? LIMIT 1", (channel, ts)
-    ).fetchone()
+        "SELECT EXISTS (SELECT 1 FROM qa_marks WHERE channel = :c AND item_ts = :ts)"
+        " OR EXISTS (SELECT 1 FROM qa_marks WHERE channel = :c AND item_ts ="
+        " (SELECT ts FROM qa_questions WHERE id = :q))",
+        {"c": channel, "ts": ts, "q": question_id},
+    ).fetchone()[0]
     if waiting:
         refresh(db, question_id)
     else:  # a hidden answer (to a deleted question) is not counted, as in refresh
@@ -359,8 +370,16 @@ def _adopt_pending(db: sqlite_utils.Database, question_id: int, channel: str, ts
         db.execute("DELETE FROM qa_pending WHERE channel = ? AND thread_ts = ?", (channel, ts))
 
 
-def edit_message(db: sqlite_utils.Database, channel: str, ts: str, text: str) -> str | None:
-    """A member edited a message: the archive (and the search index) follow.
+def edit_message(
+    db: sqlite_utils.Database,
+    channel: str,
+    ts: str,
+    text: str,
+    *,
+    question_text: str | None = None,
+) -> str | None:
+    """A member edited a message: the archive (and the search index) follow; a question keeps
+    `question_text` when given (its text without the prefix, bot.core.ingest.without_prefix).
     Returns 'question', 'answer' or 'pending' for what was edited, None if unknown."""
     with transaction(db) as conn:
         for table, kind in (("qa_questions", "question"), ("qa_answers", "answer")):
@@ -370,10 +389,11 @@ def edit_message(db: sqlite_utils.Database, channel: str, ts: str, text: str) ->
             ).fetchone()
             if row is None:
                 continue
-            if not row[2] and row[1] != text:
+            kept = question_text if kind == "question" and question_text is not None else text
+            if not row[2] and row[1] != kept:
                 conn.execute(
                     f"UPDATE {table} SET text = ?, body = ? WHERE id = ?",
-                    (text, _body(text), row[0]),
+                    (kept, _body(kept), row[0]),
                 )
             return kind
         changed = conn.execute(
@@ -409,10 +429,24 @@ def delete_message(db: sqlite_utils.Database, channel: str, ts: str) -> str | No
     return None
 
 
+def move_topic(db: sqlite_utils.Database, question_id: int, topic_id: str) -> bool:
+    """File a live question under another topic (the asker or an organizer said it was the
+    wrong one); False when there is no such live question."""
+    with transaction(db) as conn:
+        return bool(
+            conn.execute(
+                "UPDATE qa_questions SET topic_id = ? WHERE id = ? AND deleted = 0",
+                (topic_id, question_id),
+            ).rowcount
+        )
+
+
 def refresh(db: sqlite_utils.Database, question_id: int) -> None:
     """Derive answer_count, status, accepted answer and resolved_at from answers and marks.
-    The rule for "answered": a mark by the asker or an organizer on the question or on one
-    of its live answers; the latest such mark on an answer makes it the accepted one."""
+    The rule for "answered" (see ANSWERED): at least one live answer, and a mark by the asker
+    or an organizer on the question or on one of its live answers; the latest such mark on an
+    answer makes it the accepted one. Marks wait: a ✅ made before the first reply counts
+    once a reply is there, so the order events arrive in never matters."""
     row = db.execute(
         "SELECT channel, ts, user FROM qa_questions WHERE id = ?", (question_id,)
     ).fetchone()
@@ -434,15 +468,18 @@ def refresh(db: sqlite_utils.Database, question_id: int) -> None:
         {"channel": channel, "ts": ts, "asker": asker, "question_id": question_id},
     ).fetchall()
     on_answers = [item for item, _ in marks if item != ts]
+    replies = db.execute(
+        "SELECT count(*) FROM qa_answers WHERE question_id = ? AND deleted = 0", (question_id,)
+    ).fetchone()[0]
+    answered = bool(marks) and replies > 0
     db.execute(
-        "UPDATE qa_questions SET answer_count ="
-        " (SELECT count(*) FROM qa_answers WHERE question_id = ? AND deleted = 0),"
-        " status = ?, accepted_answer_ts = ?, resolved_at = ? WHERE id = ?",
+        "UPDATE qa_questions SET answer_count = ?, status = ?, accepted_answer_ts = ?,"
+        " resolved_at = ? WHERE id = ?",
         (
-            question_id,
-            ANSWERED if marks else OPEN,
+            replies,
+            ANSWERED if answered else OPEN,
             on_answers[-1] if on_answers else None,
-            marks[0][1] if marks else None,
+            marks[0][1] if answered else None,
             question_id,
         ),
     )

@@ -98,6 +98,11 @@ _TAG = "tag:yaml.org,2002:"
 _MISSING: Any = object()
 
 
+# A start off the weekly post's weekday sends a week's nudge or recap before its prompt: the
+# bot only warns (it keeps loading a running group's roadmap), `roadmap check` refuses it.
+START_FIELD = "schedule.start"
+
+
 def parse(text: str, path: str, strict: bool = False) -> Roadmap:
     """Parse and validate roadmap YAML; raise RoadmapError listing every problem, by line.
 
@@ -107,7 +112,7 @@ def parse(text: str, path: str, strict: bool = False) -> Roadmap:
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise RoadmapError([_yaml_error(path, exc, text)]) from None
-    checker = _Checker(path)
+    checker = _Checker(path, strict)
     roadmap = checker.roadmap(root)
     if checker.errors or roadmap is None:
         raise RoadmapError(checker.lines())
@@ -195,7 +200,8 @@ class _TopicSeen:
 class _Checker:
     """Walks the YAML node tree, building the model and collecting every error with its line."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, strict: bool = False) -> None:
+        self.strict = strict
         self.path = path
         self.errors: list[tuple[int, int, int, str]] = []  # line, column, order, text
         self.warnings: list[tuple[int, int, int, str]] = []
@@ -382,6 +388,13 @@ class _Checker:
         if "max_core_hours" in fields:
             max_core = self.week_hours(fields["max_core_hours"], "schedule.max_core_hours")
         weekly = posts.get("weekly")
+        if start is not None and weekly is not None and None not in posts.values():
+            problem = _start_problem(start, {k: p for k, p in posts.items() if p is not None})
+            if problem:
+                # A warning when the bot loads (a running group's roadmap must keep loading
+                # after an upgrade); `roadmap check` refuses it (START_FIELD).
+                report = self.error if self.strict else self.warn
+                report(fields["start"], START_FIELD, problem)
         if tz is None or start is None or weekly is None or max_core is None:
             return None
         if any(p is None for p in posts.values()):
@@ -924,3 +937,30 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
         if node not in state:
             visit(node, [])
     return sorted(found, key=lambda c: order[c[0]])
+
+
+def _start_problem(start: dt.date, posts: dict[str, PostTime]) -> str | None:
+    """Why the start does not fit the posts, with the nearest date that does; None if it fits.
+
+    The group's weeks run from the start date, and each week's posts go out on their weekdays
+    within it: a Wednesday start with Monday posts would send week 1's nudge and recap before
+    its weekly post. The weekly post must be each week's first (a start on its weekday always
+    is; a group that moves its post day later in the week keeps its start)."""
+    weekly = posts["weekly"]
+
+    def at(post: PostTime) -> tuple[int, dt.time]:
+        return (post.weekday - start.weekday()) % 7, post.time
+
+    early = [kind for kind in ("nudge", "recap") if kind in posts and at(posts[kind]) < at(weekly)]
+    if not early:
+        return None
+    after = (weekly.weekday - start.weekday()) % 7
+    nearest = start + dt.timedelta(days=after if after <= 3 else after - 7)
+    day = WEEKDAYS[weekly.weekday].capitalize()
+    first = posts[early[0]]
+    return (
+        f"{start.isoformat()} is a {WEEKDAYS[start.weekday()].capitalize()}, so each week starts "
+        f"on a {WEEKDAYS[start.weekday()].capitalize()} and its {early[0]} "
+        f"({WEEKDAYS[first.weekday].capitalize()}) would go out before its weekly post ({day}); "
+        f"start on a {day}, the nearest is {nearest.isoformat()}"
+    )

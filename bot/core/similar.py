@@ -10,7 +10,15 @@ from bot.core import qa_search
 from bot.core.db import transaction
 from bot.core.questions import Question, answered_sql, question_columns, question_of
 from bot.core.text import plain
-from bot.core.words import STOPWORDS, singular, without_controls
+from bot.core.words import (
+    CJK,
+    STOPWORDS,
+    cjk_bigrams,
+    cjk_spaced,
+    forms,
+    singular,
+    without_controls,
+)
 
 # How much two questions' keywords must overlap for one to be the other asked again.
 MIN_SIMILARITY = 0.6
@@ -18,10 +26,21 @@ MIN_SIMILARITY = 0.6
 SIMILAR_TERMS = 8
 
 
+# Hiragana mostly writes Japanese grammar (particles, endings): its pairs are stopwords.
+_HIRAGANA = re.compile("[\u3040-\u309f]")
+_ONE_CJK = re.compile(f"^[{CJK}]$")
+
+
 def _words(text: str) -> list[str]:
-    """The words of member text that tell it apart: no links, mentions or stopwords."""
+    """The words of member text that tell it apart: no links, mentions or stopwords; Chinese
+    and Japanese, written without spaces, as pairs of characters (none with hiragana)."""
     words = re.findall(r"[^\W_]+", plain(without_controls(text)).lower())
-    return [w for w in words if w not in STOPWORDS and len(w) > 1]
+    split = [part for w in words for part in cjk_bigrams(w)]
+    return [
+        w
+        for w in split
+        if w not in STOPWORDS and (len(w) > 1 or _ONE_CJK.match(w)) and not _HIRAGANA.search(w)
+    ]
 
 
 def _keywords(text: str) -> set[str]:
@@ -48,8 +67,9 @@ def similar_answered(
     words = sorted(set(_words(question.text)), key=lambda w: (-len(w), w))[:SIMILAR_TERMS]
     if not words:
         return []
-    # The index stems words (porter), so plurals and -ing forms find each other.
-    match = " OR ".join(f'"{w}"' for w in words)
+    # The index stems words (porter), so plurals and -ing forms find each other; irregular
+    # ones are looked for in every form, CJK characters apart as the index keeps them.
+    match = " OR ".join(f'"{cjk_spaced(f)}"' for w in words for f in forms(w))
     floor = qa_search.floor_rowid(db, "qa_questions_fts", match, qa_search.RANKED_MATCHES)
     # CROSS JOIN keeps the full-text index first: otherwise SQLite may start from the
     # answered questions and run the MATCH once for each of them. bm25() rather than the rank

@@ -1,8 +1,9 @@
 """Find roadmap topics by keyword, forgiving of case and plurals, with "did you mean".
 
-CONTRACT (used by /resources and /ask; keep these signatures):
+CONTRACT (used by /resources, /ask and /qa; keep these signatures):
   find_topics(roadmap, query) -> list[Topic]    best match first; [] when nothing matches
   suggest(roadmap, query, n=3) -> list[Topic]   close topics for "did you mean"
+  resolve(roadmap, query) -> Resolution        the one topic meant, else the closest
 
 How it matches: text is lower-cased, punctuation becomes spaces ("k-means" == "k means") and
 each word is reduced to a crude singular ("forests" == "forest", "matrices" == "matrix"). A
@@ -18,6 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.core.cache import Cache, Same
 from bot.core.roadmap import Roadmap, Topic
@@ -161,6 +163,10 @@ def _score(query: tuple[str, ...], fields: list[_Field]) -> float:
 
 def find_topics(roadmap: Roadmap, query: str) -> list[Topic]:
     """Topics matching `query`, best match first (ties in roadmap order); [] when none."""
+    return [topic for topic, _ in _ranked(roadmap, query)]
+
+
+def _ranked(roadmap: Roadmap, query: str) -> list[tuple[Topic, float]]:
     q = words(query)
     if not q:
         return []
@@ -173,7 +179,68 @@ def find_topics(roadmap: Roadmap, query: str) -> list[Topic]:
         if score > 0:
             scored.append((-score, order, topic))
     scored.sort(key=lambda s: (s[0], s[1]))
-    return [topic for _, _, topic in scored]
+    return [(topic, -score) for score, _, topic in scored]
+
+
+# The best match is the one meant when it scores this many times the next one.
+CLEAR_LEAD = 1.5
+# How close (0..1) a misspelt id or name must be to be taken for it.
+NEAR = 0.8
+
+
+def _has_words(query: tuple[str, ...], name: str) -> bool:
+    """`query`'s words appear whole and in order in `name` ("regression" in "Linear
+    regression", not "eigen" in "Eigenvectors")."""
+    found, n = words(name), len(query)
+    return any(found[i : i + n] == query for i in range(len(found) - n + 1))
+
+
+class Resolution(NamedTuple):
+    """Which topic a member named: `topic`, else the candidates, best first (`several`: they
+    all match the query and the member must pick; else they are only spelled close, or none)."""
+
+    topic: Topic | None
+    closest: list[Topic]
+    several: bool = False
+
+
+def resolve(roadmap: Roadmap, query: str) -> Resolution:
+    """The one topic `query` names, else the closest ones (see Resolution).
+
+    Named means: its id or title; the only topic found; the only one with the query's words in
+    a name (id, title, alias: "svd"), or, when none has them whole, the one found far ahead of
+    the rest or the only one whose name starts so; or an id or name misspelt only a little
+    ("eigenvector-svd"). Several topics with the words in a name ("regression") are a
+    question, not a guess."""
+    found = _ranked(roadmap, query)
+    if found:
+        topics = [t for t, _ in found]
+        q, qwords = "".join(words(query)), words(query)
+        exact = [t for t in topics if q in {"".join(words(t.id)), "".join(words(t.title))}]
+        if len(topics) == 1 or len(exact) == 1:
+            return Resolution((exact or topics)[0], [])
+        named = [t for t in topics if any(_has_words(qwords, n) for n in _names(t))]
+        if len(named) > 1:
+            return Resolution(None, named[:5], several=True)
+        if len(named) == 1:
+            return Resolution(named[0], [])
+        if found[0][1] >= CLEAR_LEAD * found[1][1]:
+            return Resolution(topics[0], [])
+        starts = [t for t in topics if any("".join(words(n)).startswith(q) for n in _names(t))]
+        if len(starts) == 1:
+            return Resolution(starts[0], [])
+        return Resolution(None, topics[:5], several=True)
+    close = suggest(roadmap, query, 3)
+    q = " ".join(words(query))
+    if close and q:
+        scores = [_similarity(q, t) for t in close]
+        if scores[0] >= NEAR and (len(scores) == 1 or scores[1] < scores[0]):
+            return Resolution(close[0], [])
+    return Resolution(None, close)
+
+
+def _names(topic: Topic) -> tuple[str, ...]:
+    return (topic.id, topic.title, *topic.aliases)
 
 
 def _similarity(query: str, topic: Topic) -> float:

@@ -26,7 +26,7 @@ def reply_asked_before(deps: Deps, client: WebClient, question: Question) -> boo
     with_answers = [
         (q, next(iter(questions.answers_accepted_first(deps.db, q)), None)) for q in earlier
     ]
-    message = render.asked_before_message(workspace.url(deps.db, client), with_answers)
+    message = render.asked_before_message(workspace.url(deps.db, client), with_answers, question.id)
     client.chat_postMessage(
         channel=question.channel,
         thread_ts=question.thread_ts or question.ts,

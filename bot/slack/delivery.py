@@ -33,6 +33,7 @@ from bot.core.post_plan import (
     gather,
     metadata,
     same_post,
+    stale,
 )
 from bot.slack.render.posts import compose, failure_notice
 
@@ -318,14 +319,21 @@ def run_due(
     now: dt.datetime | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> list[Outcome]:
-    """Send every post of the current week that is due and not yet out (what each tick does);
-    `stop` says the bot is shutting down: start no further post."""
+    """Send every post of the current week that is due, not yet out and not stale (what each
+    tick does; post_plan.stale: no late prompt and empty recap at once after a first start late
+    in a week); `stop` says the bot is shutting down: start no further post."""
     now = now or deps.now()
     roadmap = deps.roadmap
     cal = deps.calendar()
     outcomes = []
     for kind, week, _ in due_now(roadmap, cal, now):
         if stop() or sent_row(deps.db, kind, week.key):
+            continue
+        weekly = sent_row(deps.db, "weekly", week.key)
+        weekly_sent = (
+            dt.datetime.fromisoformat(weekly.sent_at) if weekly and weekly.sent_at else None
+        )
+        if stale(kind, week, roadmap.schedule, now, weekly_sent):
             continue
         outcomes.append(deliver(deps, poster, kind, now=now, cal=cal, week=week))
     return outcomes

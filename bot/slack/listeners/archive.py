@@ -1,7 +1,8 @@
-"""The archive's listeners: channel messages and ✅ reactions after the ack, "Mark answered"."""
+"""The archive's listeners: messages and ✅ after the ack, "Mark answered", "Wrong topic?"."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -14,7 +15,7 @@ from bot.slack.asked_before import reply_asked_before
 from bot.slack.mark_checks import verify_marks
 from bot.slack.organizers import is_organizer
 from bot.slack.render import qa as render
-from bot.slack.render.qa import MARK_ANSWERED
+from bot.slack.render.qa import MARK_ANSWERED, MOVE_TOPIC, MOVE_VIEW, WRONG_TOPIC
 from bot.slack.routes import Routes
 
 
@@ -75,6 +76,10 @@ def mark_answered(
     if question.answered:
         respond(**render.notice("That question is already marked answered. :white_check_mark:"))
         return
+    if not question.answer_count:
+        # Answered means a reply was accepted: with none there is no answer to keep.
+        respond(**render.notice(render.NO_REPLY_YET))
+        return
     marks.add_mark(
         deps.db,
         channel=question.channel,
@@ -88,6 +93,58 @@ def mark_answered(
     respond(**render.notice(f":white_check_mark: Marked <{link}|the question> answered. Thanks!"))
 
 
+def _may_move(deps: Deps, client: WebClient, user: str, question: questions.Question) -> bool:
+    """The asker (of a question not asked anonymously) or an organizer."""
+    asker = question.user is not None and question.user == user
+    return asker or is_organizer(deps.settings, client, user)
+
+
+NOT_YOURS = "Only the person who asked, or an organizer, can move this question to another topic."
+
+
+def wrong_topic(
+    ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
+    """ "Wrong topic?": the form to file the question under another topic, for its asker or
+    an organizer (the form opens on the click's trigger_id, valid for 3 seconds)."""
+    ack()
+    deps: Deps = context["deps"]
+    user = str((body.get("user") or {}).get("id") or "")
+    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    question = questions.get_question(deps.db, int(value)) if value.isdigit() else None
+    if question is None:
+        respond(**render.notice("That question is no longer in the archive."))
+        return
+    if not _may_move(deps, client, user, question):
+        respond(**render.notice(NOT_YOURS))
+        return
+    current = deps.roadmap.topic(question.topic_id) if question.topic_id else None
+    form = render.move_form(deps.roadmap, question, current, deps.roadmap.topics)
+    client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=form)
+
+
+def move_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any], client: WebClient
+) -> None:
+    """The move form: checked again (the form may have stayed open), then filed and shown."""
+    deps: Deps = context["deps"]
+    user = str((body.get("user") or {}).get("id") or "")
+    meta = str(view.get("private_metadata") or "")
+    values = (view.get("state") or {}).get("values") or {}
+    picked = (values.get(MOVE_TOPIC, {}).get(MOVE_TOPIC) or {}).get("selected_option") or {}
+    topic = deps.roadmap.topic(str(picked.get("value") or ""))
+    question = questions.get_question(deps.db, int(meta)) if meta.isdigit() else None
+    if topic is None:
+        ack(response_action="errors", errors={MOVE_TOPIC: "Pick a topic of the roadmap."})
+        return
+    if question is None or not _may_move(deps, client, user, question):
+        why = "That question is no longer in the archive." if question is None else NOT_YOURS
+        ack(response_action="errors", errors={MOVE_TOPIC: why})
+        return
+    questions.move_topic(deps.db, question.id, topic.id)
+    ack(response_action="update", view=render.moved_form(question, topic))
+
+
 def register(routes: Routes) -> None:
     """The archive: recording every event before the ack, and its listeners after it."""
     routes.recorder(ingest.record)
@@ -95,3 +152,5 @@ def register(routes: Routes) -> None:
     routes.event("reaction_added", on_reaction)
     routes.event("reaction_removed", on_reaction)
     routes.action(MARK_ANSWERED, mark_answered)
+    routes.action(re.compile(rf"^{WRONG_TOPIC}(:\w+)?$"), wrong_topic)
+    routes.view(MOVE_VIEW, move_submitted)

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.core import listings, qa_search
+from bot.core import listings, qa_search, topic_search
 from bot.core.deps import Deps
 from bot.core.qa_search import Hit, Query
 from bot.core.questions import Question
@@ -21,7 +21,7 @@ RESULTS = 10
 
 
 def parse_filters(text: str) -> tuple[str, dict[str, Any]]:
-    """Split `/qa` text into search terms and filters (topic:<id>, unanswered, mine)."""
+    """Split `/qa` text into search terms and filters (topic:<name>, unanswered, mine)."""
     filters: dict[str, Any] = {"topic": None, "unanswered": False, "mine": False}
     terms = []
     for word in text.split():
@@ -40,7 +40,7 @@ def parse_filters(text: str) -> tuple[str, dict[str, Any]]:
 def qa_command(
     ack: Ack, command: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
 ) -> None:
-    """/qa [terms] [unanswered] [mine] [topic:<id>]: the help card, or results after the ack."""
+    """/qa [terms] [unanswered] [mine] [topic:<name>]: the help card, or results after the ack."""
     deps: Deps = context["deps"]
     text = str(command.get("text") or "").strip()
     user = str(command.get("user_id") or "")
@@ -48,12 +48,13 @@ def qa_command(
         ack(**render.usage(deps.roadmap))
         return
     terms, filters = parse_filters(text)
-    topic_id = filters["topic"]
-    if topic_id and deps.roadmap.topic(topic_id) is None:
-        known = ", ".join(f"`{t.id}`" for t in deps.roadmap.topics[:12])
-        problem = f"There is no topic `{bk.escape(topic_id)}`. Topics: {known}"
-        ack(**render.usage(deps.roadmap, problem))
-        return
+    if filters["topic"]:
+        # An id, a word of a title ("svd") or an id misspelt a little; else the closest.
+        found = topic_search.resolve(deps.roadmap, filters["topic"])
+        if found.topic is None:
+            ack(**render.usage(deps.roadmap, render.topic_problem(filters["topic"], found)))
+            return
+        filters["topic"] = found.topic.id
     query = qa_search.fts_query(terms) if terms else None
     if query is not None and not query.match:
         problem = f"Nothing to search for in “{bk.escape(terms)}”: try a word or two."
@@ -97,17 +98,24 @@ def results_message(
     base = workspace.url(db, client)
     organizer: list[bool] = []  # asked of Slack at most once, and only if it matters
 
-    def can_mark(question: Question) -> bool:
-        if question.answered:
-            return False
+    def mine_or_organizer(question: Question) -> bool:
         if question.user is not None and question.user == user:
             return True
         if not organizer:
             organizer.append(is_organizer(deps.settings, client, user))
         return organizer[0]
 
+    def can_mark(question: Question) -> bool:
+        # Answered means an accepted reply: with none yet, the button could not work.
+        if question.answered or not question.answer_count:
+            return False
+        return mine_or_organizer(question)
+
     marked = [(question, hit, can_mark(question)) for question, hit in items]
-    return render.results(deps.roadmap, base, query, filters, marked, capped=capped, limit=RESULTS)
+    movable = frozenset(q.id for q, _ in items if mine_or_organizer(q))
+    return render.results(
+        deps.roadmap, base, query, filters, marked, capped=capped, limit=RESULTS, movable=movable
+    )
 
 
 def register(routes: Routes) -> None:

@@ -26,13 +26,14 @@ def _option(topic: Topic) -> dict[str, Any]:
     }
 
 
-def ask_modal(
-    roadmap: Roadmap, topics: Sequence[Topic], default: Topic | None, channel: str | None
-) -> dict[str, Any]:
-    """The /ask form: the question, its topic (this week's by default), "ask anonymously"."""
+def topic_select(
+    roadmap: Roadmap, topics: Sequence[Topic], default: Topic | None, action_id: str
+) -> tuple[dict[str, Any], list[Topic]]:
+    """A select of `topics` (grouped by stage past Slack's 100 options), `default` chosen;
+    with the topics it could list."""
     select: dict[str, Any] = {
         "type": "static_select",
-        "action_id": ASK_TOPIC,
+        "action_id": action_id,
         "placeholder": {"type": "plain_text", "text": "Pick a topic"},
     }
     listed = list(topics)
@@ -53,8 +54,17 @@ def ask_modal(
             for stage, items in list(groups.items())[:MODAL_TOPICS]
         ]
         listed = [t for items in list(groups.values())[:MODAL_TOPICS] for t in items[:MODAL_TOPICS]]
-    if default is not None and default in listed:
-        select["initial_option"] = _option(default)
+    chosen = next((t for t in listed if default is not None and t.id == default.id), None)
+    if chosen is not None:
+        select["initial_option"] = _option(chosen)
+    return select, listed
+
+
+def ask_modal(
+    roadmap: Roadmap, topics: Sequence[Topic], default: Topic | None, channel: str | None
+) -> dict[str, Any]:
+    """The /ask form: the question, its topic (this week's by default), "ask anonymously"."""
+    select, listed = topic_select(roadmap, topics, default, ASK_TOPIC)
     where = f"<#{channel}>" if channel else "the study channel"
     blocks: list[Block] = [
         {
@@ -113,16 +123,78 @@ def ask_modal(
     }
 
 
+# A question longer than one section is posted in pieces: the first in the channel, the rest
+# in its thread, a few sections per reply (Slack cuts a section at 3000 characters and a
+# message at 50 blocks; the archive keeps the question whole either way).
+FIRST_PIECE = 2800  # the channel post's question, with room for who asks
+PIECE = 2900
+PIECES_PER_REPLY = 10
+
+
+def pieces(text: str, limit: int) -> list[str]:
+    """`text` (mrkdwn) in pieces of at most `limit` characters, cut at a line break, else a
+    space, never inside a link, a mention or an entity."""
+    out: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut < limit // 2:
+            cut = limit
+        for opener, closer in (("<", ">"), ("&", ";")):
+            at = text.rfind(opener, 0, cut)
+            if at > 0 and text.find(closer, at, cut) == -1 and text.find(closer, at) != -1:
+                cut = at
+        out.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text or not out:
+        out.append(text)
+    return out
+
+
+def _question_pieces(question: str) -> list[str]:
+    shown = bk.escape(question.strip())
+    first, *_ = pieces(shown, FIRST_PIECE)
+    rest = shown[len(first) :].lstrip()
+    return [first, *(pieces(rest, PIECE) if rest else [])]
+
+
 def ask_post(question: str, user: str | None, topic: Topic | None) -> Message:
     """The question as posted to the channel; `question` is Slack wire format (escaped here).
-    Anonymous (`user` None): no name, mention or id anywhere in the message."""
+    Anonymous (`user` None): no name, mention or id anywhere in the message. A question too
+    long for one section shows its first part and says the rest is in the thread
+    (ask_continued)."""
     who = f"<@{user}> asks" if user else "Someone asks anonymously"
-    shown = bk.escape(question.strip())
-    blocks = bk.sections(f":question: {who}: {shown}")[: bk.MAX_MESSAGE_BLOCKS - 1]
+    first, *rest = _question_pieces(question)
+    more = " _(continued in the thread)_" if rest else ""
+    blocks = [bk.section(f":question: {who}: {first}{more}")]
     facts = [f"Topic: {fmt.title(topic.title)}"] if topic else []
     facts.append("Answer in the thread :thread:")
     blocks.append(bk.context(" · ".join(facts)))
-    return bk.message(f"{who}: {shown}", blocks)
+    return bk.message(f"{who}: {first}{more}", blocks)
+
+
+def ask_continued(question: str) -> list[Message]:
+    """The thread replies that carry the rest of a long question, in order ([] when it fits
+    in the channel post)."""
+    _, *rest = _question_pieces(question)
+    replies = [rest[i : i + PIECES_PER_REPLY] for i in range(0, len(rest), PIECES_PER_REPLY)]
+    out = []
+    for n, group in enumerate(replies, start=2):
+        label = f"_The question, continued ({n}/{len(replies) + 1}):_"
+        blocks = [bk.context(label), *(bk.section(piece) for piece in group)]
+        out.append(bk.message(f"The question, continued ({n}/{len(replies) + 1})", blocks))
+    return out
+
+
+def ask_shortened(channel: str) -> Message:
+    """To the asker: the end of a long question could not be posted in its thread."""
+    text = (
+        f":warning: Your question was too long for one message in <#{channel}>, and I could not "
+        "post the rest in its thread, so the channel shows it shortened. It is kept whole in "
+        "the archive (`/qa` finds all of it)."
+    )
+    return bk.message(text, [bk.section(text)], response_type="ephemeral")
 
 
 def ask_posted(channel: str, link: str | None, anonymous: bool) -> Message:

@@ -1,0 +1,157 @@
+"""Which roadmap topic a question is about: BM25 over the topics' names, key points and resources.
+
+A question is filed by what it is about, not by the week it was asked in: "What is the intuition
+behind SVD?" asked in the integrals week belongs with the SVD. Each topic is a document of
+fields, weighted (ids, titles and aliases most, then key points, then the summary and resource
+titles); a question's words are scored against them with BM25 (rare words count most: "svd"
+names one topic, "khan" twenty). Words are those of bot.core.topic_search (lower case, crude
+singular), with each pair of neighbours also joined ("k means" meets "kmeans") and a longer
+word of the topics found by its start ("eigen" -> eigenvectors).
+
+The best topic is taken only above a threshold, and the week's own topic is kept whenever it
+matches nearly as well: a question that names nothing of the roadmap stays with the calendar.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.core.cache import Cache, Same
+from bot.core.roadmap import Roadmap, Topic
+from bot.core.topic_search import words
+from bot.core.words import STOPWORDS
+
+# Field weights (a word's count in a field is multiplied by its field's weight).
+W_NAME = 3.0  # id, title, aliases
+W_KEY_POINT = 1.5
+W_SUMMARY = 1.0
+W_RESOURCE = 1.0
+# BM25's saturation and length normalization (low: a topic with many resources is no less
+# about its title).
+K1 = 1.2
+B = 0.4
+# A query word no topic has, matched by the start of a longer word of the topics (or the other
+# way round), counts this much.
+PREFIX_SHARE = 0.6
+MIN_PREFIX = 4
+# The best topic must score at least this share of what one title word found in one topic only
+# would score: a single distinctive name, key point or resource word is enough, common words
+# ("course", "khan") are not.
+MIN_SHARE = 0.75
+# The week's topic stays when it scores at least this share of the best one.
+KEEP_WEEK = 0.5
+# Roadmap words too common to say what a question is about, beyond words.STOPWORDS.
+_NOISE = frozenset(
+    {"free", "pdf", "online", "ch", "ed", "chapter", "part", "intro", "introduction"}
+)
+
+
+def terms(text: str) -> list[str]:
+    """The words of `text` that say what it is about, and each pair of neighbours joined."""
+    found = [w for w in words(text) if len(w) > 1 and w not in STOPWORDS and w not in _NOISE]
+    joined = [a + b for a, b in zip(found, found[1:], strict=False)]
+    return found + joined
+
+
+@dataclass(frozen=True)
+class _Index:
+    topics: tuple[Topic, ...]
+    tf: tuple[dict[str, float], ...]  # per topic: term -> weighted count
+    length: tuple[float, ...]
+    average: float
+    idf: dict[str, float]
+    unit: float  # the score of one title word found in one topic only: the threshold's scale
+    vocabulary: tuple[str, ...]  # every term, sorted (for the prefix lookups)
+
+    def score(self, query: list[str]) -> list[float]:
+        """BM25 of each topic for the distinct query terms."""
+        wanted: dict[str, float] = {}
+        for term in dict.fromkeys(query):
+            if term in self.idf:
+                wanted[term] = 1.0
+            elif len(term) >= MIN_PREFIX:
+                # "eigen" finds eigenvector, "eigenvalue" finds a topic's "eigen".
+                at = bisect.bisect_left(self.vocabulary, term)
+                while at < len(self.vocabulary) and self.vocabulary[at].startswith(term):
+                    wanted.setdefault(self.vocabulary[at], PREFIX_SHARE)
+                    at += 1
+                for k in range(MIN_PREFIX, len(term)):
+                    if term[:k] in self.idf:
+                        wanted.setdefault(term[:k], PREFIX_SHARE)
+        scores = []
+        for tf, length in zip(self.tf, self.length, strict=True):
+            norm = K1 * (1 - B + B * length / self.average)
+            total = 0.0
+            for term, share in wanted.items():
+                count = tf.get(term)
+                if count:
+                    total += share * self.idf[term] * count * (K1 + 1) / (count + norm)
+            scores.append(total)
+        return scores
+
+
+def _document(topic: Topic) -> dict[str, float]:
+    doc: dict[str, float] = {}
+    fields = [
+        (W_NAME, topic.id.replace("-", " ")),
+        (W_NAME, topic.title),
+        *((W_NAME, alias) for alias in topic.aliases),
+        *((W_KEY_POINT, point) for point in topic.key_points),
+        (W_SUMMARY, topic.summary),
+        *((W_RESOURCE, r.title) for r in topic.resources),
+    ]
+    for weight, text in fields:
+        for term in terms(text):
+            doc[term] = doc.get(term, 0.0) + weight
+    return doc
+
+
+def _build(roadmap: Roadmap) -> _Index:
+    topics = roadmap.topics
+    docs = [_document(t) for t in topics]
+    n = max(len(docs), 1)
+    df: Counter[str] = Counter(term for doc in docs for term in doc)
+    idf = {term: math.log(1 + (n - k + 0.5) / (k + 0.5)) for term, k in df.items()}
+    lengths = tuple(float(sum(doc.values())) for doc in docs)
+    average = (sum(lengths) / len(lengths)) if lengths else 1.0
+    average = average or 1.0
+    unit = math.log(1 + (n - 0.5) / 1.5) * W_NAME * (K1 + 1) / (W_NAME + K1)
+    return _Index(topics, tuple(docs), lengths, average, idf, unit, tuple(sorted(idf)))
+
+
+# One index per roadmap object (immutable, replaced whole on reload): see bot.core.cache.
+_INDEXES: Cache[_Index] = Cache(8)
+
+
+def _index(roadmap: Roadmap) -> _Index:
+    return _INDEXES.get(Same(roadmap), lambda: _build(roadmap))
+
+
+def _shares(roadmap: Roadmap, text: str) -> list[tuple[Topic, float]]:
+    """Every topic with its score as a share of one distinctive title word (1.0)."""
+    index = _index(roadmap)
+    scores = index.score(terms(text))
+    return [(topic, score / index.unit) for topic, score in zip(index.topics, scores, strict=True)]
+
+
+def ranked(roadmap: Roadmap, text: str) -> list[tuple[Topic, float]]:
+    """The topics `text` is about, best first, each with its score as a share of one
+    distinctive title word (1.0); only those above the threshold (MIN_SHARE)."""
+    found = [(topic, share) for topic, share in _shares(roadmap, text) if share >= MIN_SHARE]
+    return sorted(found, key=lambda item: -item[1])
+
+
+def file_under(roadmap: Roadmap, text: str, week_topic: str | None) -> str | None:
+    """The id of the topic a question belongs to: the best match above the threshold, unless
+    the week's topic (`week_topic`, an id or None) matches nearly as well; else the week's."""
+    shares = _shares(roadmap, text)
+    best, best_share = max(shares, key=lambda item: item[1], default=(None, 0.0))
+    if best is None or best_share < MIN_SHARE:
+        return week_topic
+    mine = next((share for topic, share in shares if topic.id == week_topic), 0.0)
+    if week_topic is not None and mine >= KEEP_WEEK * best_share:
+        return week_topic
+    return best.id
