@@ -72,3 +72,29 @@ def responses(box: Sandbox, count: int) -> list[dict[str, Any]]:
         valid(params)
         out.append(params)
     return out
+
+
+SUBMIT = "member_ask"  # the /ask form's callback id
+
+
+def form(
+    question: str | None, topic: str | None = None, anonymous: bool = False
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """view.state.values as Slack sends them for the /ask form."""
+    return {
+        "question": {"question": {"type": "plain_text_input", "value": question}},
+        "topic": {
+            "topic": {
+                "type": "static_select",
+                "selected_option": {"text": {"type": "plain_text", "text": topic}, "value": topic}
+                if topic
+                else None,
+            }
+        },
+        "anonymous": {
+            "anonymous": {
+                "type": "checkboxes",
+                "selected_options": [{"value": "anonymous"}] if anonymous else [],
+            }
+        },
+    }

@@ -3,44 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from bot.cli.sandbox import Sandbox
 from bot.core import listings, qa_search, questions
 from tests.blockkit import all_text, assert_valid_view
-from tests.commands_kit import MEMBER, SMALL, answer, monday, responses, valid
+from tests.commands_kit import MEMBER, SMALL, SUBMIT, answer, form, monday, responses, valid
 from tests.polling import wait_until
-
-SUBMIT = "member_ask"
 
 
 def archived(box: Sandbox, ts: str) -> questions.Question:
     found = [q for q in listings.open_questions(box.deps.db) if q.ts == ts]
     assert len(found) == 1, f"question {ts} not archived once: {found}"
     return found[0]
-
-
-def form(
-    question: str | None, topic: str | None = None, anonymous: bool = False
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """view.state.values as Slack sends them for the /ask form."""
-    return {
-        "question": {"question": {"type": "plain_text_input", "value": question}},
-        "topic": {
-            "topic": {
-                "type": "static_select",
-                "selected_option": {"text": {"type": "plain_text", "text": topic}, "value": topic}
-                if topic
-                else None,
-            }
-        },
-        "anonymous": {
-            "anonymous": {
-                "type": "checkboxes",
-                "selected_options": [{"value": "anonymous"}] if anonymous else [],
-            }
-        },
-    }
 
 
 def test_ask_with_text_posts_for_the_member_and_archives_it(small: Sandbox):

@@ -23,7 +23,7 @@ from bot.cli.standin_socket import Link, SocketClient, SocketModeStandIn
 from bot.core.calendar import Calendar, local_today
 from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
-from tests.test_settings import studybot
+from tests.processes import studybot
 
 APP_TOKEN = "xapp-1-A0STUDY01-1234567890-socketmodetesttoken0123456789abcdef"
 CHANNEL = "C0STUDY01"

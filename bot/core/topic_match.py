@@ -43,9 +43,12 @@ MIN_PREFIX = 4
 MIN_SHARE = 0.75
 # The week's topic stays when it scores at least this share of the best one.
 KEEP_WEEK = 0.5
-# Roadmap words too common to say what a question is about, beyond words.STOPWORDS.
+# Words too common to say what a question is about, beyond words.STOPWORDS: the roadmap's own
+# (in many topics' resources) and how members talk about studying ("this week is hard").
 _NOISE = frozenset(
     {"free", "pdf", "online", "ch", "ed", "chapter", "part", "intro", "introduction"}
+    | {"week", "weeks", "exercise", "exercises", "hard", "harder", "easy", "tip", "tips"}
+    | {"finding", "find", "stuck", "help", "book", "books", "buy", "read", "reading"}
 )
 
 
