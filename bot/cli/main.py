@@ -100,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(args.verbose)
     try:
         settings = Settings.from_env(os.environ)
+        # The settings hold the token now. Bolt would read it from the environment again
+        # and warn at every start that the client we give it overrides it.
+        os.environ.pop("SLACK_BOT_TOKEN", None)
         logs.setup(args.verbose, settings.log_format)
         return _dispatch(args, settings)
     except ConfigError as exc:
