@@ -49,13 +49,20 @@ def test_one_event_per_topic_week_with_title_key_points_reading_and_link() -> No
     assert len(found) == MAP.total_weeks()
     first = MAP.topics[0]
     event = min(found, key=lambda e: e.decoded("dtstart"))
-    assert str(event["summary"]) == (
-        f"Week 1 of {MAP.total_weeks()}: {first.title} (part 1 of {first.weeks})"
-    )
+    assert str(event["summary"]) == f"Week 1 of {MAP.total_weeks()}: {first.title}"
     text = str(event["description"])
     assert all(" ".join(p.split()) in text for p in first.key_points)
-    assert first.resources[0].url in text and first.resources[0].title in text
-    assert str(event["url"]) == first.resources[0].url
+    core = first.core  # the core reading, each with its link
+    assert core and all(r.url in text and r.title in text for r in core)
+    extras = [r for r in first.resources if r not in core]
+    assert not any(r.url in text for r in extras)
+    assert str(event["url"]) == core[0].url
+    # A topic over several weeks says which part each event is.
+    long = next(t for t in MAP.topics if t.weeks > 1)
+    parts = sorted(str(e["summary"]) for e in found if long.title in str(e["summary"]))
+    assert [p.rsplit("(", 1)[1] for p in parts] == [
+        f"part {i} of {long.weeks})" for i in range(1, long.weeks + 1)
+    ]
     assert str(event["transp"]) == "TRANSPARENT"
     # Every event starts at the weekly post's local time, on its weekday.
     weekly = MAP.schedule.weekly
@@ -96,7 +103,7 @@ def test_a_skip_moves_every_later_event_a_week_and_keeps_their_uids() -> None:
 
 
 def test_an_extension_adds_one_event_and_moves_the_rest() -> None:
-    first = MAP.topics[0]
+    first = next(t for t in MAP.topics if t.weeks > 1)
     before = by_uid(build())
     after = by_uid(build((Change("extend", MAP.schedule.start, first.id),)))
     added = set(after) - set(before)

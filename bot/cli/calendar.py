@@ -13,7 +13,6 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.deps import Deps
 from bot.core.roadmap import FULL_TRACK
 from bot.core.settings import ConfigError, Settings
-from bot.slack.render.resources import best_resources
 
 COMMENT = (
     "The study schedule as a calendar file: open it and add it to your calendar "
@@ -42,7 +41,6 @@ def build(deps: Deps, track: str | None = None) -> tuple[bytes, int]:
         weeks,
         group=ics.group_key(roadmap, deps.channel),
         now=deps.now(),
-        reading=best_resources,  # what the topic card calls the core reading
         name=name,
     )
     return data, sum(1 for w in weeks.weeks if w.kind == "topic")

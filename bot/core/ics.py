@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import icalendar
 
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week, due_at
-from bot.core.roadmap import Resource, Roadmap, Topic
+from bot.core.roadmap import Resource, Roadmap
 
 PRODID = "-//Study Companion//studybot//EN"
 FILENAME = "study-schedule.ics"
@@ -38,13 +38,12 @@ def schedule_ics(
     *,
     group: str,
     now: dt.datetime,
-    reading: Callable[[Topic], Sequence[Resource]] | None = None,
     name: str | None = None,
 ) -> bytes:
     """The calendar file: one event per week with a topic, from the weekly post's local time
     (in the roadmap's time zone, with its VTIMEZONE) to the end of that week; skipped and
-    paused weeks have none. `reading` picks a topic's core reading (default: all of its
-    resources); `now` stamps the events (a later stamp wins in members' calendars)."""
+    paused weeks have none. `now` stamps the events (a later stamp wins in members'
+    calendars)."""
     schedule = roadmap.schedule
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
@@ -59,7 +58,7 @@ def schedule_ics(
         start = due_at(schedule, "weekly", week)
         assert start is not None  # every roadmap has a weekly post
         end = dt.datetime.combine(week.end + dt.timedelta(days=1), dt.time(0), schedule.tz)
-        chosen = list((reading or _all_resources)(week.topic))
+        chosen = week.topic.core  # the reading the group does together
         event = icalendar.Event()
         event.add("uid", event_uid(group, week.topic.id, week.topic_week))
         event.add("dtstamp", stamp)
@@ -112,7 +111,3 @@ def _resource(resource: Resource) -> str:
 
 def _line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _all_resources(topic: Topic) -> Sequence[Resource]:
-    return topic.resources
