@@ -171,3 +171,83 @@ def test_studybot_backfill_command(qa_box, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "threads" in result.stderr and "1 new question," in result.stderr
     assert question_row(qa_box, {"ts": ts})["user"] == ASKER
+
+
+class Terminal(io.StringIO):
+    """Standard error as a terminal would be."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_progress_is_a_bar_with_rate_and_eta(qa_box):
+    history(qa_box)
+    err = Terminal()
+    clock = ManualClock(WEEK1 + dt.timedelta(weeks=3))
+    assert backfill.command(qa_box.settings, days=60, clock=clock, err=err) == 0
+    out = err.getvalue()
+    assert "\r" in out  # redrawn in place
+    assert "Threads: 100%" in out and "thread/s" in out  # the rate
+    assert "<00:00" in out  # elapsed<remaining: the ETA
+    assert "Messages:" in out and "message/s" in out  # the history, counted as it is read
+
+
+def test_elsewhere_the_progress_is_a_few_plain_lines(qa_box):
+    history(qa_box)
+    qa_box.slack.history_page_size = 2
+    code, err = run(qa_box)
+    assert code == 0
+    assert "\r" not in err
+    bars = [line for line in err.splitlines() if line.endswith(" threads")]
+    assert 1 <= len(bars) <= 11 and bars[-1].startswith("▓" * 20)
+    assert "messages read" in err
+
+
+@pytest.mark.slow
+def test_studybot_backfill_on_a_terminal_draws_a_bar(qa_box, tmp_path):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    history(qa_box)
+    settings = qa_box.settings
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))},
+        "SLACK_BOT_TOKEN": settings.bot_token,
+        "SLACK_API_URL": settings.api_url,
+        "STUDYBOT_CHANNEL": settings.channel,
+        "STUDYBOT_DB": settings.db_path,
+        "STUDYBOT_ROADMAP": settings.roadmap_path,
+        "PYTHONIOENCODING": "utf-8",
+    }
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "backfill", "--days", "3650"],
+            env=env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            timeout=60,
+        )
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other end is closed: all read
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    text = out.decode("utf-8", "replace")
+    assert done.returncode == 0, text
+    assert "Threads: 100%" in text and "thread/s" in text and "new questions" in text

@@ -114,3 +114,16 @@ def test_a_broken_roadmap_is_a_failed_check(env, tmp_path):
     code, out = doctor(env, tmp_path)
     assert code == 1 and "roadmap" in " ".join(lines_of(out, "✗")), out
     assert "studybot roadmap check" in out
+
+
+def test_an_install_older_than_the_manifest_is_told_to_update(env, tmp_path, slack):
+    """An upgrade added a scope (files:write, for `calendar post`): doctor names it; the slash
+    commands cannot be compared with a bot token, and doctor says so instead of guessing."""
+    Pool(tmp_path / "bot.db").close()
+    slack.scopes.remove("files:write")
+    code, out = doctor(env, tmp_path)
+    assert code == 1, out
+    assert "missing files:write" in " ".join(lines_of(out, "✗"))
+    (commands,) = lines_of(out, "–")
+    assert "slash commands" in commands and "manifest.yml" in commands
+    assert "1 problem(s) found." in out

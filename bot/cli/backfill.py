@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import logging
@@ -12,6 +13,7 @@ from typing import Any, TextIO
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from bot.core import ingest
 from bot.core.clock import Clock, SystemClock
@@ -91,50 +93,86 @@ def run(deps: Deps, client: WebClient, *, days: int, err: TextIO) -> Tally:
     assert channel
     oldest = deps.now() - dt.timedelta(days=days)
     print(f"Reading the history of {channel} (last {days} days)…", file=err)
-    top = sorted(_history(client, channel, oldest), key=lambda m: float(m["ts"]))
+    with _progress(err, None, "messages") as reading:
+        found = []
+        for message in _history(client, channel, oldest):
+            found.append(message)
+            reading.update(1)
+    top = sorted(found, key=lambda m: float(m["ts"]))
     tally = Tally()
-    for done, message in enumerate(top, start=1):
-        thread = [message]
-        if message.get("reply_count") or message.get("thread_ts") == message["ts"]:
-            thread += [
-                m for m in _replies(client, channel, message["ts"]) if m["ts"] != message["ts"]
-            ]
-        # One transaction per thread: a question and its answers land together.
-        with transaction(deps.db):
-            for item in thread:
-                tally.add(ingest.record_history(deps, channel, item))
-        _progress(err, done, len(top))
-    if top:
-        err.write("\n")
+    with _progress(err, len(top), "threads") as threads:
+        for message in top:
+            thread = [message]
+            if message.get("reply_count") or message.get("thread_ts") == message["ts"]:
+                thread += [
+                    m for m in _replies(client, channel, message["ts"]) if m["ts"] != message["ts"]
+                ]
+            # One transaction per thread: a question and its answers land together.
+            with transaction(deps.db):
+                for item in thread:
+                    tally.add(ingest.record_history(deps, channel, item))
+            threads.update(1)
     verify_marks(deps, client)
     return tally
 
 
-def _pages(call: Any, **params: Any) -> Iterator[dict[str, Any]]:
-    """Every message of a paginated conversations.* call (the client waits out 429s)."""
-    cursor = None
-    while True:
-        response = call(**params, limit=PAGE, **({"cursor": cursor} if cursor else {}))
-        yield from response.get("messages") or ()
-        cursor = (response.get("response_metadata") or {}).get("next_cursor")
-        if not cursor or not response.get("has_more", True):
-            return
+def _messages(response: SlackResponse) -> Iterator[dict[str, Any]]:
+    """Every message of a paginated conversations.* call: slack_sdk's own cursor iteration
+    asks for each next page (and its retry handlers wait out 429s)."""
+    for page in response:
+        for message in page.get("messages") or ():
+            if isinstance(message, dict) and isinstance(message.get("ts"), str):
+                yield message
 
 
 def _history(client: WebClient, channel: str, oldest: dt.datetime) -> Iterator[dict[str, Any]]:
-    for message in _pages(
-        client.conversations_history, channel=channel, oldest=f"{oldest.timestamp():.6f}"
-    ):
-        if isinstance(message.get("ts"), str):
-            yield message
+    return _messages(
+        client.conversations_history(
+            channel=channel, oldest=f"{oldest.timestamp():.6f}", limit=PAGE
+        )
+    )
 
 
 def _replies(client: WebClient, channel: str, ts: str) -> Iterator[dict[str, Any]]:
-    for message in _pages(client.conversations_replies, channel=channel, ts=ts):
-        if isinstance(message.get("ts"), str):
-            yield message
+    return _messages(client.conversations_replies(channel=channel, ts=ts, limit=PAGE))
 
 
-def _progress(err: TextIO, done: int, total: int) -> None:
-    err.write(f"\r{bk.progress_bar(done, total)} threads")
-    err.flush()
+class _Lines:
+    """Progress as plain lines (a log file, a pipe): one at each tenth of the way, and the
+    last; with no total, one line at the end."""
+
+    def __init__(self, err: TextIO, total: int | None, unit: str) -> None:
+        self.err, self.total, self.unit = err, total, unit
+        self.done = 0
+        self.said = -1
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.total:
+            tenth = self.done * 10 // self.total
+            if tenth > self.said:
+                self.said = tenth
+                print(f"{bk.progress_bar(self.done, self.total)} {self.unit}", file=self.err)
+
+    def close(self) -> None:
+        if self.total is None:
+            print(f"{self.done} {self.unit} read", file=self.err)
+
+
+@contextlib.contextmanager
+def _progress(err: TextIO, total: int | None, unit: str) -> Iterator[Any]:
+    """A progress bar with rate and ETA (tqdm) when `err` is a terminal, else plain lines.
+    Log lines printed meanwhile go above the bar instead of through it."""
+    if not err.isatty():
+        lines = _Lines(err, total, unit)
+        yield lines
+        lines.close()
+        return
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with (
+        tqdm(total=total, file=err, unit=unit.rstrip("s"), desc=unit.capitalize()) as bar,
+        logging_redirect_tqdm(),
+    ):
+        yield bar

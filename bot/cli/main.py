@@ -92,6 +92,25 @@ def _parser() -> argparse.ArgumentParser:
 
     backfill = sub.add_parser("backfill", help="import past questions and answers from the channel")
     backfill.add_argument("--days", type=int, default=90, help="how far back (default: 90)")
+
+    cal = sub.add_parser("calendar", help="the reading schedule as a calendar file (.ics)")
+    cal_sub = cal.add_subparsers(dest="calendar_command", metavar="ACTION")
+    cal_sub.required = True
+    cal_export = cal_sub.add_parser("export", help="write the schedule as an .ics file")
+    cal_post = cal_sub.add_parser("post", help="upload the .ics file to the study channel")
+    for action in (cal_export, cal_post):
+        action.add_argument("--track", help="this track's topics (default: the group's track)")
+    cal_export.add_argument("--out", help="write to this file (default: standard output)")
+
+    browse = sub.add_parser(
+        "browse",
+        help="open the Q&A archive read-only in Datasette (pip install 'studybot[browse]')",
+    )
+    browse.add_argument("--port", type=int, default=8001, help="port to serve on (default: 8001)")
+    browse.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default: 127.0.0.1)"
+    )
+    browse.add_argument("--no-open", action="store_true", help="do not open a web browser")
     return parser
 
 
@@ -100,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(args.verbose)
     try:
         settings = Settings.from_env(os.environ)
+        # The settings hold the token now. Bolt would read it from the environment again
+        # and warn at every start that the client we give it overrides it.
+        os.environ.pop("SLACK_BOT_TOKEN", None)
         logs.setup(args.verbose, settings.log_format)
         return _dispatch(args, settings)
     except ConfigError as exc:
@@ -150,6 +172,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli import backfill
 
         return backfill.command(settings, days=args.days)
+    if args.command == "calendar":
+        from bot.cli import calendar as calendar_cli
+
+        if args.calendar_command == "export":
+            return calendar_cli.export(settings, track=args.track, out=args.out)
+        return calendar_cli.post(settings, track=args.track)
+    if args.command == "browse":
+        from bot.cli import browse
+
+        return browse.command(
+            settings, host=args.host, port=args.port, open_browser=not args.no_open
+        )
     raise AssertionError(args.command)
 
 

@@ -75,6 +75,10 @@ class SlackStandIn:
         # A Socket Mode server (bot/cli/standin_socket.py) attaches itself here; then
         # apps.connections.open hands out its WebSocket URLs.
         self.socket_mode: Any = None
+        # Files uploaded the v2 way (files.getUploadURLExternal, a POST of the bytes to the
+        # upload URL, files.completeUploadExternal), by file id.
+        self.files: dict[str, dict[str, Any]] = {}
+        self._files = itertools.count(1)
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
@@ -374,6 +378,47 @@ class SlackStandIn:
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
+    def _m_files_getUploadURLExternal(self, p: dict[str, Any]) -> dict[str, Any]:
+        if not p.get("filename") or not str(p.get("length") or "").isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._files):08d}"
+        with self.lock:
+            self.files[file_id] = {
+                "id": file_id,
+                "name": p["filename"],
+                "length": int(p["length"]),
+                "data": None,
+                "channels": [],
+            }
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    def upload(self, file_id: str, data: bytes) -> bool:
+        """The bytes POSTed to an upload URL; False for an unknown file."""
+        with self.lock:
+            file = self.files.get(file_id)
+            if file is None:
+                return False
+            file["data"] = data
+        self._record(Call("upload", {"file_id": file_id, "bytes": len(data)}, None))
+        return True
+
+    def _m_files_completeUploadExternal(self, p: dict[str, Any]) -> dict[str, Any]:
+        listed = p.get("files")
+        listed = json.loads(listed) if isinstance(listed, str) else listed or []
+        channel = p.get("channel_id") or ""
+        done = []
+        with self.lock:
+            for item in listed:
+                file = self.files.get(str(item.get("id")))
+                if file is None or file["data"] is None:
+                    return {"ok": False, "error": "file_not_found"}
+                file["title"] = item.get("title") or file["name"]
+                if channel:
+                    file["channels"].append(channel)
+                    file["initial_comment"] = p.get("initial_comment")
+                done.append({k: v for k, v in file.items() if k != "data"})
+        return {"ok": True, "files": done}
+
     def _m_conversations_history(self, p: dict[str, Any]) -> dict[str, Any]:
         channel = p.get("channel", "")
         oldest = float(p.get("oldest") or 0)
@@ -416,8 +461,13 @@ def _handler(slack: SlackStandIn) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode("utf-8", "replace")
+            data = self.rfile.read(length)
+            raw = data.decode("utf-8", "replace")
             path = urllib.parse.urlsplit(self.path).path
+            if path.startswith("/upload/"):  # files upload v2: the bytes of one file
+                found = slack.upload(path[len("/upload/") :], data)
+                self._send(200 if found else 404, {"ok": found}, {})
+                return
             ctype = self.headers.get("Content-Type", "")
             if "json" in ctype:
                 try:

@@ -113,16 +113,23 @@ def create_app(
     roadmaps = roadmaps or RoadmapStore(settings.roadmap_path, settings.track)
     deps = Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=clock or SystemClock())
     client = client or web_client(settings)
-    app = App(
-        client=client,
-        authorize=_authorize(client),
-        signing_secret=settings.signing_secret or "",
-        # Socket Mode requests are not signed; HTTP requests always are.
-        request_verification_enabled=bool(settings.signing_secret),
-        token_verification_enabled=False,
-        ignoring_self_events_enabled=True,
-        raise_error_for_unhandled_request=False,
-    )
+    # `authorize` gives each request its token, so Bolt gets the client without one (given
+    # both, it warns at every start that the client's token will be ignored); the token goes
+    # back on the client for what runs outside a request (the scheduler's posts).
+    token, client.token = client.token, None
+    try:
+        app = App(
+            client=client,
+            authorize=_authorize(client),
+            signing_secret=settings.signing_secret or "",
+            # Socket Mode requests are not signed; HTTP requests always are.
+            request_verification_enabled=bool(settings.signing_secret),
+            token_verification_enabled=False,
+            ignoring_self_events_enabled=True,
+            raise_error_for_unhandled_request=False,
+        )
+    finally:
+        client.token = token
     app.deps = deps  # type: ignore[attr-defined]
 
     app.middleware(middleware.Front(deps, ROUTES.recorders))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import urllib.parse
 
@@ -15,6 +16,8 @@ from slack_sdk.http_retry import (
 )
 
 from bot.core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Calls that change something visible: when the connection breaks after the request went out,
 # Slack may have done it, so a blind retry could do it twice (a question or weekly post shown
@@ -50,11 +53,16 @@ class _SafeConnectionRetry(ConnectionErrorRetryHandler):
     ) -> bool:
         if not super()._can_retry(state=state, request=request, response=response, error=error):
             return False
-        method = urllib.parse.urlsplit(request.url).path.rsplit("/", 1)[-1]
-        if method not in NOT_REPEATABLE:
-            return True
+        method = _method(request)
         reason = getattr(error, "reason", None)
-        return isinstance(reason, ConnectionRefusedError | socket.gaierror)
+        again = method not in NOT_REPEATABLE or isinstance(
+            reason, ConnectionRefusedError | socket.gaierror
+        )
+        if again:
+            # slack_sdk's own line per attempt is quiet (bot/cli/logs.py); what is left after
+            # the retries is raised, and its caller says it once.
+            log.debug("%s: %s; trying again", method, reason or error)
+        return again
 
 
 class _ShortRateLimitRetry(RateLimitErrorRetryHandler):
@@ -74,12 +82,23 @@ class _ShortRateLimitRetry(RateLimitErrorRetryHandler):
             return False
         values = {k.lower(): v for k, v in (response.headers or {}).items()}.get("retry-after")
         value = values[0] if isinstance(values, list) and values else values
-        if value is None:
-            return True
         try:
-            return isinstance(value, str) and 0 <= int(value) <= MAX_RETRY_AFTER_SECONDS
+            wait = None if value is None else int(value) if isinstance(value, str) else -1
         except ValueError:
             return False  # unreadable: do not guess a wait
+        if wait is not None and not 0 <= wait <= MAX_RETRY_AFTER_SECONDS:
+            return False
+        log.info(
+            "Slack rate-limited %s; waiting %s",
+            _method(request),
+            f"{wait} s" if wait is not None else "a moment",
+        )
+        return True
+
+
+def _method(request: HttpRequest) -> str:
+    """The Web API method a request calls (chat.postMessage), from its URL."""
+    return urllib.parse.urlsplit(request.url).path.rsplit("/", 1)[-1]
 
 
 def web_client(settings: Settings, token: str | None = None) -> WebClient:

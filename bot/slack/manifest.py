@@ -14,4 +14,5 @@ BOT_SCOPES: tuple[str, ...] = (
     "reactions:read",
     "users:read",
     "im:write",
+    "files:write",
 )

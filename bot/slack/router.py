@@ -6,7 +6,10 @@ import http.client
 import inspect
 import logging
 import re
+import socket
 import sqlite3
+import traceback
+import urllib.error
 from collections.abc import Callable
 from typing import Any
 
@@ -111,10 +114,65 @@ def _arg_names(listener: Callable[..., Any]) -> tuple[str, ...]:
     )
 
 
+# Failures talking to Slack over the network: said in one line, they are not our bug.
+NETWORK = (
+    urllib.error.URLError,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    http.client.HTTPException,
+)
+# Unexpected failures whose traceback was logged already: (kind, where) -> times seen.
+_traced: dict[tuple[str, str, int], int] = {}
+
+
 def log_error(error: Exception, body: dict[str, Any], response: BoltResponse | None = None) -> None:
-    """Bolt's error handler (and the guard's log): the failure, and the status it answers."""
+    """Bolt's error handler (and the guard's log): the failure, and the status it answers.
+
+    Slack unreachable or refusing is one WARNING line; anything else is a bug, logged as an
+    ERROR line with its traceback the first time it happens at that place, and as one line
+    after that (every traceback is at DEBUG with -v)."""
     kind = body.get("type") or body.get("command") or "request"
-    log.exception("listener failed on %s: %s", kind, error.__class__.__name__, exc_info=error)
+    if isinstance(error, SlackApiError):
+        why = error.response.get("error") if isinstance(error.response.data, dict) else None
+        log.warning(
+            "listener failed on %s: Slack answered %s", kind, why or error.response.status_code
+        )
+        log.debug("the failure in full", exc_info=error)
+    elif isinstance(error, NETWORK):
+        reason = getattr(error, "reason", None) or error
+        log.warning(
+            "listener failed on %s: Slack unreachable (%s: %s)",
+            kind,
+            error.__class__.__name__,
+            reason,
+        )
+        log.debug("the failure in full", exc_info=error)
+    else:
+        frame = traceback.extract_tb(error.__traceback__)[-1:] or None
+        where = (
+            (error.__class__.__name__, frame[0].filename, frame[0].lineno or 0) if frame else None
+        )
+        seen = _traced.get(where, 0) if where else 0
+        if where:
+            _traced[where] = seen + 1
+        if not seen:
+            log.error(
+                "listener failed on %s: %s: %s",
+                kind,
+                error.__class__.__name__,
+                error,
+                exc_info=error,
+            )
+        else:
+            log.error(
+                "listener failed on %s: %s: %s (seen %d times; traceback logged the first time)",
+                kind,
+                error.__class__.__name__,
+                error,
+                seen + 1,
+            )
+            log.debug("the failure in full", exc_info=error)
     if response is not None and response.status == 500:
         # Listeners are guarded and our middleware answers its own failures, so what is left
         # is Slack or the network failing (503: Slack delivers it again later), or Bolt
