@@ -70,7 +70,7 @@ def test_each_problem_is_named_with_what_to_do(env, tmp_path, slack):
     assert "signing secret" in failed
     fixes = lines_of(out, "→")
     assert any("reinstall" in f for f in fixes) and any("/invite @studybot" in f for f in fixes)
-    assert "3 problem(s) found." in out
+    assert "3 problems found." in out
 
 
 def test_a_refused_token_and_an_unreachable_slack(env, tmp_path, slack):
@@ -126,4 +126,4 @@ def test_an_install_older_than_the_manifest_is_told_to_update(env, tmp_path, sla
     assert "missing files:write" in " ".join(lines_of(out, "✗"))
     (commands,) = lines_of(out, "–")
     assert "slash commands" in commands and "manifest.yml" in commands
-    assert "1 problem(s) found." in out
+    assert "1 problem found." in out

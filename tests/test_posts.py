@@ -21,6 +21,7 @@ from bot.core.calendar import Change
 from bot.core.clock import ManualClock
 from bot.core.ledger import LEASE, failures, weekly_ts
 from bot.core.post_plan import Outcome
+from bot.slack import workspace
 from bot.slack.delivery import SlackPoster
 from bot.slack.delivery import deliver as deliver_post
 from bot.slack.manual_scheduler import ManualScheduler
@@ -139,6 +140,17 @@ def test_nudge_in_a_quiet_week_points_at_the_weekly_thread(lbox):
     ts = weekly_ts(lbox.deps.db, lbox.channel, week(9).key)
     assert ts and fmt.message_link(lbox.channel, ts) in all_text(post)
     assert "No questions yet" in all_text(post)
+
+
+def test_posts_link_messages_through_the_workspace_the_bot_learnt(lbox):
+    """One link host: once auth.test told the workspace URL, the posts' links use it too."""
+    team = workspace.url(lbox.deps.db, lbox.app.client)
+    assert team.startswith("https://") and team != fmt.SLACK_URL
+    ManualScheduler(lbox.deps, lbox.app.client).run_until(due("nudge", 9))
+    [post] = sent(lbox, "nudge", 9)
+    ts = weekly_ts(lbox.deps.db, lbox.channel, week(9).key)
+    assert ts and fmt.message_link(lbox.channel, ts, team=team) in all_text(post)
+    assert "https://slack.com/archives/" not in all_text(post)
 
 
 def test_recap_counts_thanks_the_answerers_and_says_whats_next(lbox):

@@ -237,7 +237,7 @@ def report(checks: list[Check], out: TextIO) -> int:
         if not c.ok and c.fix:
             print(f"{' ' * (width + 6)}→ {c.fix}", file=out)
     failed = sum(not c.ok for c in checks)
-    print(f"\n{failed} problem(s) found." if failed else "\nAll good.", file=out)
+    print(f"\n{plural(failed, 'problem')} found." if failed else "\nAll good.", file=out)
     return 1 if failed else 0
 
 

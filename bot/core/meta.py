@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlite_utils
 
+# The workspace URL (https://team.slack.com/) that auth.test gave: message links open in place.
+TEAM_URL = "team_url"
+
 
 def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
     """The value kept under `key`, or None."""

@@ -17,7 +17,8 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import sqlite_utils
 
-from bot.core import calendar, listings, questions
+from bot.core import calendar, listings, meta, questions
+from bot.core import format as fmt
 from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
 from bot.core.ledger import weekly_ts
 from bot.core.questions import Question
@@ -194,6 +195,7 @@ class WeeklyFacts:
     stage: str  # the stage's title
     recall: list[tuple[str, Topic, int]]  # (question, its topic, study weeks back)
     carried: list[questions.Question]  # asked last week, not answered yet
+    team: str = fmt.SLACK_URL  # the workspace URL, so message links open in place
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ class NudgeFacts:
     thread_ts: str | None  # the week's weekly post, whose thread collects questions
     asked: int
     waiting: list[questions.Question]  # not answered yet
+    team: str = fmt.SLACK_URL  # the workspace URL, so message links open in place
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,13 @@ def _weekly(ctx: Context) -> WeeklyFacts:
         stage=ctx.roadmap.stage_title(topic.stage),
         recall=recall_questions(cal, week),
         carried=[q for q in carried if unanswered(q)],
+        team=_team(ctx),
     )
+
+
+def _team(ctx: Context) -> str:
+    """The workspace URL the bot learnt from auth.test (bot.slack.workspace), else slack.com's."""
+    return _qa("links", lambda: meta.get_meta(ctx.db, meta.TEAM_URL), None) or fmt.SLACK_URL
 
 
 def _nudge(ctx: Context) -> NudgeFacts:
@@ -317,6 +326,7 @@ def _nudge(ctx: Context) -> NudgeFacts:
         thread_ts=weekly_ts(ctx.db, ctx.channel, week.key),
         asked=len(asked),
         waiting=[q for q in asked if unanswered(q)],
+        team=_team(ctx),
     )
 
 

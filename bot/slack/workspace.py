@@ -12,7 +12,7 @@ from bot.core import meta
 
 log = logging.getLogger(__name__)
 
-KEY = "team_url"
+KEY = meta.TEAM_URL
 
 
 def url(db: sqlite_utils.Database, client: WebClient | None, *, keep: bool = True) -> str:

@@ -41,13 +41,13 @@ def _bullets(title: str, items: Sequence[str]) -> list[bk.Block]:
     return bk.sections(f"*{title}*\n" + "\n".join(items))
 
 
-def _question_line(q: questions.Question) -> str:
-    link = q.permalink or fmt.message_link(q.channel, q.ts)
+def _question_line(q: questions.Question, team: str) -> str:
+    link = q.permalink or fmt.message_link(q.channel, q.ts, q.thread_ts, team)
     return f"• {bk.truncate(fmt.safe(q.text), 220)} <{link}|→ thread>"
 
 
-def _listed(questions: Sequence[questions.Question], more_hint: str) -> list[str]:
-    lines = [_question_line(q) for q in questions[:MAX_LISTED]]
+def _listed(questions: Sequence[questions.Question], more_hint: str, team: str) -> list[str]:
+    lines = [_question_line(q, team) for q in questions[:MAX_LISTED]]
     if len(questions) > MAX_LISTED:
         lines.append(f"…and {len(questions) - MAX_LISTED} more: {more_hint}")
     return lines
@@ -89,7 +89,7 @@ def weekly(facts: WeeklyFacts) -> dict[str, Any]:
     )
     out += _bullets(
         ":hourglass: Still open from last week — can you help?",
-        _listed(facts.carried, "`/qa unanswered`"),
+        _listed(facts.carried, "`/qa unanswered`", facts.team),
     )
     out.append(bk.divider())
     out.append(
@@ -111,7 +111,7 @@ def nudge(facts: NudgeFacts) -> dict[str, Any]:
     title = f"Mid-week check-in: {topic.title}"
     out: list[bk.Block] = [bk.header(title)]
     where = (
-        f"<{fmt.message_link(facts.channel, facts.thread_ts)}|this week's thread>"
+        f"<{fmt.message_link(facts.channel, facts.thread_ts, team=facts.team)}|this week's thread>"
         if facts.thread_ts
         else "this week's thread"
     )
@@ -124,7 +124,8 @@ def nudge(facts: NudgeFacts) -> dict[str, Any]:
         )
     out.append(bk.section(summary))
     out += _bullets(
-        ":raising_hand: Can you answer one of these?", _listed(waiting, "`/qa unanswered`")
+        ":raising_hand: Can you answer one of these?",
+        _listed(waiting, "`/qa unanswered`", facts.team),
     )
     if topic.prompts:
         out.append(bk.context(f"Something to think about: {fmt.safe(topic.prompts[-1])}"))
