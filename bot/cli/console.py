@@ -23,6 +23,7 @@ from bot.core.clock import ManualClock
 from bot.core.health import startup_problem
 from bot.core.roadmap import RoadmapError
 from bot.core.settings import Settings
+from bot.slack.manual_scheduler import ManualScheduler
 
 HELP = """\
 Type what a member would type in Slack:
@@ -57,7 +58,7 @@ class Console:
         self.form: Form | None = None  # the modal the bot opened, being filled in
         self.seen_calls = 0
         self.box.slack.add_user(user, "you")
-        self.scheduler = _scheduler_for(box)
+        self.scheduler = ManualScheduler(box.deps, box.app.client)
 
     # --- output --------------------------------------------------------------------
 
@@ -260,14 +261,10 @@ class Console:
         now = self.box.clock.now()
         tz = self.box.deps.roadmap.schedule.tz
         self.out(f"(it is {now.astimezone(tz):%A %Y-%m-%d %H:%M %Z})")
-        if self.scheduler is None:
-            return
         for kind, when in self.scheduler.upcoming(now):
             self.out(f"(next {kind} post: {when.astimezone(tz):%a %Y-%m-%d %H:%M %Z})")
 
     def next(self, _: str) -> None:
-        if self.scheduler is None:
-            raise ValueError("scheduled posts are not available yet")
         upcoming = self.scheduler.upcoming(self.box.clock.now())
         if not upcoming:
             raise ValueError("nothing more is scheduled: the roadmap is done")
@@ -305,14 +302,6 @@ def member_id(text: str) -> str:
             f"{text.strip()!r} is not a member ID: they look like U0MEMBER2 or W0GRIDUSER"
         )
     return user
-
-
-def _scheduler_for(box: Sandbox) -> Any:
-    try:
-        from bot.slack.manual_scheduler import ManualScheduler
-    except ImportError:
-        return None
-    return ManualScheduler(box.deps, box.app.client)
 
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
