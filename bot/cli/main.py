@@ -246,7 +246,7 @@ def run(settings: Settings) -> int:
         settings.require("signing_secret")
     # Imported here, not at the top, so that `roadmap check` starts fast. A missing package
     # stops the bot (main() names it in one line).
-    from bot.slack.app import create_app
+    from bot.slack.app import create_app, finish_after_ack
 
     pool, roadmaps = open_deps_or_exit(settings)
     app = create_app(settings, pool=pool, roadmaps=roadmaps)
@@ -269,8 +269,17 @@ def run(settings: Settings) -> int:
             _run_http(app, settings, stop)
     finally:
         scheduler.shutdown(wait=False)
-        pool.close()
+        # Committed work is safe without a close (WAL); closing under a listener still at
+        # work would crash, so the database is closed only once after-ack work is done.
+        if finish_after_ack(app, SHUTDOWN_WAIT):
+            pool.close()
+        else:
+            log.warning("work after an ack still running after %.0f s; exiting", SHUTDOWN_WAIT)
     return 0
+
+
+# How long a stopping bot waits for listeners still working after their ack.
+SHUTDOWN_WAIT = 10.0
 
 
 def _start_scheduler(app: App) -> PostScheduler:

@@ -15,13 +15,17 @@ from bot.core.clock import Clock, ManualClock
 from bot.core.db import Pool
 from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import Settings
-from bot.slack.app import create_app
+from bot.slack.app import create_app, finish_after_ack
 from bot.slack.server import EVENTS_PATH, HttpServer, make_server
 from bot.slack.socket_mode import SocketMode
 
 CHANNEL = "C0STUDY01"
 SECRET = "sandbox-signing-secret"
 APP_TOKEN = "xapp-sandbox-token"
+
+
+# How long close() waits for listeners still working after their ack.
+CLOSE_WAIT = 30.0
 
 
 class Sandbox:
@@ -112,8 +116,10 @@ class Sandbox:
             self.socket.stop()
         if self.server is not None:
             self.server.stop()
+        # Work after an ack may still use the database and the stand-in: let it finish first.
+        finished = not hasattr(self, "app") or finish_after_ack(self.app, CLOSE_WAIT)
         self.slack.stop()
-        if hasattr(self, "pool"):  # not when the database could not be opened
+        if hasattr(self, "pool") and finished:  # not when the database could not be opened
             self.pool.close()
         if self._tmp is not None:
             self._tmp.cleanup()

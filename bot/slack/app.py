@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -117,9 +118,11 @@ def create_app(
     # both, it warns at every start that the client's token will be ignored); the token goes
     # back on the client for what runs outside a request (the scheduler's posts).
     token, client.token = client.token, None
+    after_ack = ThreadPoolExecutor(max_workers=AFTER_ACK_WORKERS, thread_name_prefix="after-ack")
     try:
         app = App(
             client=client,
+            listener_executor=after_ack,
             authorize=_authorize(client),
             signing_secret=settings.signing_secret or "",
             # Socket Mode requests are not signed; HTTP requests always are.
@@ -131,10 +134,26 @@ def create_app(
     finally:
         client.token = token
     app.deps = deps  # type: ignore[attr-defined]
+    app.after_ack = after_ack  # type: ignore[attr-defined]
 
     app.middleware(middleware.Front(deps, ROUTES.recorders))
     router.install(app, ROUTES)
     return app
+
+
+# Threads for the work listeners do after their ack, as many as Bolt's default.
+AFTER_ACK_WORKERS = 5
+
+
+def finish_after_ack(app: App, timeout: float) -> bool:
+    """Take no more after-ack work and wait up to `timeout` seconds for what is running (a
+    reply being posted, a Home tab published); True when it all finished. Only then may the
+    database be closed: closing a connection a listener is using crashes the interpreter."""
+    executor: ThreadPoolExecutor = app.after_ack  # type: ignore[attr-defined]
+    waiter = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, daemon=True)
+    waiter.start()
+    waiter.join(timeout)
+    return not waiter.is_alive()
 
 
 def deps_of(app: App) -> Deps:
