@@ -92,14 +92,23 @@ def set_scope(db: sqlite_utils.Database, user: str, scope: Scope) -> None:
     )
 
 
-def set_reminder(db: sqlite_utils.Database, user: str, at: dt.time | None, tz: str | None) -> None:
-    """The daily DM at local time `at` in zone `tz` (None: the zone known); `at` None: off."""
+def set_reminder(
+    db: sqlite_utils.Database,
+    user: str,
+    at: dt.time | None,
+    tz: str | None,
+    now: dt.datetime | None = None,
+) -> None:
+    """The daily DM at local time `at` in zone `tz` (None: the zone known), from `now` on (a
+    time already past today waits for tomorrow); `at` None turns it off."""
     remind = at.strftime("%H:%M") if at else None
+    since = _iso(now) if now else None
     db.execute(
-        "INSERT INTO review_settings (user, remind_at, tz) VALUES (?, ?, ?) "
+        "INSERT INTO review_settings (user, remind_at, remind_since, tz) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (user) DO UPDATE SET remind_at = excluded.remind_at, "
+        "remind_since = excluded.remind_since, "
         "tz = COALESCE(excluded.tz, review_settings.tz)",
-        (user, remind, tz),
+        (user, remind, since, tz),
     )
 
 
@@ -273,11 +282,25 @@ def _latest(at: dt.time, tz: dt.tzinfo, now: dt.datetime) -> dt.datetime:
     return when
 
 
-def _reminders(db: sqlite_utils.Database) -> list[tuple[str, dt.time, dt.tzinfo]]:
+def _reminders(db: sqlite_utils.Database) -> list[tuple[str, dt.time, dt.tzinfo, str]]:
     rows = db.execute(
-        "SELECT user, remind_at, tz FROM review_settings WHERE remind_at IS NOT NULL"
+        "SELECT user, remind_at, tz, COALESCE(remind_since, '') FROM review_settings "
+        "WHERE remind_at IS NOT NULL"
     ).fetchall()
-    return [(r[0], dt.time.fromisoformat(r[1]), zone(r[2] or "UTC")) for r in rows]
+    return [(r[0], dt.time.fromisoformat(r[1]), zone(r[2] or "UTC"), r[3]) for r in rows]
+
+
+def _due_now(
+    db: sqlite_utils.Database,
+    user: str,
+    when: dt.datetime,
+    since: str,
+    now: dt.datetime,
+    grace: dt.timedelta,
+) -> bool:
+    """The DM time `when` has come, not long ago, after the DM was turned on, and its local day
+    has no DM yet."""
+    return now - when < grace and _iso(when) >= since and not _claimed(db, user, when.date())
 
 
 def _claimed(db: sqlite_utils.Database, user: str, day: dt.date) -> bool:
@@ -292,9 +315,9 @@ def reminders_due(
 ) -> list[Reminder]:
     """Members whose DM time passed less than `grace` ago and whose local day has no DM yet."""
     out = []
-    for user, at, tz in _reminders(db):
+    for user, at, tz, since in _reminders(db):
         when = _latest(at, tz, now)
-        if now - when < grace and not _claimed(db, user, when.date()):
+        if _due_now(db, user, when, since, now, grace):
             out.append(Reminder(user, when.date()))
     return out
 
@@ -305,9 +328,9 @@ def next_reminder_at(
     """When the next daily DM falls due (`now` when one is due already); None when no member
     wants one."""
     times = []
-    for user, at, tz in _reminders(db):
+    for user, at, tz, since in _reminders(db):
         when = _latest(at, tz, now)
-        if now - when < grace and not _claimed(db, user, when.date()):
+        if _due_now(db, user, when, since, now, grace):
             return now
         local = now.astimezone(tz)
         nxt = dt.datetime.combine(local.date(), at, tz)

@@ -30,6 +30,7 @@ CREATE TABLE review_settings (
     user TEXT PRIMARY KEY,
     scope TEXT NOT NULL DEFAULT 'ticked' CHECK (scope IN ('ticked', 'group')),
     remind_at TEXT,
+    remind_since TEXT,  -- when the DM was turned on: no DM for a time before it
     tz TEXT
 );
 

@@ -80,7 +80,7 @@ def review_command(
         ack()  # users.info may be slow; the answer follows through response_url
         tz = _slack_zone(client, user) or review.settings(deps.db, user).tz
         tz = tz or deps.roadmap.schedule.timezone
-        review.set_reminder(deps.db, user, at, tz)
+        review.set_reminder(deps.db, user, at, tz, deps.now())
         respond(render.reminder_on(at, tz))
     elif verb == "off" and len(args) == 1:
         review.set_reminder(deps.db, user, None, None)
