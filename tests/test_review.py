@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from typing import Any
 
 from bot.cli.sandbox import Sandbox
 from bot.core import review
 from bot.core.clock import ManualClock
 from bot.slack.render.ids import REVIEW_FORGET, REVIEW_GRADE, REVIEW_KEEP, REVIEW_SHOW
+from tests.blockkit import all_text, assert_valid_view
 from tests.commands_kit import MEMBER, answer, buttons, responses
 from tests.polling import wait_until
 
@@ -142,3 +144,29 @@ def test_help_and_a_bad_word_show_the_usage_card(box: Sandbox):
     assert "/review on" in _text(answer(box.client.command("/review", "help")))
     assert "I don't know" in _text(answer(box.client.command("/review", "sideways")))
     assert "HH:MM" in _text(answer(box.client.command("/review", "on 25:99")))
+
+
+def _home_text(box: Sandbox) -> str:
+    before = len(box.slack.calls_to("views.publish"))
+    event = {"type": "app_home_opened", "user": MEMBER, "channel": "D0HOME", "tab": "home"}
+    assert box.client.event({**event, "event_ts": "1.1"}).status == 200
+    call = box.slack.wait_for("views.publish", before + 1)[-1]
+    view = json.loads(call["view"]) if isinstance(call["view"], str) else call["view"]
+    return all_text(assert_valid_view(view))
+
+
+def test_home_shows_the_cards_due_and_the_streak(box: Sandbox, clock: ManualClock):
+    box.slack.add_user(MEMBER)
+    assert "due for review" not in _home_text(box)  # no cards: no line
+    _tick(box)
+    assert "3 cards due for review" in _home_text(box)
+    box.client.action(REVIEW_GRADE + "easy", f"{TOPIC}:0")
+    wait_until(lambda: review.next_due(box.deps.db, MEMBER) is not None)
+    text = _home_text(box)
+    assert "2 cards due for review" in text and "streak: 1 day in a row" in text
+    clock.set(clock.now() + dt.timedelta(days=1))
+    box.client.action(REVIEW_GRADE + "good", f"{TOPIC}:1")
+    wait_until(lambda: len(box.slack.calls_to("response_url")) >= 2)
+    assert "streak: 2 days in a row" in _home_text(box)
+    clock.set(clock.now() + dt.timedelta(days=2))  # a day missed: the streak starts over
+    assert "streak" not in _home_text(box)
