@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import sqlite_utils
 
-from bot.core import calendar, ledger, listings, progress, questions
+from bot.core import calendar, ledger, listings, progress, questions, review
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
 from bot.core.ledger import LedgerRow
@@ -32,6 +32,34 @@ class HomeData:
     team_url: str = fmt.SLACK_URL  # the workspace's address, for links to messages
     ledger: tuple[LedgerRow, ...] = ()
     notice: str | None = None
+    review: ReviewSummary | None = None  # None: the member has no review cards yet
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    """The member's spaced review at a glance: cards due now, and days in a row reviewed."""
+
+    due: int
+    streak: int
+
+
+def review_summary(
+    db: sqlite_utils.Database,
+    roadmap: Roadmap,
+    cal: Calendar,
+    week: Week,
+    now: dt.datetime,
+    user: str,
+) -> ReviewSummary | None:
+    """`user`'s cards due and review streak (their day in their own time zone, once known);
+    None when they have no cards."""
+    chosen, due = review.member_cards(db, user, roadmap.topics, cal, week, now)
+    tz_name = review.settings(db, user).tz
+    tz = review.zone(tz_name) if tz_name else roadmap.schedule.tz
+    streak = review.streak(db, user, now.astimezone(tz).date())
+    if not chosen and not streak:
+        return None
+    return ReviewSummary(due=len(due), streak=streak)
 
 
 def gather(
@@ -60,6 +88,7 @@ def gather(
         organizer=organizer,
         team_url=team_url,
         ledger=tuple(ledger.recent(db, limit=6)) if organizer else (),
+        review=review_summary(db, roadmap, cal, week, now, user),
     )
 
 

@@ -30,6 +30,7 @@ from bot.slack.listeners import (
     home,
     middleware,
     qa_command,
+    review,
 )
 from bot.slack.routes import Routes
 
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 def wire() -> Routes:
     """The routes of every listener module (the one place they are all named)."""
     routes = Routes()
-    for listeners in (commands, qa_command, admin, archive, home, actions, fallbacks):
+    for listeners in (commands, qa_command, review, admin, archive, home, actions, fallbacks):
         listeners.register(routes)
     return routes
 

@@ -6,7 +6,9 @@ Jobs (explicit ids):
   post-catchup  once, at start-up: the current week's posts that fell due while the bot was down;
   post-retry    once, after a failed post, with a growing delay;
   roadmap-sync  every minute: re-read the roadmap; if the post times or timezone changed,
-      re-schedule the cron jobs and catch up.
+      re-schedule the cron jobs and catch up;
+  review-dm     once, at the next member's daily review DM time (bot.slack.review_dm), set
+      again at every sync and after each run.
 Every job runs the same tick, bot.slack.posts.run_due: it sends the current week's due posts that are
 not out yet, so a job firing on a skipped or paused week, twice in an ambiguous DST hour, or in
 two processes at once sends nothing more (the ledger decides). Organizer changes to the calendar
@@ -32,6 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core import calendar
 from bot.core.deps import Deps
 from bot.core.post_plan import Outcome
+from bot.slack import review_dm
 from bot.slack.delivery import SlackPoster, run_due
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ JOB_IDS: dict[calendar.PostKind, str] = {kind: f"post-{kind}" for kind in calend
 CATCH_UP_ID = "post-catchup"
 RETRY_ID = "post-retry"
 SYNC_ID = "roadmap-sync"
+REVIEW_DM_ID = "review-dm"
 SYNC_SECONDS = 60
 SHUTDOWN_GRACE = 20.0  # seconds a post being sent may take to finish when the bot stops
 RETRY_DELAYS = tuple(dt.timedelta(minutes=m) for m in (5, 10, 20, 40, 60))
@@ -56,6 +60,7 @@ class PostJobs:
     def __init__(self, deps: Deps, client: Any, scheduler: BaseScheduler, poster: Any = None):
         self.deps = deps
         self.scheduler = scheduler
+        self.client = client
         self.poster = poster or SlackPoster(client)
         self._lock = threading.RLock()
         self._installed: dict[str, Any] = {}
@@ -99,7 +104,37 @@ class PostJobs:
                     **JOB_DEFAULTS,
                 )
                 log.info("%s: next at %s", job_id, trigger.get_next_fire_time(None, now))
+        self.sync_reviews(now)
         return changed
+
+    def sync_reviews(self, now: dt.datetime) -> None:
+        """(Re)schedule the review-dm job at the next member's DM time (members turn theirs on
+        and off at any time; this runs at every sync)."""
+        at = review_dm.next_at(self.deps, now)
+        job = self.scheduler.get_job(REVIEW_DM_ID)
+        if at is None:
+            if job is not None:
+                self.scheduler.remove_job(REVIEW_DM_ID)
+            return
+        if job is not None and job.next_run_time == at:
+            return
+        self.scheduler.add_job(
+            self.review_tick,
+            DateTrigger(run_date=at, timezone=dt.UTC),
+            id=REVIEW_DM_ID,
+            name=REVIEW_DM_ID,
+            replace_existing=True,
+            next_run_time=at,
+            **JOB_DEFAULTS,
+        )
+
+    def review_tick(self) -> list[str]:
+        """Send the review DMs due now, then wait for the next."""
+        if self._stopping.is_set():
+            return []
+        sent = review_dm.send_due(self.deps, self.client)
+        self.sync_reviews(self.deps.now())
+        return sent
 
     def resync(self) -> None:
         """The roadmap-sync job: pick up an edited roadmap's times, then catch up."""

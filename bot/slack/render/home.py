@@ -83,6 +83,11 @@ def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
     missing = catch_up(data.roadmap, data.week.topic, data.done)
     if missing:
         lines.append(f"Next prerequisite to tick: *{missing[0].title}* (`{missing[0].id}`)")
+    if data.review is not None:
+        line = f":brain: {plural(data.review.due, 'card')} due for review (`/review`)"
+        if data.review.streak:
+            line += f" · :fire: streak: {plural(data.review.streak, 'day')} in a row"
+        lines.append(line)
     return [bk.header("Your progress"), bk.section("\n".join(lines))]
 
 

@@ -19,3 +19,11 @@ HOME_DONE = "home_done"
 HOME_RESOURCES = "home_resources"
 HOME_ASK = "home_ask"
 HOME_ADMIN = "home_admin_"
+
+# /review's buttons (routed by bot/slack/listeners/review.py); the grade buttons are
+# REVIEW_GRADE + again | hard | good | easy, each with the card's `topic_id:index` as value.
+REVIEW_START = "review_start"
+REVIEW_SHOW = "review_show"
+REVIEW_GRADE = "review_grade_"
+REVIEW_FORGET = "review_forget"
+REVIEW_KEEP = "review_keep"

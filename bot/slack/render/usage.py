@@ -34,6 +34,14 @@ USAGE: dict[str, list[tuple[str, str]]] = {
         ("&lt;your question&gt;", "posts it to the study channel for you"),
         ("", "opens a form: pick the topic, or ask anonymously"),
     ],
+    "/review": [
+        ("", "your next due recall card (from the topics you ticked), privately"),
+        ("all", "also review every topic the group has covered (`mine`: only your ticks)"),
+        ("on [HH:MM]", "a DM at that time (your time zone) on days cards are due"),
+        ("off", "no more review DMs"),
+        ("export", "your review data as a CSV file, in a DM"),
+        ("forget", "delete all your review data (asks first)"),
+    ],
 }
 
 
