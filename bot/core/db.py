@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -21,13 +22,28 @@ def connect(path: str | Path) -> sqlite_utils.Database:
         isolation_level=None,  # autocommit; explicit transactions via `with db.conn:`
     )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _wal(conn)
     # WAL + NORMAL survives a process crash (kill -9) without losing committed transactions.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = sqlite_utils.Database(conn)
     db.writer_lock = writer_lock(str(Path(path).resolve()))  # type: ignore[attr-defined]
     return db
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL (kept in the file). Processes opening a new file at once may find it
+    locked while another switches it, and SQLite answers that at once, without its busy
+    handler: ask again for as long as the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def migration_steps() -> list[tuple[str, str]]:
