@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.core import ingest, marks, questions
 from bot.core.deps import Deps
+from bot.core.questions import Question
 from bot.slack import workspace
 from bot.slack.asked_before import reply_asked_before
 from bot.slack.mark_checks import verify_marks
@@ -58,9 +59,7 @@ def mark_answered(
     """The asker or an organizer marks a question answered; anyone else is told, kindly."""
     ack()
     deps: Deps = context["deps"]
-    user = str((body.get("user") or {}).get("id") or "")
-    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    question = questions.get_question(deps.db, int(value)) if value.isdigit() else None
+    user, question = _clicked_question(deps, body)
     if question is None:
         respond(**render.notice("That question is no longer in the archive."))
         return
@@ -109,9 +108,7 @@ def wrong_topic(
     an organizer (the form opens on the click's trigger_id, valid for 3 seconds)."""
     ack()
     deps: Deps = context["deps"]
-    user = str((body.get("user") or {}).get("id") or "")
-    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    question = questions.get_question(deps.db, int(value)) if value.isdigit() else None
+    user, question = _clicked_question(deps, body)
     if question is None:
         respond(**render.notice("That question is no longer in the archive."))
         return
@@ -154,3 +151,10 @@ def register(routes: Routes) -> None:
     routes.action(MARK_ANSWERED, mark_answered)
     routes.action(re.compile(rf"^{WRONG_TOPIC}(:\w+)?$"), wrong_topic)
     routes.view(MOVE_VIEW, move_submitted)
+
+
+def _clicked_question(deps: Deps, body: dict[str, Any]) -> tuple[str, Question | None]:
+    """Who clicked, and the archived question the button's value names (None if gone)."""
+    user = str((body.get("user") or {}).get("id") or "")
+    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    return user, questions.get_question(deps.db, int(value)) if value.isdigit() else None
