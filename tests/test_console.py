@@ -19,6 +19,8 @@ from bot.core.settings import Settings
 from tests.conftest import ROADMAP
 from tests.processes import studybot
 
+pytestmark = pytest.mark.slow  # each test drives a whole console session
+
 ORGANIZER = "U0ORGANIZ1"
 
 

@@ -615,6 +615,7 @@ ASKER2 = "U0ASKER02"
 NEUTRALISED = ("@channel", "@here", "@everyone", "@admins", "@U0VICTIM1", "@victim")
 
 
+@pytest.mark.slow  # ten texts through seven paths
 def test_member_text_never_pings_anyone_when_re_posted(tmp_path: Path) -> None:
     """Hostile text (channel/here/everyone/subteam/user mentions, mrkdwn, links) through every
     path that re-posts member text: /ask, "asked before", the nudge and recap digests, /qa

@@ -25,6 +25,9 @@ from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
 from tests.processes import studybot
 
+# Each test runs `studybot run` (Socket Mode) as a process, some for Slack's real timings.
+pytestmark = pytest.mark.slow
+
 APP_TOKEN = "xapp-1-A0STUDY01-1234567890-socketmodetesttoken0123456789abcdef"
 CHANNEL = "C0STUDY01"
 
