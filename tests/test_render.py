@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.calendar import Calendar, Change
+from bot.core.format import plural
 from bot.core.roadmap import PostTime, Resource, Roadmap, Schedule, Stage, Topic
 from bot.slack.render import blocks as bk
 from bot.slack.render.ask import ask_modal, ask_post
 from bot.slack.render.choose import no_match, no_topic_now, which_topic
 from bot.slack.render.ids import DONE, RESOURCES
-from bot.slack.render.phrases import plural
 from bot.slack.render.progress import progress_changed, progress_overview
 from bot.slack.render.resources import best_resources, kind_of
 from bot.slack.render.resources import resources as resources_message

@@ -19,10 +19,10 @@ from bot.core import ingest
 from bot.core.clock import Clock, SystemClock
 from bot.core.db import transaction
 from bot.core.deps import Deps
+from bot.core.format import plural
 from bot.core.settings import ConfigError, Settings
 from bot.slack.mark_checks import verify_marks
 from bot.slack.render import blocks as bk
-from bot.slack.render.phrases import plural
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core import health
+from bot.core.format import plural
 from bot.core.roadmap import RoadmapError
 from bot.core.roadmap_load import load
 from bot.core.settings import Settings
 from bot.slack.manifest import BOT_SCOPES
-from bot.slack.render.phrases import plural
 
 MIN_FREE_DISK = 100 * 1024 * 1024  # room for the archive to grow and for a backup beside it
 

@@ -10,9 +10,9 @@ from slack_sdk import WebClient
 
 from bot.core.clock import SystemClock
 from bot.core.deps import Deps
+from bot.core.format import plural
 from bot.core.settings import ConfigError, Settings
 from bot.slack.delivery import SlackPoster, deliver
-from bot.slack.render.phrases import plural
 from bot.slack.render.posts import describe
 
 log = logging.getLogger(__name__)

@@ -10,12 +10,11 @@ import sys
 from collections.abc import Iterator
 
 from bot.core.calendar import Calendar
-from bot.core.format import hours, money
+from bot.core.format import hours, money, plural
 from bot.core.roadmap import FULL_TRACK, WEEKDAYS, PostTime, Roadmap, RoadmapError
 from bot.core.roadmap_load import load
 from bot.core.roadmap_schema import START_FIELD
 from bot.core.roadmap_stats import TrackStats, stats
-from bot.slack.render.phrases import plural
 
 # What every topic of a complete curriculum has (issue 3); short of it is a note, not an error,
 # so small test roadmaps and drafts still load.

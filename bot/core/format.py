@@ -105,3 +105,9 @@ def resource_line(resource: Resource, with_kind: bool = True) -> str:
         hours(resource.hours) if resource.hours else None,
     ]
     return f"• {link(resource.url, resource.title)} — " + " · ".join(f for f in facts if f)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 topic`, `3 topics` (`many`: the plural when it is not word + s: `2 tries`). The one
+    place a count meets its noun: never write `{n} topics` in a message."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"

@@ -113,31 +113,20 @@ def _new(deps: Deps, channel: str, message: dict[str, Any], *, at: dt.datetime |
         _ask(deps, channel, ts, user, text, at, source="backfill" if backfill else "channel")
         return "question"
     when = at or deps.now()
-    if parent is not None:
-        questions.add_answer(
-            db,
-            question_id=parent,
-            channel=channel,
-            ts=ts,
-            thread_ts=thread_ts,
-            user=user,
-            text=text,
-            answered_at=when,
-        )
-        return "answer"
-    if is_weekly_post_thread(db, channel, thread_ts):
+    if parent is None and is_weekly_post_thread(db, channel, thread_ts):
         if is_question(text, prefix):
             source = "backfill" if backfill else "thread"
             _ask(deps, channel, ts, user, text, at, source=source, thread_ts=thread_ts)
             return "question"
         # Replies in a post's thread share one thread: a reply that asks nothing answers the
         # latest question before it from someone else.
-        asked = _latest_thread_question(db, channel, thread_ts, ts, user)
-        if asked is None:
+        parent = _latest_thread_question(db, channel, thread_ts, ts, user)
+        if parent is None:
             return "ignored"
+    if parent is not None:
         questions.add_answer(
             db,
-            question_id=asked,
+            question_id=parent,
             channel=channel,
             ts=ts,
             thread_ts=thread_ts,

@@ -20,9 +20,9 @@ from bot.core.calendar_changes import (
     undo_last,
 )
 from bot.core.deps import Deps
+from bot.core.format import plural
 from bot.core.roadmap import Roadmap
 from bot.slack.render import blocks as bk
-from bot.slack.render.phrases import plural
 from bot.slack.render.posts import slack_date
 
 Message = dict[str, Any]

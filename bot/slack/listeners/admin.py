@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.core import calendar, ledger
 from bot.core import format as fmt
 from bot.core.deps import Deps
+from bot.core.format import plural
 from bot.slack import workspace
 from bot.slack.delivery import SlackPoster, deliver
 from bot.slack.organizer_controls import (
@@ -27,7 +28,6 @@ from bot.slack.organizer_controls import (
 )
 from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
-from bot.slack.render.phrases import plural
 from bot.slack.render.posts import describe, slack_date
 from bot.slack.routes import Routes
 

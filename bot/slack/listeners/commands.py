@@ -14,6 +14,7 @@ from bot.core import format as fmt
 from bot.core import progress as ticks
 from bot.core import topic_search as search
 from bot.core.deps import Deps
+from bot.core.format import plural
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Roadmap, Topic
 from bot.slack.ask import open_ask_modal, post_question
@@ -23,7 +24,6 @@ from bot.slack.render.ask import ask_failed, ask_posted
 from bot.slack.render.choose import no_match, no_topic_now, which_topic
 from bot.slack.render.ids import DONE, RESOURCES, UNDO
 from bot.slack.render.notices import no_channel
-from bot.slack.render.phrases import plural
 from bot.slack.render.progress import progress_overview
 from bot.slack.render.resources import kind_of
 from bot.slack.render.resources import resources as resources_message

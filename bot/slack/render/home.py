@@ -7,12 +7,12 @@ from typing import Any
 
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
+from bot.core.format import plural
 from bot.core.home_data import HomeData, catch_up
 from bot.core.questions import Question, question_link
 from bot.core.roadmap import Roadmap
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import HOME_ADMIN, HOME_ASK, HOME_DONE, HOME_RESOURCES
-from bot.slack.render.phrases import plural
 
 
 def _local(when: dt.datetime, roadmap: Roadmap) -> str:

@@ -1,4 +1,4 @@
-"""Small phrases every member message uses: a topic named, a count with its noun, a list of topics."""
+"""Small phrases every member message uses: a topic named, a list of topics, bullets."""
 
 from __future__ import annotations
 
@@ -19,12 +19,6 @@ def topic_ref(topic: Topic) -> str:
 
 def bullets(items: Sequence[str]) -> str:
     return "\n".join(f"• {fmt.safe(item, 500)}" for item in items)
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """`1 topic`, `3 topics` (`many`: the plural when it is not word + s: `2 tries`). The one
-    place a count meets its noun: never write `{n} topics` in a message."""
-    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def names(topics: Sequence[Topic], limit: int = 5) -> str:

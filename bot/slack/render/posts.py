@@ -9,11 +9,11 @@ from typing import Any
 
 from bot.core import format as fmt
 from bot.core import questions
+from bot.core.format import plural
 from bot.core.ledger import LedgerRow
 from bot.core.post_plan import KIND_TITLES, Facts, NudgeFacts, Outcome, RecapFacts, WeeklyFacts
 from bot.core.roadmap import Topic
 from bot.slack.render import blocks as bk
-from bot.slack.render.phrases import plural
 
 MAX_LISTED = 10  # questions listed in one post; the rest are counted
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

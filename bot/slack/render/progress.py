@@ -7,10 +7,11 @@ from collections.abc import Collection
 from bot.core import format as fmt
 from bot.core import progress
 from bot.core.calendar import Calendar, Week
+from bot.core.format import plural
 from bot.core.roadmap import Roadmap, Topic
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import DONE, RESOURCES, UNDO
-from bot.slack.render.phrases import Block, Message, names, plural, topic_ref
+from bot.slack.render.phrases import Block, Message, names, topic_ref
 
 
 def standing_text(s: progress.Standing, week: Week) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core import format as fmt
+from bot.core.format import plural
 from bot.core.roadmap import Resource, Roadmap, Topic
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import RESOURCES
-from bot.slack.render.phrases import Block, Message, plural, topic_ref
+from bot.slack.render.phrases import Block, Message, topic_ref
 
 KIND_ORDER = ("course", "book", "video", "article", "docs", "paper", "exercise")
 KIND_PLURAL = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.core.format import plural
 from bot.core.review import RATINGS, ReviewCard
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import (
@@ -14,7 +15,7 @@ from bot.slack.render.ids import (
     REVIEW_SHOW,
     REVIEW_START,
 )
-from bot.slack.render.phrases import Message, plural
+from bot.slack.render.phrases import Message
 
 STYLES = {"again": "danger", "good": "primary"}
 

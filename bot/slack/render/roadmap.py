@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
+from bot.core.format import plural
 from bot.core.roadmap import Roadmap, Topic
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import ROADMAP
-from bot.slack.render.phrases import Block, Message, plural
+from bot.slack.render.phrases import Block, Message
 from bot.slack.render.usage import usage
 
 ROADMAP_PAGE = 40  # at most this many topics on one /roadmap page…

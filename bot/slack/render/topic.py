@@ -10,10 +10,11 @@ from bot.core import format as fmt
 from bot.core import progress
 from bot.core.cache import Cache, Same
 from bot.core.calendar import Calendar, Week, due_at
+from bot.core.format import plural
 from bot.core.roadmap import Roadmap, Topic
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import DONE, RESOURCES, SHARE, UNDO
-from bot.slack.render.phrases import Block, Message, bullets, names, plural, topic_ref
+from bot.slack.render.phrases import Block, Message, bullets, names, topic_ref
 from bot.slack.render.progress import standing_text
 from bot.slack.render.resources import BEST_RESOURCES, best_resources
 
