@@ -16,15 +16,17 @@ log = logging.getLogger(__name__)
 MAX_LOGGED_WARNINGS = 20  # an older roadmap may have a hundred; `roadmap check` lists them all
 
 
-def load(path: str | Path, strict: bool = False) -> Roadmap:
+def load(path: str | Path, strict: bool = False, checking: bool = False) -> Roadmap:
     """Load and validate a roadmap file; raise RoadmapError listing every problem. The
-    curriculum rules' findings are `Roadmap.warnings`, or errors when `strict`."""
+    curriculum rules' findings are `Roadmap.warnings`, or errors when `strict`;
+    `checking` (an organizer running `roadmap check`) refuses a start that sends posts out of
+    order, which the running bot only warns about."""
     path = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RoadmapError([f"{path}:1: (file): cannot read: {exc.strerror or exc}"]) from None
-    return parse(text, path, strict=strict)
+    return parse(text, path, strict=strict, checking=checking)
 
 
 def log_warnings(roadmap: Roadmap) -> None:

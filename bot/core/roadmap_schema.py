@@ -98,12 +98,7 @@ _TAG = "tag:yaml.org,2002:"
 _MISSING: Any = object()
 
 
-# A start off the weekly post's weekday sends a week's nudge or recap before its prompt: the
-# bot only warns (it keeps loading a running group's roadmap), `roadmap check` refuses it.
-START_FIELD = "schedule.start"
-
-
-def parse(text: str, path: str, strict: bool = False) -> Roadmap:
+def parse(text: str, path: str, strict: bool = False, checking: bool = False) -> Roadmap:
     """Parse and validate roadmap YAML; raise RoadmapError listing every problem, by line.
 
     The curriculum rules' findings come back as `Roadmap.warnings`, or with `strict` among
@@ -112,7 +107,7 @@ def parse(text: str, path: str, strict: bool = False) -> Roadmap:
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise RoadmapError([_yaml_error(path, exc, text)]) from None
-    checker = _Checker(path, strict)
+    checker = _Checker(path, strict, checking)
     roadmap = checker.roadmap(root)
     if checker.errors or roadmap is None:
         raise RoadmapError(checker.lines())
@@ -200,8 +195,9 @@ class _TopicSeen:
 class _Checker:
     """Walks the YAML node tree, building the model and collecting every error with its line."""
 
-    def __init__(self, path: str, strict: bool = False) -> None:
+    def __init__(self, path: str, strict: bool = False, checking: bool = False) -> None:
         self.strict = strict
+        self.checking = checking
         self.path = path
         self.errors: list[tuple[int, int, int, str]] = []  # line, column, order, text
         self.warnings: list[tuple[int, int, int, str]] = []
@@ -391,10 +387,11 @@ class _Checker:
         if start is not None and weekly is not None and None not in posts.values():
             problem = _start_problem(start, {k: p for k, p in posts.items() if p is not None})
             if problem:
-                # A warning when the bot loads (a running group's roadmap must keep loading
-                # after an upgrade); `roadmap check` refuses it (START_FIELD).
-                report = self.error if self.strict else self.warn
-                report(fields["start"], START_FIELD, problem)
+                # It sends a week's nudge or recap before its prompt. A warning when the bot
+                # loads (a running group's roadmap must keep loading after an upgrade); an error
+                # when an organizer checks the file (`checking`) or under --strict.
+                report = self.error if self.strict or self.checking else self.warn
+                report(fields["start"], "schedule.start", problem)
         if tz is None or start is None or weekly is None or max_core is None:
             return None
         if any(p is None for p in posts.values()):
