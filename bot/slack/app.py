@@ -124,6 +124,9 @@ def create_app(
         app = App(
             client=client,
             listener_executor=after_ack,
+            # Bolt answers when the listener returns, not after polling for the ack every
+            # 10 ms; the router's listeners return once ours acked (bot/slack/ack_wait.py).
+            process_before_response=True,
             authorize=_authorize(client),
             signing_secret=settings.signing_secret or "",
             # Socket Mode requests are not signed; HTTP requests always are.
@@ -138,7 +141,7 @@ def create_app(
     app.after_ack = after_ack  # type: ignore[attr-defined]
 
     app.middleware(middleware.Front(deps, ROUTES.recorders))
-    router.install(app, ROUTES)
+    router.install(app, ROUTES, after_ack)
     return app
 
 

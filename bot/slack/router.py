@@ -11,11 +11,13 @@ import sqlite3
 import traceback
 import urllib.error
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, Args, BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.ack_wait import after_returning, until_acked
 from bot.slack.routes import Routes
 
 log = logging.getLogger(__name__)
@@ -23,9 +25,10 @@ log = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 
 
-def install(app: App, routes: Routes) -> None:
+def install(app: App, routes: Routes, executor: Executor) -> None:
     """Give `app` one listener per kind of request, routing by the tables of `routes`, and
-    the error handler.
+    the error handler. Listeners run on `executor`; the request is answered when they ack
+    (bot/slack/ack_wait.py).
 
     One Bolt listener per kind, each choosing ours by name: Bolt asks every listener in turn
     whether it matches, building its arguments each time, which cost more than archiving a
@@ -34,15 +37,28 @@ def install(app: App, routes: Routes) -> None:
     the fallbacks."""
     any_name = re.compile(".*")
     fallback = routes.fallbacks
-    app.event(any_name)(router(routes.events, lambda a: _field(a.event, "type"), fallback["event"]))
+    app.event(any_name)(
+        after_returning(
+            executor, router(routes.events, lambda a: _field(a.event, "type"), fallback["event"])
+        )
+    )
     app.command(any_name)(
-        router(routes.commands, lambda a: _field(a.command, "command"), fallback["command"])
+        until_acked(
+            executor,
+            router(routes.commands, lambda a: _field(a.command, "command"), fallback["command"]),
+        )
     )
     app.action(any_name)(
-        router(routes.actions, lambda a: _field(a.action, "action_id"), fallback["action"])
+        until_acked(
+            executor,
+            router(routes.actions, lambda a: _field(a.action, "action_id"), fallback["action"]),
+        )
     )
     app.view(any_name)(
-        router(routes.views, lambda a: _field(a.view, "callback_id"), fallback["view"])
+        until_acked(
+            executor,
+            router(routes.views, lambda a: _field(a.view, "callback_id"), fallback["view"]),
+        )
     )
     app.error(log_error)
 
