@@ -1,5 +1,5 @@
 """/studygroup: the organizers' controls (status, skip, extend, pause, resume, undo, restart, post,
-channel)."""
+channel, vote)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from bot.slack.organizer_controls import (
     week_name,
 )
 from bot.slack.organizers import is_organizer
+from bot.slack.pace import vote_control
 from bot.slack.render import blocks as bk
 from bot.slack.render.posts import describe, slack_date
 from bot.slack.routes import Routes
@@ -44,6 +45,7 @@ USAGE: list[tuple[str, str]] = [
     ("restart [YYYY-MM-DD]", "start the next round (default: the next weekly post's day)"),
     ("post weekly|nudge|recap [force]", "send this week's post now (`force`: again)"),
     ("channel [#channel]", "post in this channel, or the one named"),
+    ("vote on|off", "members vote in the mid-week nudge on another week for the topic"),
 ]
 AHEAD = 8  # weeks shown by status
 RECENT = 8  # ledger rows shown by status
@@ -302,6 +304,7 @@ HANDLERS: dict[str, Control] = {
     **CONTROLS,
     "post": post,
     "channel": channel,
+    "vote": vote_control,
 }
 
 
