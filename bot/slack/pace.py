@@ -78,7 +78,7 @@ def refresh_nudge(deps: Deps, client: WebClient, week: Week) -> None:
 def tell_organizers(deps: Deps, client: WebClient, week: Week, tally: pace_vote.Tally) -> None:
     """DM each organizer (STUDYBOT_ADMINS, as for failed posts) that the vote passed, with a
     Veto button. Claimed before (pace_vote.cast: once a week), so sent at most once."""
-    admins = deps.settings.admins
+    admins = list(dict.fromkeys(deps.settings.admins))  # each organizer once
     schedule = deps.roadmap.schedule
     ends = pace_vote.voting_ends(schedule, week)
     if week.topic is None or ends is None:
