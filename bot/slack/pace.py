@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from typing import Any
 
 from slack_sdk import WebClient
@@ -18,6 +19,10 @@ from bot.slack.render import vote as render
 from bot.slack.render.posts import compose, slack_date
 
 log = logging.getLogger(__name__)
+
+# One nudge update at a time in this process: two clicks at once would otherwise race, and the
+# slower update could put back the older tally.
+_updating = threading.Lock()
 
 
 def vote_control(
@@ -65,14 +70,15 @@ def refresh_nudge(deps: Deps, client: WebClient, week: Week) -> None:
     if row is None or not row.ts or week.topic is None:
         return
     sent_at = dt.datetime.fromisoformat(row.sent_at) if row.sent_at else deps.now()
-    ctx = Context(deps.roadmap, deps.calendar(), week, deps.db, sent_at, row.channel)
-    message = compose(gather("nudge", ctx))
-    try:
-        client.chat_update(
-            channel=row.channel, ts=row.ts, text=message["text"], blocks=message.get("blocks")
-        )
-    except Exception as exc:  # the vote is counted; the tally shows at the next click
-        log.warning("could not update the nudge's tally: %s", exc.__class__.__name__)
+    with _updating:
+        ctx = Context(deps.roadmap, deps.calendar(), week, deps.db, sent_at, row.channel)
+        message = compose(gather("nudge", ctx))
+        try:
+            client.chat_update(
+                channel=row.channel, ts=row.ts, text=message["text"], blocks=message.get("blocks")
+            )
+        except Exception as exc:  # the vote is counted; the tally shows at the next click
+            log.warning("could not update the nudge's tally: %s", exc.__class__.__name__)
 
 
 def tell_organizers(deps: Deps, client: WebClient, week: Week, tally: pace_vote.Tally) -> None:
