@@ -143,12 +143,14 @@ def test_vote_on_puts_yes_and_no_on_the_nudge_and_off_takes_them_away(vbox):
     answer = studygroup(vbox, "vote on")
     assert "From this week" in answer["text"] and "at least 3" in answer["text"]
     assert "already on" in studygroup(vbox, "vote on")["text"]
+    assert "pace vote is on" in all_text(studygroup(vbox, "status"))
     post = nudge(vbox)
     assert "Need another week on this topic?" in all_text(post)
     assert [b["action_id"] for b in buttons(post)] == [PACE_VOTE + "yes", PACE_VOTE + "no"]
     assert {b["value"] for b in buttons(post)} == {week(8).key}
     assert "Yes 0 · No 0" in all_text(post)
     assert "vote is off" in studygroup(vbox, "vote off")["text"]
+    assert "pace vote is on" not in all_text(studygroup(vbox, "status"))
     run_until(vbox, at(9, 0, 10))
     assert buttons(nudge(vbox, 9)) == []
 

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.core import calendar, ledger
+from bot.core import calendar, ledger, pace_vote
 from bot.core import format as fmt
 from bot.core.deps import Deps
 from bot.core.format import plural
@@ -244,6 +244,10 @@ def status(
             "*:warning: Posts that failed and have not gone out since*\n"
             + "\n".join(_ledger_line(r, tz, team) for r in failed[:RECENT])
             + "\nThe bot retries this week's posts by itself; `/studygroup post KIND` tries now."
+        )
+    if pace_vote.is_on(deps.db):
+        out.append(
+            bk.context(":ballot_box_with_check: The pace vote is on (`/studygroup vote off`).")
         )
     out.append(bk.context("`/studygroup help` lists what you can change."))
     fallback = (
