@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.cli.console import Console
 from bot.cli.sandbox import Sandbox
 from bot.core.clock import ManualClock
 from bot.core.roadmap import RoadmapError
@@ -335,3 +336,33 @@ def test_a_bad_vote_setting_is_a_path_line_error(tmp_path, vote, error):
     with pytest.raises(RoadmapError) as caught:
         load(path)
     assert f"{path}:{line}: {error}" in str(caught.value)
+
+
+# --- in the console ----------------------------------------------------------------------
+
+
+@pytest.mark.slow  # a whole console session, with its waits for the bot to go quiet
+def test_the_vote_works_in_the_console(tmp_path):
+    lines: list[str] = []
+    with Sandbox(
+        roadmap_path=LA,
+        db_path=tmp_path / "c.db",
+        clock=ManualClock(at(8, 0, 8)),
+        admins=(ADMIN,),
+    ) as box:
+        typed = Console(box, ADMIN, out=lines.append)
+        script = ["/studygroup vote on", "next", "next", "click 1"]
+        for member in MEMBERS[:2]:
+            script += [f"as {member}", "click 1"]
+        script += [f"as {ADMIN}", "next", "/nexttopic"]
+        for line in script:
+            assert typed.handle(line)
+    # The console wraps at 80 columns: read it as one line of words.
+    out = " ".join(line.removeprefix("│").strip() for line in lines)
+    assert "[1: Yes, another week] [2: No, move on]" in out
+    assert "Yes 3 · No 0" in out and "[" in out.split("The group voted for another week")[1]
+    recap_on = out.split("Week 8 recap: Matrices")[1]
+    assert f"The group voted for another week on {MATRICES}: next week stays on {MATRICES}" in (
+        recap_on
+    )
+    assert f"Week 8 of 109: {MATRICES}" in recap_on.split("only visible to you")[-1]
