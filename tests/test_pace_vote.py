@@ -12,7 +12,8 @@ import pytest
 from bot.cli.console import Console
 from bot.cli.sandbox import Sandbox
 from bot.core.clock import ManualClock
-from bot.core.roadmap import RoadmapError
+from bot.core.pace_vote import Tally, passes
+from bot.core.roadmap import RoadmapError, VoteRule
 from bot.core.roadmap_load import load
 from bot.slack.manual_scheduler import ManualScheduler
 from bot.slack.render.ids import PACE_VETO, PACE_VOTE
@@ -318,6 +319,14 @@ def test_the_roadmap_sets_the_share_and_the_minimum(tmp_path):
         wait_until(lambda: len(dms(box)) == 1)
     finally:
         box.__exit__(None, None, None)
+
+
+def test_the_share_is_compared_exactly_as_written():
+    rule = VoteRule(share=0.57, min_votes=1)
+    assert not passes(Tally(57, 43), rule)  # 57 % is not more than 57 %
+    assert passes(Tally(58, 42), rule)
+    assert not passes(Tally(2, 2), VoteRule()) and passes(Tally(3, 2), VoteRule())
+    assert not passes(Tally(2, 0), VoteRule()) and passes(Tally(2, 0), VoteRule(min_votes=2))
 
 
 @pytest.mark.parametrize(
