@@ -33,7 +33,7 @@ EXPECTED: dict[str, list[str]] = {
     "not_a_mapping.yaml": ["PATH:2: (root): must be a mapping of fields, not a list"],
     "unknown_fields.yaml": [
         "PATH:6: schedule.colour: unknown field; "
-        "allowed: timezone, start, weekly, nudge, recap, track, max_core_hours",
+        "allowed: timezone, start, weekly, nudge, recap, track, max_core_hours, vote",
         "PATH:11: stages[0].topics[0].summary: required field is missing",
         'PATH:14: stages[0].topics[0].sumary: unknown field (did you mean "summary"?); '
         f"allowed: {TOPIC_FIELDS}",

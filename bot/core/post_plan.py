@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import sqlite_utils
 
-from bot.core import calendar, listings, meta, questions
+from bot.core import calendar, listings, meta, pace_vote, questions
 from bot.core import format as fmt
 from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
 from bot.core.ledger import weekly_ts
@@ -209,6 +209,7 @@ class NudgeFacts:
     asked: int
     waiting: list[questions.Question]  # not answered yet
     team: str = fmt.SLACK_URL  # the workspace URL, so message links open in place
+    vote: pace_vote.Ballot | None = None  # "Need another week?" when the group votes its pace
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ class RecapFacts:
     answered: int  # Question.answered: a reply accepted with a ✅
     helpers: list[tuple[str, int]]  # (user, answers given)
     upcoming: tuple[Week, dt.datetime] | None  # the next weekly post, None when the roadmap ends
+    pace: pace_vote.Decision | None = None  # how the group's "another week?" vote ended
 
 
 Facts = WeeklyFacts | NudgeFacts | RecapFacts
@@ -327,6 +329,7 @@ def _nudge(ctx: Context) -> NudgeFacts:
         asked=len(asked),
         waiting=[q for q in asked if unanswered(q)],
         team=_team(ctx),
+        vote=pace_vote.ballot(ctx.db, ctx.roadmap.schedule, ctx.calendar, week),
     )
 
 
@@ -339,4 +342,5 @@ def _recap(ctx: Context) -> RecapFacts:
         "recap", lambda: listings.answerers_between(ctx.db, start, ctx.now), []
     )
     upcoming = calendar.next_due(ctx.roadmap.schedule, ctx.calendar, "weekly", ctx.now)
-    return RecapFacts(week, topic, ctx.tz, asked, answered, helpers, upcoming)
+    pace = pace_vote.decision(ctx.db, week.key)
+    return RecapFacts(week, topic, ctx.tz, asked, answered, helpers, upcoming, pace)

@@ -102,6 +102,15 @@ class PostTime:
 
 
 @dataclass(frozen=True)
+class VoteRule:
+    """When the group's pace vote (bot.core.pace_vote) passes: more than `share` of the votes
+    say yes, and at least `min_votes` of them."""
+
+    share: float = 0.5
+    min_votes: int = 3
+
+
+@dataclass(frozen=True)
 class Schedule:
     """When the group starts, in which timezone, and when each post goes out."""
 
@@ -112,6 +121,7 @@ class Schedule:
     recap: PostTime | None = None
     track: str | None = None
     max_core_hours: float = MAX_CORE_HOURS  # the most core reading a topic may ask for a week
+    vote: VoteRule = VoteRule()  # schedule.vote: when "another week?" passes
 
     @property
     def tz(self) -> ZoneInfo:

@@ -34,6 +34,7 @@ from bot.core.roadmap import (
     Stage,
     Topic,
     Track,
+    VoteRule,
 )
 
 # The C loader keeps line marks and is ~10x faster on the full roadmap.
@@ -57,7 +58,10 @@ SCHEDULE_FIELDS = {
     "recap": False,
     "track": False,
     "max_core_hours": False,
+    "vote": False,
 }
+VOTE_FIELDS = {"share": False, "min_votes": False}
+MAX_VOTES = 1000
 POST_FIELDS = {"weekday": True, "time": True}
 STAGE_FIELDS = {"id": True, "title": True, "topics": True}
 TOPIC_FIELDS = {
@@ -383,6 +387,7 @@ class _Checker:
         max_core: float | None = MAX_CORE_HOURS
         if "max_core_hours" in fields:
             max_core = self.week_hours(fields["max_core_hours"], "schedule.max_core_hours")
+        vote = self.vote_rule(fields["vote"]) if "vote" in fields else VoteRule()
         weekly = posts.get("weekly")
         if start is not None and weekly is not None and None not in posts.values():
             problem = _start_problem(start, {k: p for k, p in posts.items() if p is not None})
@@ -404,7 +409,35 @@ class _Checker:
             posts.get("recap"),
             track=track,
             max_core_hours=max_core,
+            vote=vote,
         )
+
+    def vote_rule(self, node: Node) -> VoteRule:
+        """schedule.vote: {share, min_votes}; a field left out (or wrong) keeps its default."""
+        fields = self.mapping(node, "schedule.vote", VOTE_FIELDS)
+        rule = VoteRule()
+        if fields is None:
+            return rule
+        share, low = rule.share, rule.min_votes
+        if "share" in fields:
+            given = fields["share"]
+            value = self.number(given, "schedule.vote.share")
+            if value is None or not 0 <= value < 1:
+                shown = _raw(given.value) if isinstance(given, ScalarNode) else _described(given)
+                self.error(
+                    given,
+                    "schedule.vote.share",
+                    "must be a number from 0 up to (not including) 1, the share of the votes "
+                    f"that must say yes (0.5: more than half), not {shown}",
+                )
+            else:
+                share = value
+        if "min_votes" in fields:
+            whole = self.whole(
+                fields["min_votes"], "schedule.vote.min_votes", 1, MAX_VOTES, "votes"
+            )
+            low = whole if whole is not None else low
+        return VoteRule(share, low)
 
     def week_hours(self, node: Node, where: str) -> float | None:
         value = self.number(node, where)

@@ -31,6 +31,7 @@ from bot.slack.listeners import (
     middleware,
     qa_command,
     review,
+    vote,
 )
 from bot.slack.routes import Routes
 
@@ -40,7 +41,17 @@ log = logging.getLogger(__name__)
 def wire() -> Routes:
     """The routes of every listener module (the one place they are all named)."""
     routes = Routes()
-    for listeners in (commands, qa_command, review, admin, archive, home, actions, fallbacks):
+    for listeners in (
+        commands,
+        qa_command,
+        review,
+        admin,
+        archive,
+        home,
+        actions,
+        vote,
+        fallbacks,
+    ):
         listeners.register(routes)
     return routes
 

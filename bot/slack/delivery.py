@@ -19,7 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core import calendar
+from bot.core import calendar, pace_vote
 from bot.core.calendar import POST_KINDS, Calendar, Week
 from bot.core.deps import Deps
 from bot.core.ledger import Claim, LedgerRow, claim, mark_failed, mark_reported, mark_sent, sent_row
@@ -266,6 +266,9 @@ def deliver(
             mark_sent(db, got, ts, now)
             log.info("%s for %s was already in %s (ts %s)", kind, week.key, channel, ts)
             return Outcome(kind, "found", week.key, channel, ts, got.attempt, got.tries)
+        if kind == "recap" and pace_vote.decide(db, week, roadmap.schedule.vote, now):
+            cal = deps.calendar()  # the group's vote may have given the topic another week
+            week = cal.week_of(week.start)
         ctx = Context(roadmap, cal, week, db, now, channel)
         ts = poster.post(channel, compose(gather(kind, ctx)), meta)
     except Exception as exc:

@@ -1,5 +1,5 @@
 """/studygroup: the organizers' controls (status, skip, extend, pause, resume, undo, restart, post,
-channel)."""
+channel, vote)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.core import calendar, ledger
+from bot.core import calendar, ledger, pace_vote
 from bot.core import format as fmt
 from bot.core.deps import Deps
 from bot.core.format import plural
@@ -27,6 +27,7 @@ from bot.slack.organizer_controls import (
     week_name,
 )
 from bot.slack.organizers import is_organizer
+from bot.slack.pace import vote_control
 from bot.slack.render import blocks as bk
 from bot.slack.render.posts import describe, slack_date
 from bot.slack.routes import Routes
@@ -44,6 +45,7 @@ USAGE: list[tuple[str, str]] = [
     ("restart [YYYY-MM-DD]", "start the next round (default: the next weekly post's day)"),
     ("post weekly|nudge|recap [force]", "send this week's post now (`force`: again)"),
     ("channel [#channel]", "post in this channel, or the one named"),
+    ("vote on|off", "members vote in the mid-week nudge on another week for the topic"),
 ]
 AHEAD = 8  # weeks shown by status
 RECENT = 8  # ledger rows shown by status
@@ -243,6 +245,10 @@ def status(
             + "\n".join(_ledger_line(r, tz, team) for r in failed[:RECENT])
             + "\nThe bot retries this week's posts by itself; `/studygroup post KIND` tries now."
         )
+    if pace_vote.is_on(deps.db):
+        out.append(
+            bk.context(":ballot_box_with_check: The pace vote is on (`/studygroup vote off`).")
+        )
     out.append(bk.context("`/studygroup help` lists what you can change."))
     fallback = (
         f"Study group status: this week {bk.plain(week_name(week, cal))}; "
@@ -302,6 +308,7 @@ HANDLERS: dict[str, Control] = {
     **CONTROLS,
     "post": post,
     "channel": channel,
+    "vote": vote_control,
 }
 
 

@@ -27,3 +27,8 @@ REVIEW_SHOW = "review_show"
 REVIEW_GRADE = "review_grade_"
 REVIEW_FORGET = "review_forget"
 REVIEW_KEEP = "review_keep"
+
+# The pace vote's buttons (routed by bot/slack/listeners/vote.py): PACE_VOTE + yes | no on the
+# mid-week nudge and PACE_VETO in the organizers' notice, each with the week's key as value.
+PACE_VOTE = "pace_vote_"
+PACE_VETO = "pace_veto"

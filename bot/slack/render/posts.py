@@ -14,6 +14,7 @@ from bot.core.ledger import LedgerRow
 from bot.core.post_plan import KIND_TITLES, Facts, NudgeFacts, Outcome, RecapFacts, WeeklyFacts
 from bot.core.roadmap import Topic
 from bot.slack.render import blocks as bk
+from bot.slack.render import vote
 
 MAX_LISTED = 10  # questions listed in one post; the rest are counted
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -129,6 +130,7 @@ def nudge(facts: NudgeFacts) -> dict[str, Any]:
     )
     if topic.prompts:
         out.append(bk.context(f"Something to think about: {fmt.safe(topic.prompts[-1])}"))
+    out += vote.nudge_vote(facts.vote) if facts.vote else []
     fallback = f"{title}: {plural(asked, 'question')} so far, {len(waiting)} unanswered."
     return bk.message(fallback, out)
 
@@ -157,6 +159,7 @@ def recap(facts: RecapFacts) -> dict[str, Any]:
     ]
     if thanks:
         out.append(bk.section(":raised_hands: *Thank you* " + ", ".join(thanks[:25]) + "!"))
+    out += vote.recap_line(facts.pace, topic.title) if facts.pace else []
     out.append(bk.section(f"*What's next*\n{_whats_next(facts)}"))
     fallback = f"{title}: {plural(asked, 'question')} asked, {answered} answered."
     return bk.message(fallback, out)
