@@ -6,7 +6,7 @@ keep the load generator's threads from competing with the server for one interpr
 
     python -m bench.target standin
     python -m bench.target bot --db FILE --roadmap FILE --api-url URL [--scheduler]
-    python -m bench.target bare --api-url URL
+    python -m bench.target bare --api-url URL [--server bot|waitress]
 """
 
 from __future__ import annotations
@@ -53,8 +53,13 @@ def study_clock(roadmap_path: str | Path) -> dt.datetime:
     return dt.datetime.combine(monday, dt.time(10, 0), schedule.tz)
 
 
-def _serve(app: Any, threads: int | None) -> tuple[Any, str]:
-    from bot.slack.server import make_server
+def _serve(app: Any, threads: int | None, server_kind: str = "bot") -> tuple[Any, str]:
+    """Serve `app` on the bot's production server ("bot": bot.slack.server, uvicorn) or on
+    waitress ("waitress": the bare app's baseline, the server the bot had before issue 18)."""
+    if server_kind == "waitress":
+        from bench.waitress_front import make_server
+    else:
+        from bot.slack.server import make_server  # type: ignore[assignment]
 
     server = (
         make_server(app, "127.0.0.1", 0)
@@ -134,6 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db", default="")
     parser.add_argument("--roadmap", default=str(ROOT / "roadmap.yaml"))
     parser.add_argument("--threads", type=int, default=None, help="server threads (default: prod)")
+    parser.add_argument(
+        "--server",
+        choices=["bot", "waitress"],
+        default=None,
+        help="the HTTP server (default: the bot's for the bot, waitress for the bare app)",
+    )
     parser.add_argument("--scheduler", action="store_true", help="also start the scheduler")
     parser.add_argument("--system-clock", action="store_true")
     args = parser.parse_args(argv)
@@ -154,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     app = bot_app(args) if args.kind == "bot" else bare_app(args)
-    server, url = _serve(app, args.threads)
+    server_kind = args.server or ("bot" if args.kind == "bot" else "waitress")
+    server, url = _serve(app, args.threads, server_kind)
     print(json.dumps({"url": url, "rss_kb": rss_kb()}), flush=True)
     _loop(lambda command: {"rss_kb": rss_kb(), "cpu_s": time.process_time()})
     server.stop()

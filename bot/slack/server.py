@@ -1,77 +1,159 @@
-"""HTTP mode: a WSGI front for Bolt (POST /slack/events, GET /healthz, GET /readyz) on waitress."""
+"""HTTP mode: Slack's endpoint (POST /slack/events), /healthz and /readyz, on uvicorn.
+
+uvicorn parses HTTP in C (httptools) on one event loop (uvloop); each Slack request is
+dispatched to Bolt on a thread of its own pool, so a slow one (the database busy) holds up no
+other, and idle or half-sent connections cost a socket, never a thread (bot/slack/idle_close.py
+closes them). waitress, before, spent more CPU in its pure-Python I/O loop than Bolt did on an
+ingested event (BENCHMARKS.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-from waitress.server import TcpWSGIServer, create_server
+import uvicorn
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.core import health
+from bot.slack.idle_close import IDLE_SECONDS, ClosingIdle
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything bigger
-THREADS = 16  # workers for requests already read whole
-IDLE_SECONDS = 5  # a connection silent this long is closed (Slack gives up after 3 s)
-MAX_CONNECTIONS = 1000  # open connections before the server stops accepting more
+THREADS = 16  # threads dispatching requests to Bolt
+MAX_CONNECTIONS = 1000  # open connections before new requests are answered 503
+__all__ = ["EVENTS_PATH", "IDLE_SECONDS", "HttpServer", "asgi_app", "make_server"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _reply(
-    start_response: Callable[..., Any], status: str, body: bytes, content_type: str = "text/plain"
-) -> list[bytes]:
-    start_response(
-        status,
-        [("Content-Type", f"{content_type}; charset=utf-8"), ("Content-Length", str(len(body)))],
+class Refused(Exception):
+    """A request answered with a 4xx before it reaches Bolt."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+async def _answer(
+    send: Send, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8"
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
     )
-    return [body]
+    await send({"type": "http.response.body", "body": body})
 
 
-def wsgi_app(
-    app: App, ready: Callable[[], str | None] | None = None
-) -> Callable[..., Iterable[bytes]]:
-    """The WSGI application: Slack's endpoint, liveness (/healthz: the process answers),
+def asgi_app(
+    app: App, ready: Callable[[], str | None] | None = None, threads: int = THREADS
+) -> ASGIApp:
+    """The ASGI application: Slack's endpoint, liveness (/healthz: the process answers),
     readiness (/readyz: `ready()` names no problem), and 4xx for everything else."""
-    handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
 
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "GET")
+    async def application(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path, method = scope.get("path", ""), scope.get("method", "GET")
+        loop = asyncio.get_running_loop()
         if path in ("/healthz", "/readyz"):
             if method not in ("GET", "HEAD"):
-                return _reply(start_response, "405 Method Not Allowed", b"use GET\n")
+                return await _answer(send, 405, b"use GET\n")
             # Liveness stays cheap: a failing one makes a platform restart the bot in a loop.
-            problem = ready() if ready is not None and path == "/readyz" else None
-            status = "503 Service Unavailable" if problem else "200 OK"
+            problem = (
+                await loop.run_in_executor(pool, ready)
+                if ready is not None and path == "/readyz"
+                else None
+            )
             payload = {"ok": False, "reason": problem} if problem else {"ok": True}
-            return _reply(start_response, status, json.dumps(payload).encode(), "application/json")
+            return await _answer(
+                send, 503 if problem else 200, json.dumps(payload).encode(), "application/json"
+            )
         if path != EVENTS_PATH:
-            return _reply(start_response, "404 Not Found", b"not found\n")
+            return await _answer(send, 404, b"not found\n")
         if method != "POST":
-            return _reply(start_response, "405 Method Not Allowed", b"use POST\n")
+            return await _answer(send, 405, b"use POST\n")
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _reply(start_response, "400 Bad Request", b"bad Content-Length\n")
-        if length > MAX_BODY_BYTES:
-            return _reply(start_response, "413 Payload Too Large", b"request too large\n")
-        if not _plausible_timestamp(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")):
-            # Bolt would int() it and answer 500; a forged header is the caller's problem.
-            log.warning("refused a request with a malformed X-Slack-Request-Timestamp")
-            return _reply(start_response, "401 Unauthorized", b"invalid request\n")
+            body, headers = await _read(scope, receive)
+        except Refused as refused:
+            return await _answer(send, refused.status, refused.text.encode())
+        query = scope.get("query_string", b"").decode("latin-1")
+
+        def dispatch() -> BoltResponse:
+            # Parsing the body (in BoltRequest) is work too: off the event loop.
+            return app.dispatch(BoltRequest(body=body, query=query, headers=headers))
+
         try:
-            return handler(environ, start_response)
-        except Exception as exc:  # a body Bolt cannot parse must be the caller's problem, not a 500
+            response = await loop.run_in_executor(pool, dispatch)
+        except Exception as exc:  # a body Bolt cannot parse is the caller's problem, not a 500
             log.warning("refused a malformed request: %s", exc.__class__.__name__)
-            return _reply(start_response, "400 Bad Request", b"malformed request\n")
+            return await _answer(send, 400, b"malformed request\n")
+        await _send_bolt(send, response)
 
     return application
+
+
+async def _read(scope: Scope, receive: Receive) -> tuple[str, dict[str, str | Sequence[str]]]:
+    """The request's body and headers as Bolt takes them, read whole (chunked or not) up to
+    MAX_BODY_BYTES."""
+    found: dict[str, list[str]] = {}
+    for name, value in scope.get("headers", ()):
+        found.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+    headers: dict[str, str | Sequence[str]] = dict(found)
+    length = (found.get("content-length") or [""])[0]
+    if length and not (length.isascii() and length.strip().isdigit()):
+        raise Refused(400, "bad Content-Length\n")
+    if length and int(length) > MAX_BODY_BYTES:
+        raise Refused(413, "request too large\n")
+    stamp = found.get("x-slack-request-timestamp")
+    if not _plausible_timestamp(stamp[0] if stamp else None):
+        # Bolt would int() it and answer 500; a forged header is the caller's problem.
+        log.warning("refused a request with a malformed X-Slack-Request-Timestamp")
+        raise Refused(401, "invalid request\n")
+    body, more = bytearray(), True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Refused(400, "incomplete request\n")
+        body += message.get("body", b"")
+        more = bool(message.get("more_body"))
+        if len(body) > MAX_BODY_BYTES:
+            raise Refused(413, "request too large\n")
+    try:
+        return body.decode("utf-8"), headers
+    except UnicodeDecodeError:
+        raise Refused(400, "malformed request\n") from None
+
+
+async def _send_bolt(send: Send, response: BoltResponse) -> None:
+    body = response.body.encode("utf-8") if isinstance(response.body, str) else response.body
+    headers = [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, values in response.headers.items()
+        if name.lower() != "content-length"
+        for value in values
+    ]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _plausible_timestamp(value: str | None) -> bool:
@@ -80,55 +162,52 @@ def _plausible_timestamp(value: str | None) -> bool:
 
 
 class HttpServer:
-    """waitress serving the WSGI app: one I/O thread reads each request whole before a worker
-    thread gets it, so connections that send nothing (or half their headers) hold no worker;
-    they are closed after IDLE_SECONDS. (cheroot gave each connection a worker: 16 idle
-    sockets stalled every request for 30 s.)"""
+    """uvicorn serving the ASGI app from a thread of its own (signals stay with the caller)."""
 
-    def __init__(
-        self,
-        application: Callable[..., Iterable[bytes]],
-        host: str,
-        port: int,
-        threads: int = THREADS,
-    ) -> None:
-        server = create_server(
+    def __init__(self, application: ASGIApp, host: str, port: int) -> None:
+        self._socket = socket.create_server((host, port), backlog=2048, reuse_port=False)
+        config = uvicorn.Config(
             application,
-            host=host,
-            port=port,
-            threads=threads,
-            channel_timeout=IDLE_SECONDS,
-            cleanup_interval=1,  # how often idle connections are looked at
-            connection_limit=MAX_CONNECTIONS,
-            asyncore_use_poll=True,  # select() stops at 1,024 descriptors
-            asyncore_loop_timeout=0.1,  # bounds how long stop() waits
-            max_request_body_size=MAX_BODY_BYTES,
-            ident="studybot",
-            clear_untrusted_proxy_headers=True,
+            http=ClosingIdle,
+            loop="auto",  # uvloop where it is installed (not on Windows)
+            lifespan="off",
+            interface="asgi3",
+            timeout_keep_alive=IDLE_SECONDS,
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_graceful_shutdown=5,
+            log_config=None,  # our logging stays as `studybot` set it up
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
         )
-        # One address to listen on: waitress gives a single TCP server for it.
-        assert isinstance(server, TcpWSGIServer)
-        self._server = server
+        # Its start-up lines would repeat ours ("listening on port ..."); warnings still show.
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+        self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
         """The port listened on (the one the OS chose when asked for 0)."""
-        listening = self._server.socket
-        assert listening is not None  # bound in the constructor
-        return int(listening.getsockname()[1])
+        return int(self._socket.getsockname()[1])
 
     def start(self) -> HttpServer:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        """Serve in a background thread; returns once it accepts connections."""
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="http", daemon=True
+        )
         self._thread.start()
+        while not self._server.started and self._thread.is_alive():
+            self._thread.join(0.01)
+        if not self._server.started:
+            raise RuntimeError("the HTTP server did not start")
         return self
 
     def stop(self) -> None:
-        """Stop listening, close every connection, let running requests finish (bounded)."""
-        self._server.close()
+        """Stop listening, close idle connections, let running requests finish (bounded)."""
+        self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._socket.close()
 
 
 def make_server(
@@ -137,7 +216,7 @@ def make_server(
     """Slack's endpoint, liveness and readiness (the app's database by default), served
     concurrently (see HttpServer)."""
     ready = kwargs.pop("ready", None) or _database_ready(app)
-    return HttpServer(wsgi_app(app, ready=ready, **kwargs), host, port, threads)
+    return HttpServer(asgi_app(app, ready=ready, threads=threads, **kwargs), host, port)
 
 
 def _database_ready(app: App) -> Callable[[], str | None] | None:

@@ -1,0 +1,118 @@
+"""HTTP mode's server (bot/slack/server.py on uvicorn) and its idle-connection rule
+(bot/slack/idle_close.py, a subclass of uvicorn's httptools protocol: these tests fail if
+uvicorn changes what it relies on)."""
+
+from __future__ import annotations
+
+import http.client
+import inspect
+import socket
+import time
+import urllib.parse
+
+import pytest
+from slack_bolt import Ack, App
+from slack_bolt.authorization import AuthorizeResult
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from bot.slack.idle_close import IDLE_SECONDS, ClosingIdle
+from bot.slack.server import make_server
+
+
+def test_the_protocol_hooks_idle_close_overrides_are_still_uvicorns():
+    for hook in ("connection_made", "connection_lost", "on_headers_complete"):
+        assert hook in vars(HttpToolsProtocol), f"uvicorn's protocol has no {hook} any more"
+    assert "on_response_complete" in vars(HttpToolsProtocol)
+    assert list(inspect.signature(HttpToolsProtocol.connection_made).parameters) == [
+        "self",
+        "transport",
+    ]
+    assert issubclass(ClosingIdle, HttpToolsProtocol)
+
+
+@pytest.fixture
+def slow_app():
+    app = App(
+        authorize=lambda **_: AuthorizeResult(enterprise_id=None, team_id="T1", bot_token="xoxb-1"),
+        request_verification_enabled=False,
+        token_verification_enabled=False,
+        process_before_response=True,
+    )
+
+    @app.command("/slow")
+    def slow(ack: Ack, command: dict) -> None:
+        time.sleep(float(command["text"] or 0))
+        ack(text="done")
+
+    server = make_server(app, "127.0.0.1", 0).start()
+    yield server.port
+    server.stop()
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> bool:
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(1024) == b""
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+
+
+@pytest.mark.slow  # waits out the idle period
+def test_silent_and_half_sent_connections_are_closed_after_the_idle_period(slow_app):
+    silent = socket.create_connection(("127.0.0.1", slow_app))
+    half = socket.create_connection(("127.0.0.1", slow_app))
+    half.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Le")
+    started = time.monotonic()
+    try:
+        assert _closed_within(silent, IDLE_SECONDS * 2 + 2)
+        assert _closed_within(half, 2)
+        assert time.monotonic() - started >= IDLE_SECONDS - 0.5  # not before
+    finally:
+        silent.close()
+        half.close()
+
+
+@pytest.mark.slow  # a request longer than the idle period
+def test_a_request_running_longer_than_the_idle_period_is_answered(slow_app):
+    conn = http.client.HTTPConnection("127.0.0.1", slow_app, timeout=30)
+    body = urllib.parse.urlencode(
+        {"command": "/slow", "text": str(IDLE_SECONDS * 2 + 1), "user_id": "U1", "team_id": "T1"}
+    )
+    conn.request(
+        "POST",
+        "/slack/events",
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    reply = conn.getresponse()
+    # Bolt gives up on an ack after 3 s (404), but the connection was not cut under it.
+    assert reply.status in (200, 404)
+    reply.read()
+    conn.close()
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(slow_app):
+    conn = http.client.HTTPConnection("127.0.0.1", slow_app, timeout=10)
+    conn.putrequest("POST", "/slack/events")
+    conn.putheader("Content-Length", str(2_000_000))
+    conn.endheaders()
+    reply = conn.getresponse()
+    assert reply.status == 413
+    conn.close()
+
+
+def test_liveness_and_unknown_paths(slow_app):
+    conn = http.client.HTTPConnection("127.0.0.1", slow_app, timeout=10)
+    conn.request("GET", "/healthz")
+    reply = conn.getresponse()
+    assert (reply.status, reply.read()) == (200, b'{"ok": true}')
+    conn.request("GET", "/nope")
+    reply = conn.getresponse()
+    assert reply.status == 404
+    reply.read()
+    conn.request("GET", "/slack/events")
+    reply = conn.getresponse()
+    assert reply.status == 405
+    conn.close()
