@@ -25,9 +25,11 @@ from bot.slack.listeners import (
     actions,
     admin,
     archive,
+    buddy,
     commands,
     fallbacks,
     home,
+    lead,
     middleware,
     qa_command,
     review,
@@ -40,7 +42,18 @@ log = logging.getLogger(__name__)
 def wire() -> Routes:
     """The routes of every listener module (the one place they are all named)."""
     routes = Routes()
-    for listeners in (commands, qa_command, review, admin, archive, home, actions, fallbacks):
+    for listeners in (
+        commands,
+        qa_command,
+        review,
+        buddy,
+        lead,
+        admin,
+        archive,
+        home,
+        actions,
+        fallbacks,
+    ):
         listeners.register(routes)
     return routes
 

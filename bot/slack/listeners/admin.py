@@ -1,5 +1,5 @@
 """/studygroup: the organizers' controls (status, skip, extend, pause, resume, undo, restart, post,
-channel)."""
+channel, buddies pause|resume, lead @member)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from bot.slack.organizers import is_organizer
 from bot.slack.render import blocks as bk
 from bot.slack.render.posts import describe, slack_date
 from bot.slack.routes import Routes
+from bot.slack.social_controls import buddies_control, lead_control
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ USAGE: list[tuple[str, str]] = [
     ("restart [YYYY-MM-DD]", "start the next round (default: the next weekly post's day)"),
     ("post weekly|nudge|recap [force]", "send this week's post now (`force`: again)"),
     ("channel [#channel]", "post in this channel, or the one named"),
+    ("buddies pause|resume", "pause or resume the weekly study-buddy pairing"),
+    ("lead @member", "that member leads the next week's discussion (set or swap the lead)"),
 ]
 AHEAD = 8  # weeks shown by status
 RECENT = 8  # ledger rows shown by status
@@ -302,6 +305,8 @@ HANDLERS: dict[str, Control] = {
     **CONTROLS,
     "post": post,
     "channel": channel,
+    "buddies": buddies_control,
+    "lead": lead_control,
 }
 
 
