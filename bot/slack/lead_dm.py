@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from bot.core import calendar, lead
+from bot.core import calendar, lead, ledger
 from bot.core.calendar import Week
 from bot.core.deps import Deps
 from bot.core.post_plan import Context, WeeklyFacts, gather
@@ -38,7 +38,10 @@ def _due(deps: Deps, now: dt.datetime, people: set[str] | None) -> list[tuple[We
         span = lead.window(deps.roadmap.schedule, week)
         if not span or not span[0] <= now < span[1]:
             continue
-        user = lead.chosen(db, week.key) or lead.next_in_turn(db, week.key, people)
+        user = lead.chosen(db, week.key)
+        if user is None and ledger.sent_row(db, "weekly", week.key) is None:
+            # A week whose post went out naming nobody gets no lead afterwards.
+            user = lead.next_in_turn(db, week.key, people)
         if user and not lead.reminded(db, week.key, user):
             out.append((week, user))
     return out
@@ -64,10 +67,12 @@ def send_due(deps: Deps, client: Any) -> list[str]:
         return []
     if not _due(deps, now, lead.presumed_members(db, deps.channel)):
         return []
-    people = members.in_channel(deps, client)
+    members.in_channel(deps, client)  # read now (kept), or the last read when Slack can't say
+    # What next_at reads, now up to date: so a reminder it finds due is sent now, or not due.
+    people = lead.presumed_members(db, deps.channel)
     sent = []
-    for week, _ in _due(deps, now, people):
-        user = lead.lead_for(db, week.key, people, now)
+    for week, turn in _due(deps, now, people):
+        user = lead.chosen(db, week.key) or lead.lead_for(db, week.key, [turn], now)
         if user is None or not lead.claim_reminder(db, week.key, user, now):
             continue
         try:

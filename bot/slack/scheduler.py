@@ -50,6 +50,7 @@ REVIEW_DM_ID = "review-dm"
 BUDDY_ID = "buddy-pairs"
 LEAD_ID = "lead-dm"
 SYNC_SECONDS = 60
+SOCIAL_BACKOFF = dt.timedelta(minutes=5)
 SHUTDOWN_GRACE = 20.0  # seconds a post being sent may take to finish when the bot stops
 RETRY_DELAYS = tuple(dt.timedelta(minutes=m) for m in (5, 10, 20, 40, 60))
 # run_due decides what is still worth sending (only the current week), so a late run is always
@@ -70,6 +71,7 @@ class PostJobs:
         self._lock = threading.RLock()
         self._installed: dict[str, Any] = {}
         self._stopping = threading.Event()
+        self._not_before: dict[str, dt.datetime] = {}  # buddy-pairs, lead-dm: see _after_social
 
     def install(self, now: dt.datetime) -> None:
         self.sync(now)
@@ -149,6 +151,9 @@ class PostJobs:
             (BUDDY_ID, buddy_dm.next_at(self.deps, now), self.buddy_tick),
             (LEAD_ID, lead_dm.next_at(self.deps, now), self.lead_tick),
         ):
+            floor = self._not_before.get(job_id)
+            if at is not None and floor is not None and at < floor:
+                at = floor
             job = self.scheduler.get_job(job_id)
             if at is None:
                 if job is not None:
@@ -171,7 +176,7 @@ class PostJobs:
         if self._stopping.is_set():
             return []
         groups = buddy_dm.send_due(self.deps, self.client)
-        self.sync_social(self.deps.now())
+        self._after_social(BUDDY_ID, buddy_dm.next_at)
         return groups
 
     def lead_tick(self) -> list[str]:
@@ -179,8 +184,16 @@ class PostJobs:
         if self._stopping.is_set():
             return []
         sent = lead_dm.send_due(self.deps, self.client)
-        self.sync_social(self.deps.now())
+        self._after_social(LEAD_ID, lead_dm.next_at)
         return sent
+
+    def _after_social(self, job_id: str, next_at: Any) -> None:
+        """Wait for the next run; a job that finds itself still due right after running (it
+        could not get on) waits a few minutes rather than running again at once."""
+        now = self.deps.now()
+        at = next_at(self.deps, now)
+        self._not_before[job_id] = now + SOCIAL_BACKOFF if at is not None and at <= now else now
+        self.sync_social(now)
 
     def resync(self) -> None:
         """The roadmap-sync job: pick up an edited roadmap's times, then catch up."""
