@@ -146,9 +146,19 @@ def test_organizers_pause_and_resume_the_pairing(bbox: Sandbox):
     assert "paused" in text_of(command(bbox, "/buddy", "", PEOPLE[0]))
     assert "back on" in text_of(organizer(bbox, "buddies resume"))
     manual.run_until(mondays(due("weekly", 7), 1)[0])
-    # Resumed on Monday 12:00 of week 6, still before its recap: that week pairs at once.
+    # Resumed on Monday 12:00 of week 6, within a day of its weekly post: it pairs at once.
     assert len(group_dms(bbox)) == 4
     assert "How to use `/studygroup`" in text_of(organizer(bbox, "buddies maybe"))
+
+
+def test_who_opts_in_mid_week_waits_for_the_next_weeks_pairing(bbox: Sandbox):
+    manual = ManualScheduler(bbox.deps, bbox.app.client)
+    manual.run_until(at(5, 2, 9))  # Wednesday of week 5
+    _opt_in(bbox, PEOPLE[:2])
+    manual.run_until(at(5, 6, 12))
+    assert group_dms(bbox) == []
+    manual.run_until(due("weekly", 6))
+    assert [g for g, _ in group_dms(bbox)] == [sorted(PEOPLE[:2])]
 
 
 def test_bad_input_gets_the_usage_card(bbox: Sandbox):

@@ -27,6 +27,7 @@ from bot.core.db import transaction
 from bot.core.roadmap import Schedule
 
 PAUSED_KEY = "buddies_paused"
+LATE = dt.timedelta(days=1)  # a week's pairing still goes out this long after its time
 Pair = frozenset[str]
 
 
@@ -91,14 +92,17 @@ def set_paused(db: sqlite_utils.Database, pause: bool) -> bool:
 
 
 def window(schedule: Schedule, week: Week) -> tuple[dt.datetime, dt.datetime] | None:
-    """When `week`'s pairing may go out: from its weekly post's time until its recap's (the
-    week's end without a recap): a pairing after the week's recap is no use. None: no topic."""
+    """When `week`'s pairing may go out: at its weekly post's time, or up to a day late (the
+    bot was down; organizers resumed it), never after the week's recap: a pairing late in the
+    week leaves no time to meet, and whoever opts in mid-week waits for the next. None: the
+    week has no topic."""
     start = calendar.due_at(schedule, "weekly", week)
     if week.kind != "topic" or start is None:
         return None
-    end = calendar.due_at(schedule, "recap", week)
-    if end is None or end <= start:
-        end = dt.datetime.combine(week.start + dt.timedelta(days=7), dt.time(0), schedule.tz)
+    end = start + LATE
+    recap = calendar.due_at(schedule, "recap", week)
+    if recap is not None and start < recap < end:
+        end = recap
     return start, end
 
 

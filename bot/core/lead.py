@@ -158,14 +158,15 @@ class Reminder:
 
 
 def window(schedule: Schedule, week: Week) -> tuple[dt.datetime, dt.datetime] | None:
-    """When the lead's reminder for `week` may go: from a day before its weekly post until its
-    recap (the week's end without a recap). None: the week has no topic."""
+    """When the lead's reminder for `week` may go: from a day before its weekly post until a
+    day after it (the bot was down), never after the week's recap. None: no topic."""
     post = calendar.due_at(schedule, "weekly", week)
     if week.kind != "topic" or post is None:
         return None
-    end = calendar.due_at(schedule, "recap", week)
-    if end is None or end <= post:
-        end = dt.datetime.combine(week.start + dt.timedelta(days=7), dt.time(0), schedule.tz)
+    end = post + AHEAD
+    recap = calendar.due_at(schedule, "recap", week)
+    if recap is not None and post < recap < end:
+        end = recap
     return post - AHEAD, end
 
 
