@@ -105,7 +105,7 @@ def test_the_leads_dm_goes_a_day_before_once_across_a_restart(tmp_path: Path, cl
     path = tmp_path / "studybot.db"
     with open_box(path, clock) as first:
         _volunteer(first, A, B)
-        qa_kit.say(first, C, "Why is the dot product of orthogonal vectors zero?")
+        qa_kit.say(first, C, "<!channel> why is the dot product of orthogonal vectors zero?")
         manual = ManualScheduler(first.deps, first.app.client)
         manual.run_until(due("weekly", 5) - dt.timedelta(days=1, minutes=1))
         assert dms_to(first, A) == []
@@ -116,6 +116,7 @@ def test_the_leads_dm_goes_a_day_before_once_across_a_restart(tmp_path: Path, cl
         assert "You lead the discussion" in body and "Matrices" in body
         assert first.deps.roadmap.topic("matrices").prompts[0][:30] in body  # type: ignore[union-attr]
         assert "orthogonal vectors" in body  # last week's open question
+        assert "<!channel>" not in body and "@channel why is" in body  # shown, never a ping
         again = ManualScheduler(first.deps, first.app.client)
         again.run_until(due("weekly", 5) - dt.timedelta(hours=12))
         assert len(dms_to(first, A)) == 1

@@ -62,7 +62,8 @@ def alone_dm(week: Week) -> Message:
     text = (
         f":wave: You're the only one signed up for study buddies for the week of "
         f"{fmt.week_dates(week)}, so there's no partner for you this time. Invite someone to "
-        f"`/buddy on`: I pair you as soon as there are two of you, next week. {STOP_HINT}"
+        f"`/buddy on`: once there are two of you, I pair you with the next weekly post. "
+        f"{STOP_HINT}"
     )
     return bk.message(bk.plain(text), [bk.section(text)])
 
