@@ -93,6 +93,7 @@ def test_an_odd_number_makes_one_trio_and_a_lone_member_is_told(bbox: Sandbox):
 
 
 def test_members_who_opted_out_or_left_the_channel_are_never_paired(bbox: Sandbox):
+    bbox.slack.members_page_size = 2  # conversations.members in pages: all of them are read
     _opt_in(bbox, PEOPLE[:6])
     command(bbox, "/buddy", "off", PEOPLE[1])
     bbox.slack.leave(bbox.channel, PEOPLE[2])
