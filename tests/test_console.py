@@ -179,3 +179,19 @@ def test_piped_console_as_a_member_who_is_not_an_organizer():
     assert result.returncode == 0, result.stderr
     assert "You are U0MEMBER7, a member (not an organizer)" in result.stdout
     assert "is for the study group's organizers" in result.stdout
+
+
+def test_study_buddies_and_the_lead_in_the_console_when_time_moves_on(console):
+    out = run(console, "/buddy on", "/lead on", "as U0MEMBER2", "/buddy on", "/lead on")
+    assert "You're in" in out and "Thanks for volunteering" in out
+    assert "How to use `/buddy`" in run(console, "/buddy maybe")
+    out = run(console, "time")
+    assert "next study-buddy pairing" in out and "next discussion lead's reminder" in out
+    out = run(console, "advance 6d")  # to Sunday: the lead is reminded the day before
+    assert f"in a DM to {ORGANIZER}" in out and "You lead the discussion" in out
+    out = run(console, "next")  # the weekly post, and the pairing with it
+    assert f"in a group DM with U0MEMBER2, {ORGANIZER}" in out
+    assert "Do this exercise together" in out
+    assert f"Discussion lead this week: @{ORGANIZER}" in out
+    out = run(console, "leave", "as U0MEMBER3", "/buddy on", "advance 7d")  # U0MEMBER2 leaves
+    assert f"group DM with U0MEMBER3, {ORGANIZER}" in out and "U0MEMBER2" not in out

@@ -38,7 +38,10 @@ Type what a member would type in Slack:
                                        fill question Why?, fill topic svd, fill anonymous)
   submit / cancel                      send the form, or close it
   home                                 open the App Home tab
-  join                                 join the study channel (as a newcomer)
+  join / leave                         join the study channel (as a newcomer), or leave it
+  /buddy on, /lead on                  a study buddy each week (group DM when the weekly post
+                                       goes out); take turns leading the discussion (a DM the
+                                       day before; `time` shows when)
   as USER                              type as another member, e.g. as U0MEMBER2 (a member unless
                                        listed in STUDYBOT_ADMINS; you started as an organizer
                                        unless started with --member)
@@ -58,6 +61,7 @@ class Console:
         self.form: Form | None = None  # the modal the bot opened, being filled in
         self.seen_calls = 0
         self.box.slack.add_user(user, "you")
+        self.box.slack.join(box.channel, user)  # the channel's members (conversations.members)
         self.scheduler = ManualScheduler(box.deps, box.app.client)
 
     # --- output --------------------------------------------------------------------
@@ -97,6 +101,10 @@ class Console:
                 ts = self.chat.latest_ts(channel)
                 n = self.chat.number(channel, ts)
                 where = "in thread" if params.get("thread_ts") else f"in {channel}"
+                if channel in self.box.slack.group_dms:
+                    where = "in a group DM with " + ", ".join(self.box.slack.group_dms[channel])
+                elif channel[:1] in ("U", "W", "D"):
+                    where = f"in a DM to {channel if channel[:1] != 'D' else 'U' + channel[1:]}"
                 self._show(f"#{n} studybot {where}", params)
             elif call.method == "chat.postEphemeral":
                 self._show("studybot (only visible to you)", params)
@@ -143,6 +151,7 @@ class Console:
             "cancel": self.cancel,
             "home": self.home,
             "join": self.join,
+            "leave": self.leave,
             "as": self.switch_user,
             "time": self.time,
             "next": self.next,
@@ -231,6 +240,7 @@ class Console:
         )
 
     def join(self, _: str) -> None:
+        self.box.slack.join(self.box.channel, self.user)
         self.box.client.event(
             {
                 "type": "member_joined_channel",
@@ -242,11 +252,16 @@ class Console:
             }
         )
 
+    def leave(self, _: str) -> None:
+        self.box.slack.leave(self.box.channel, self.user)
+        self.out(f"(you left {self.box.channel}: no study buddy or lead turn until you `join`)")
+
     def switch_user(self, rest: str) -> None:
         user = member_id(rest)
         self.user = user
         if user not in self.box.slack.users:
             self.box.slack.add_user(user)
+            self.box.slack.join(self.box.channel, user)
         self.out(f"(you are now {user}, {self.role(user)})")
 
     def role(self, user: str) -> str:
@@ -263,6 +278,8 @@ class Console:
         self.out(f"(it is {now.astimezone(tz):%A %Y-%m-%d %H:%M %Z})")
         for kind, when in self.scheduler.upcoming(now):
             self.out(f"(next {kind} post: {when.astimezone(tz):%a %Y-%m-%d %H:%M %Z})")
+        for what, when in self.scheduler.social(now):
+            self.out(f"(next {what}: {when.astimezone(tz):%a %Y-%m-%d %H:%M %Z})")
 
     def next(self, _: str) -> None:
         upcoming = self.scheduler.upcoming(self.box.clock.now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import threading
@@ -72,6 +73,12 @@ class SlackStandIn:
         self.history_page_size = 200
         self.scopes: list[str] = list(BOT_SCOPES)  # what the installed app was granted
         self.not_member: set[str] = set()  # channels the bot was not invited to
+        # channel -> its members, in the order they joined (conversations.members); a channel
+        # not listed here has every workspace member who is not deleted or a bot.
+        self.members: dict[str, list[str]] = {}
+        # group DMs opened with conversations.open: their id -> the members
+        self.group_dms: dict[str, list[str]] = {}
+        self.members_page_size = 100
         # A Socket Mode server (bot/cli/standin_socket.py) attaches itself here; then
         # apps.connections.open hands out its WebSocket URLs.
         self.socket_mode: Any = None
@@ -156,6 +163,26 @@ class SlackStandIn:
                 "profile": {"display_name": name, "real_name": name.title()},
                 **flags,
             }
+
+    def channel_members(self, channel: str) -> list[str]:
+        """Who is in `channel` (conversations.members), the bot included."""
+        with self.lock:
+            if channel in self.members:
+                return list(self.members[channel])
+            people = [u["id"] for u in self.users.values() if not u["deleted"] and not u["is_bot"]]
+            return [BOT_USER, *people]
+
+    def join(self, channel: str, *users: str) -> None:
+        """These members join `channel` (from then on its members are listed explicitly)."""
+        with self.lock:
+            listed = self.members.setdefault(channel, self.channel_members(channel))
+            listed.extend(u for u in users if u not in listed)
+
+    def leave(self, channel: str, *users: str) -> None:
+        """These members leave `channel`."""
+        with self.lock:
+            listed = self.members.setdefault(channel, self.channel_members(channel))
+            listed[:] = [u for u in listed if u not in users]
 
     def calls_to(self, method: str) -> list[Call]:
         with self.lock:
@@ -350,8 +377,44 @@ class SlackStandIn:
         return {"ok": True, "user": user}
 
     def _m_conversations_open(self, p: dict[str, Any]) -> dict[str, Any]:
-        users = str(p.get("users", ""))
-        return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+        users = [u.strip() for u in str(p.get("users", "")).split(",") if u.strip()]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if len(users) > 8:
+            return {"ok": False, "error": "too_many_users"}
+        if len(users) == 1:
+            return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+        # A group DM: the same members always get the same conversation, as in Slack.
+        key = "G" + hashlib.sha1(",".join(sorted(users)).encode()).hexdigest()[:10].upper()
+        with self.lock:
+            self.group_dms[key] = sorted(users)
+        return {"ok": True, "channel": {"id": key, "is_mpim": True}}
+
+    def _m_conversations_members(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel = str(p.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        everyone = self.channel_members(channel)
+        limit = min(int(p.get("limit") or 100), self.members_page_size)
+        start = int(p.get("cursor") or 0)
+        more = start + limit < len(everyone)
+        return {
+            "ok": True,
+            "members": everyone[start : start + limit],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _m_users_list(self, p: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            people = list(self.users.values())
+        limit = min(int(p.get("limit") or 100), self.members_page_size)
+        start = int(p.get("cursor") or 0)
+        more = start + limit < len(people)
+        return {
+            "ok": True,
+            "members": people[start : start + limit],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _m_conversations_info(self, p: dict[str, Any]) -> dict[str, Any]:
         return {

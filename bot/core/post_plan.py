@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import sqlite_utils
 
-from bot.core import calendar, listings, meta, pace_vote, questions
+from bot.core import calendar, lead, listings, meta, pace_vote, questions
 from bot.core import format as fmt
 from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
 from bot.core.ledger import weekly_ts
@@ -196,6 +196,7 @@ class WeeklyFacts:
     recall: list[tuple[str, Topic, int]]  # (question, its topic, study weeks back)
     carried: list[questions.Question]  # asked last week, not answered yet
     team: str = fmt.SLACK_URL  # the workspace URL, so message links open in place
+    lead: str | None = None  # the week's discussion lead (bot.core.lead), a user id
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,18 @@ def _weekly(ctx: Context) -> WeeklyFacts:
         recall=recall_questions(cal, week),
         carried=[q for q in carried if unanswered(q)],
         team=_team(ctx),
+        lead=_lead(ctx),
+    )
+
+
+def _lead(ctx: Context) -> str | None:
+    """The week's discussion lead, chosen once and kept (the same on every render)."""
+    return _qa(
+        "lead",
+        lambda: lead.lead_for(
+            ctx.db, ctx.week.key, lead.presumed_members(ctx.db, ctx.channel), ctx.now
+        ),
+        None,
     )
 
 

@@ -14,5 +14,6 @@ BOT_SCOPES: tuple[str, ...] = (
     "reactions:read",
     "users:read",
     "im:write",
+    "mpim:write",  # the study buddies' group DMs (conversations.open with several members)
     "files:write",
 )

@@ -17,6 +17,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from bot.core import calendar
 from bot.core.clock import ManualClock
 from bot.core.deps import Deps
+from bot.slack import buddy_dm, lead_dm
 from bot.slack.scheduler import JOB_DEFAULTS, PostJobs
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,14 @@ class ManualScheduler:
     def upcoming(self, now: dt.datetime) -> list[tuple[calendar.PostKind, dt.datetime]]:
         """The next post of each kind after `now`, soonest first."""
         return calendar.upcoming(self.deps.roadmap.schedule, self.deps.calendar(), now)
+
+    def social(self, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        """When the next study-buddy pairing and lead reminder are due, if any."""
+        found = [
+            ("study-buddy pairing", buddy_dm.next_at(self.deps, now)),
+            ("discussion lead's reminder", lead_dm.next_at(self.deps, now)),
+        ]
+        return [(what, at) for what, at in found if at is not None]
 
     def run_until(self, when: dt.datetime) -> None:
         """Move the clock to `when`, running every job that falls due on the way, in order."""

@@ -9,6 +9,9 @@ Jobs (explicit ids):
       re-schedule the cron jobs and catch up;
   review-dm     once, at the next member's daily review DM time (bot.slack.review_dm), set
       again at every sync and after each run.
+  buddy-pairs   once, at the next weekly pairing of study buddies (bot.slack.buddy_dm), and
+  lead-dm       once, at the next discussion lead's reminder (bot.slack.lead_dm): both set
+      again at every sync and after each run, as review-dm.
 Every job runs the same tick, bot.slack.posts.run_due: it sends the current week's due posts that are
 not out yet, so a job firing on a skipped or paused week, twice in an ambiguous DST hour, or in
 two processes at once sends nothing more (the ledger decides). Organizer changes to the calendar
@@ -34,7 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core import calendar
 from bot.core.deps import Deps
 from bot.core.post_plan import Outcome
-from bot.slack import review_dm
+from bot.slack import buddy_dm, lead_dm, review_dm
 from bot.slack.delivery import SlackPoster, run_due
 
 log = logging.getLogger(__name__)
@@ -44,7 +47,10 @@ CATCH_UP_ID = "post-catchup"
 RETRY_ID = "post-retry"
 SYNC_ID = "roadmap-sync"
 REVIEW_DM_ID = "review-dm"
+BUDDY_ID = "buddy-pairs"
+LEAD_ID = "lead-dm"
 SYNC_SECONDS = 60
+SOCIAL_BACKOFF = dt.timedelta(minutes=5)
 SHUTDOWN_GRACE = 20.0  # seconds a post being sent may take to finish when the bot stops
 RETRY_DELAYS = tuple(dt.timedelta(minutes=m) for m in (5, 10, 20, 40, 60))
 # run_due decides what is still worth sending (only the current week), so a late run is always
@@ -65,6 +71,7 @@ class PostJobs:
         self._lock = threading.RLock()
         self._installed: dict[str, Any] = {}
         self._stopping = threading.Event()
+        self._not_before: dict[str, dt.datetime] = {}  # buddy-pairs, lead-dm: see _after_social
 
     def install(self, now: dt.datetime) -> None:
         self.sync(now)
@@ -105,6 +112,7 @@ class PostJobs:
                 )
                 log.info("%s: next at %s", job_id, trigger.get_next_fire_time(None, now))
         self.sync_reviews(now)
+        self.sync_social(now)
         return changed
 
     def sync_reviews(self, now: dt.datetime) -> None:
@@ -135,6 +143,57 @@ class PostJobs:
         sent = review_dm.send_due(self.deps, self.client)
         self.sync_reviews(self.deps.now())
         return sent
+
+    def sync_social(self, now: dt.datetime) -> None:
+        """(Re)schedule the buddy-pairs and lead-dm jobs at their next time (members opt in
+        and out, organizers pause and set leads, at any time; this runs at every sync)."""
+        for job_id, at, func in (
+            (BUDDY_ID, buddy_dm.next_at(self.deps, now), self.buddy_tick),
+            (LEAD_ID, lead_dm.next_at(self.deps, now), self.lead_tick),
+        ):
+            floor = self._not_before.get(job_id)
+            if at is not None and floor is not None and at < floor:
+                at = floor
+            job = self.scheduler.get_job(job_id)
+            if at is None:
+                if job is not None:
+                    self.scheduler.remove_job(job_id)
+                continue
+            if job is not None and job.next_run_time == at:
+                continue
+            self.scheduler.add_job(
+                func,
+                DateTrigger(run_date=at, timezone=dt.UTC),
+                id=job_id,
+                name=job_id,
+                replace_existing=True,
+                next_run_time=at,
+                **JOB_DEFAULTS,
+            )
+
+    def buddy_tick(self) -> list[list[str]]:
+        """Pair this week's study buddies if it is time, then wait for the next week."""
+        if self._stopping.is_set():
+            return []
+        groups = buddy_dm.send_due(self.deps, self.client)
+        self._after_social(BUDDY_ID, buddy_dm.next_at)
+        return groups
+
+    def lead_tick(self) -> list[str]:
+        """Send the lead reminders due now, then wait for the next."""
+        if self._stopping.is_set():
+            return []
+        sent = lead_dm.send_due(self.deps, self.client)
+        self._after_social(LEAD_ID, lead_dm.next_at)
+        return sent
+
+    def _after_social(self, job_id: str, next_at: Any) -> None:
+        """Wait for the next run; a job that finds itself still due right after running (it
+        could not get on) waits a few minutes rather than running again at once."""
+        now = self.deps.now()
+        at = next_at(self.deps, now)
+        self._not_before[job_id] = now + SOCIAL_BACKOFF if at is not None and at <= now else now
+        self.sync_social(now)
 
     def resync(self) -> None:
         """The roadmap-sync job: pick up an edited roadmap's times, then catch up."""

@@ -1,5 +1,5 @@
 """/studygroup: the organizers' controls (status, skip, extend, pause, resume, undo, restart, post,
-channel, vote)."""
+channel, vote, buddies pause|resume, lead @member)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from bot.slack.pace import vote_control
 from bot.slack.render import blocks as bk
 from bot.slack.render.posts import describe, slack_date
 from bot.slack.routes import Routes
+from bot.slack.social_controls import buddies_control, lead_control
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ USAGE: list[tuple[str, str]] = [
     ("post weekly|nudge|recap [force]", "send this week's post now (`force`: again)"),
     ("channel [#channel]", "post in this channel, or the one named"),
     ("vote on|off", "members vote in the mid-week nudge on another week for the topic"),
+    ("buddies pause|resume", "pause or resume the weekly study-buddy pairing"),
+    ("lead @member", "that member leads the next week's discussion (set or swap the lead)"),
 ]
 AHEAD = 8  # weeks shown by status
 RECENT = 8  # ledger rows shown by status
@@ -309,6 +312,8 @@ HANDLERS: dict[str, Control] = {
     "post": post,
     "channel": channel,
     "vote": vote_control,
+    "buddies": buddies_control,
+    "lead": lead_control,
 }
 
 

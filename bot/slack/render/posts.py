@@ -81,6 +81,8 @@ def weekly(facts: WeeklyFacts) -> dict[str, Any]:
     )
     if topic.exercise:
         out += bk.sections(f"*:computer: Learn it through code*\n{fmt.safe(topic.exercise)}")
+    if facts.lead and _USER_ID.match(facts.lead):
+        out.append(bk.section(lead_line(facts.lead)))
     out += _bullets(
         ":repeat: Spaced review — can you still answer these?",
         [
@@ -104,6 +106,14 @@ def weekly(facts: WeeklyFacts) -> dict[str, Any]:
         f"Key points, resources and prompts inside; ask your questions in this thread."
     )
     return bk.message(fallback, out)
+
+
+def lead_line(user: str) -> str:
+    """The weekly post's line naming the week's discussion lead (a validated user id)."""
+    return (
+        f":microphone: *Discussion lead this week:* <@{user}> opens the discussion of the "
+        "prompts in this post's thread. Want a turn? `/lead on`"
+    )
 
 
 def nudge(facts: NudgeFacts) -> dict[str, Any]:

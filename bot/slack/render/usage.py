@@ -42,6 +42,16 @@ USAGE: dict[str, list[tuple[str, str]]] = {
         ("export", "your review data as a CSV file, in a DM"),
         ("forget", "delete all your review data (asks first)"),
     ],
+    "/buddy": [
+        ("", "whether you're signed up, and this week's study buddies"),
+        ("on", "pair me each week with another member for the week's code exercise"),
+        ("off", "stop pairing me"),
+    ],
+    "/lead": [
+        ("", "whether you volunteer, who leads this week's discussion and who is next"),
+        ("on", "volunteer to lead the discussion when it's your turn"),
+        ("off", "leave the rotation"),
+    ],
 }
 
 

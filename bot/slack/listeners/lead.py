@@ -1,0 +1,55 @@
+"""/lead: volunteer for (or leave) the rotating discussion lead, or see who leads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+
+from bot.core import calendar, lead
+from bot.core.deps import Deps
+from bot.slack.render import lead as render
+from bot.slack.render.usage import usage
+from bot.slack.routes import Routes
+
+HELP = frozenset({"help", "-h", "--help", "?", "usage"})
+
+
+def lead_command(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
+    deps: Deps = context["deps"]
+    user = str(command.get("user_id") or "")
+    args = str(command.get("text") or "").lower().split()
+    verb = args[0] if args else ""
+    db = deps.db
+    if verb in HELP:
+        ack(usage("/lead"))
+    elif len(args) > 1 or verb not in ("", "on", "off", "status"):
+        ack(usage("/lead", f"I don't know “{' '.join(args)[:40]}”: say `on` or `off`."))
+    elif verb == "on":
+        again = not lead.volunteer(db, user, deps.now())
+        ack(render.joined(again, _upcoming(deps), user))
+    elif verb == "off":
+        ack(render.left(lead.withdraw(db, user)))
+    else:
+        _, week = deps.this_week()
+        this_week = lead.chosen(db, week.key) if week.kind == "topic" else None
+        ack(
+            render.status(
+                lead.is_volunteer(db, user), len(lead.volunteers(db)), this_week, _upcoming(deps)
+            )
+        )
+
+
+def _upcoming(deps: Deps) -> str | None:
+    """Who leads the next week whose weekly post is still to come (kept, or whose turn it is)."""
+    schedule = deps.roadmap.schedule
+    upcoming = calendar.next_due(schedule, deps.calendar(), "weekly", deps.now())
+    if upcoming is None:
+        return None
+    key = upcoming[0].key
+    members = lead.presumed_members(deps.db, deps.channel)
+    return lead.chosen(deps.db, key) or lead.next_in_turn(deps.db, key, members)
+
+
+def register(routes: Routes) -> None:
+    routes.command("/lead", lead_command)
