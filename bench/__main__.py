@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import http_bench, process_bench, qa_bench
+from bench import http_bench, process_bench, qa_bench, qa_scale, startup
 from bench.config import FULL, QUICK, Sizes
 from bench.stats import Figure, table
 from bench.target import LOGS, ROOT
@@ -45,6 +45,8 @@ BENCHES: dict[str, Callable[[Context], list[Figure]]] = {
     "recap": lambda ctx: qa_bench.recap(ctx.sizes, ctx.roadmap),
     "memory": lambda ctx: process_bench.memory(ctx.sizes, ctx.roadmap),
     "roadmap_check": lambda ctx: process_bench.roadmap_check(ctx.sizes, ctx.roadmap),
+    "startup": lambda ctx: startup.startup(ctx.sizes, ctx.roadmap),
+    "qa_scale": lambda ctx: qa_scale.qa_scale(ctx.sizes, ctx.roadmap),
 }
 
 
@@ -74,7 +76,9 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
         if key not in {f.name for f in dataclasses.fields(Sizes)}:
             raise SystemExit(f"python -m bench: unknown size {key!r}")
         parsed: Any = (
-            tuple(int(v) for v in value.split(",")) if key == "concurrency" else int(value)
+            tuple(int(v) for v in value.split(","))
+            if key in ("concurrency", "scale_levels")
+            else int(value)
         )
         sizes = dataclasses.replace(sizes, **{key: parsed})
     return sizes

@@ -10,6 +10,7 @@ import os
 import random
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -120,7 +121,21 @@ def cached_copy(key: str, dest: Path, build: Callable[[Path], None], rows: int) 
     if not hit:
         CACHE.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        t0 = time.perf_counter()
         build(partial)
         partial.replace(cached)
+        _build_seconds(cached).write_text(f"{time.perf_counter() - t0:.1f}\n")
     shutil.copyfile(cached, dest)
     return hit
+
+
+def _build_seconds(cached: Path) -> Path:
+    return cached.with_suffix(".seconds")
+
+
+def build_seconds(key: str) -> float | None:
+    """How long the archive cached under `key` took to build, if it was timed."""
+    try:
+        return float(_build_seconds(CACHE / f"qa-{key}.db").read_text())
+    except (OSError, ValueError):
+        return None

@@ -20,7 +20,8 @@ class Sizes:
     qa_queries: int  # /qa searches timed per repeat
     recap_questions: int
     recap_answers_per_question: int
-    cli_repeats: int  # `studybot roadmap check` runs
+    cli_repeats: int  # `studybot roadmap check` runs, and start-ups of each app
+    scale_levels: tuple[int, ...]  # archive sizes (questions; 3 answers each) for qa_scale
 
 
 FULL = Sizes(
@@ -38,6 +39,7 @@ FULL = Sizes(
     recap_questions=5000,
     recap_answers_per_question=2,
     cli_repeats=20,
+    scale_levels=(10_000, 100_000, 1_000_000),
 )
 
 QUICK = Sizes(
@@ -55,4 +57,5 @@ QUICK = Sizes(
     recap_questions=50,
     recap_answers_per_question=2,
     cli_repeats=2,
+    scale_levels=(300, 1000),
 )

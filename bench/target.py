@@ -53,7 +53,9 @@ def study_clock(roadmap_path: str | Path) -> dt.datetime:
     return dt.datetime.combine(monday, dt.time(10, 0), schedule.tz)
 
 
-def _serve(app: Any, threads: int | None, server_kind: str = "bot") -> tuple[Any, str]:
+def _serve(
+    app: Any, threads: int | None, server_kind: str = "bot", port: int = 0
+) -> tuple[Any, str]:
     """Serve `app` on the bot's production server ("bot": bot.slack.server, uvicorn) or on
     waitress ("waitress": the bare app's baseline, the server the bot had before issue 18)."""
     if server_kind == "waitress":
@@ -62,9 +64,9 @@ def _serve(app: Any, threads: int | None, server_kind: str = "bot") -> tuple[Any
         from bot.slack.server import make_server  # type: ignore[assignment]
 
     server = (
-        make_server(app, "127.0.0.1", 0)
+        make_server(app, "127.0.0.1", port)
         if threads is None
-        else (make_server(app, "127.0.0.1", 0, threads=threads))
+        else (make_server(app, "127.0.0.1", port, threads=threads))
     )
     server.start()
     return server, f"http://127.0.0.1:{server.port}/slack/events"
@@ -145,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="the HTTP server (default: the bot's for the bot, waitress for the bare app)",
     )
+    parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     parser.add_argument("--scheduler", action="store_true", help="also start the scheduler")
     parser.add_argument("--system-clock", action="store_true")
     args = parser.parse_args(argv)
@@ -166,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = bot_app(args) if args.kind == "bot" else bare_app(args)
     server_kind = args.server or ("bot" if args.kind == "bot" else "waitress")
-    server, url = _serve(app, args.threads, server_kind)
+    server, url = _serve(app, args.threads, server_kind, args.port)
     print(json.dumps({"url": url, "rss_kb": rss_kb()}), flush=True)
     _loop(lambda command: {"rss_kb": rss_kb(), "cpu_s": time.process_time()})
     server.stop()

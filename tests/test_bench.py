@@ -21,6 +21,8 @@ EXPECTED = {
     "recap",
     "memory",
     "roadmap_check",
+    "startup",
+    "qa_scale",
 }
 
 
