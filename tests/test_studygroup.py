@@ -279,3 +279,17 @@ def test_status_says_the_end_of_the_roadmap_once_and_the_latest_change(sbox):
 def test_usage_card_lists_undo_and_restart(sbox):
     text = all_text(command(sbox, "help"))
     assert "/studygroup undo" in text and "/studygroup restart [YYYY-MM-DD]" in text
+
+
+def test_status_says_who_takes_part_in_buddies_and_who_leads_this_week(sbox):
+    assert "Study buddies" not in all_text(command(sbox, "status"))
+    for user in ("U0BUDDY01", "U0BUDDY02", "U0BUDDY03"):
+        sbox.client.command("/buddy", "on", user=user, channel=sbox.channel)
+    sbox.client.command("/lead", "on", user="U0BUDDY01", channel=sbox.channel)
+    command(sbox, "buddies pause")
+    command(sbox, "lead <@U0BUDDY02>")
+    text = all_text(command(sbox, "status"))
+    assert "Study buddies: 3 members opted in" in text and "paused" in text
+    assert "Discussion lead this week" in text and "1 volunteer" in text
+    command(sbox, "buddies resume")
+    assert "paused" not in all_text(command(sbox, "status"))

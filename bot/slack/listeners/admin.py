@@ -11,8 +11,9 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.core import calendar, ledger, pace_vote
+from bot.core import buddies, calendar, ledger, pace_vote
 from bot.core import format as fmt
+from bot.core import lead as leads
 from bot.core.deps import Deps
 from bot.core.format import plural
 from bot.slack import workspace
@@ -252,12 +253,30 @@ def status(
         out.append(
             bk.context(":ballot_box_with_check: The pace vote is on (`/studygroup vote off`).")
         )
+    out += _social_lines(deps, week)
     out.append(bk.context("`/studygroup help` lists what you can change."))
     fallback = (
         f"Study group status: this week {bk.plain(week_name(week, cal))}; "
         f"{plural(len(failed), 'failed post')}."
     )
     return bk.message(fallback, out, response_type="ephemeral")
+
+
+def _social_lines(deps: Deps, week: calendar.Week) -> list[bk.Block]:
+    """Study buddies and the discussion lead, when anyone takes part."""
+    lines = []
+    opted, paused = len(buddies.members(deps.db)), buddies.paused(deps.db)
+    if opted or paused:
+        state = " — *paused* (`/studygroup buddies resume`)" if paused else ""
+        lines.append(f":handshake: Study buddies: {plural(opted, 'member')} opted in{state}.")
+    volunteers, this_week = leads.volunteers(deps.db), leads.chosen(deps.db, week.key)
+    if volunteers or this_week:
+        who = f"<@{this_week}>" if this_week else "not chosen yet"
+        lines.append(
+            f":microphone: Discussion lead this week: {who} "
+            f"({plural(len(volunteers), 'volunteer')}; `/studygroup lead @member` sets it)."
+        )
+    return [bk.context("\n".join(lines))] if lines else []
 
 
 def _calendar_lines(weeks: list[calendar.Week], cal: calendar.Calendar) -> list[str]:
