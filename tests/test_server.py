@@ -20,7 +20,8 @@ from bot.slack.server import make_server
 
 
 def test_the_protocol_hooks_idle_close_overrides_are_still_uvicorns():
-    for hook in ("connection_made", "connection_lost", "on_headers_complete"):
+    hooks = ("connection_made", "connection_lost", "data_received", "on_headers_complete")
+    for hook in (*hooks, "on_message_complete"):
         assert hook in vars(HttpToolsProtocol), f"uvicorn's protocol has no {hook} any more"
     assert "on_response_complete" in vars(HttpToolsProtocol)
     assert list(inspect.signature(HttpToolsProtocol.connection_made).parameters) == [
@@ -72,6 +73,43 @@ def test_silent_and_half_sent_connections_are_closed_after_the_idle_period(slow_
     finally:
         silent.close()
         half.close()
+
+
+@pytest.mark.slow  # waits out the idle period
+def test_a_connection_that_stops_sending_its_body_is_closed_after_the_idle_period(slow_app):
+    # Its headers came, half its body did not: nothing is being answered, so it is as idle as
+    # a silent connection (waitress closed it too). Left open, a thousand of them would use up
+    # the connection limit and Slack's requests would be answered 503.
+    stalled = socket.create_connection(("127.0.0.1", slow_app))
+    stalled.sendall(
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\ncommand=/sl"
+    )
+    try:
+        assert _closed_within(stalled, IDLE_SECONDS * 2 + 2)
+    finally:
+        stalled.close()
+
+
+@pytest.mark.slow  # waits out the idle period
+def test_a_body_sent_slowly_but_steadily_is_not_cut(slow_app):
+    conn = socket.create_connection(("127.0.0.1", slow_app))
+    body = urllib.parse.urlencode(
+        {"command": "/slow", "text": "0", "user_id": "U1", "team_id": "T1"}
+    ).encode()
+    conn.sendall(
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
+    try:
+        pieces = [body[: len(body) // 3], body[len(body) // 3 : -5], body[-5:]]
+        for piece in pieces:  # a byte every few seconds: slow, never silent for the idle period
+            time.sleep(IDLE_SECONDS * 0.7)
+            conn.sendall(piece)
+        conn.settimeout(10)
+        assert conn.recv(1024).startswith(b"HTTP/1.1 200")
+    finally:
+        conn.close()
 
 
 @pytest.mark.slow  # a request longer than the idle period

@@ -2,10 +2,12 @@
 
 uvicorn closes a kept-alive connection after `timeout_keep_alive`, but only once a response
 was sent on it: a connection that sends nothing, or half of its headers, stays open for
-ever, and a thousand of them would exhaust the connection limit. This subclass of its
-httptools protocol (an internal, used for the speed of its C parser; tests/test_server.py
-fails if uvicorn changes it) arms a timer when the connection opens and closes it when no
-request began and none is running since the last look."""
+ever, and a thousand of them would exhaust the connection limit. So does one that sent its
+headers and stopped in the middle of its body: the app waits for the rest, for ever. This
+subclass of its httptools protocol (an internal, used for the speed of its C parser;
+tests/test_server.py fails if uvicorn changes it) arms a timer when the connection opens and,
+at each look, closes it when no request began since the last look and none is open, or when
+the one open still waits for its body and no byte of it arrived since the last look."""
 
 from __future__ import annotations
 
@@ -23,19 +25,31 @@ class ClosingIdle(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._began = False  # a request's headers arrived since the last look
-        self._running = False  # a request is being answered
+        self._heard = False  # bytes arrived since the last look
+        self._open = 0  # requests whose headers came and whose response is not complete
+        self._reading = False  # the latest request's body is still to come
         self._look: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._look = self.loop.call_later(IDLE_SECONDS, self._close_if_idle)
 
+    def data_received(self, data: bytes) -> None:
+        self._heard = True
+        super().data_received(data)
+
     def on_headers_complete(self) -> None:
-        self._began = self._running = True
+        self._began = True
+        self._open += 1
+        self._reading = True
         super().on_headers_complete()
 
+    def on_message_complete(self) -> None:
+        self._reading = False
+        super().on_message_complete()
+
     def on_response_complete(self) -> None:
-        self._running = False
+        self._open = max(0, self._open - 1)
         super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -46,8 +60,12 @@ class ClosingIdle(HttpToolsProtocol):
     def _close_if_idle(self) -> None:
         if self.transport.is_closing():
             return
-        if not self._began and not self._running:
+        # Header bytes trickling in do not count (a request must begin within the period); body
+        # bytes do. A pipelined request waiting behind a running one is not read yet: not idle.
+        silent = not self._began and self._open == 0
+        stalled = self._reading and self._open == 1 and not self._heard
+        if silent or stalled:
             self.transport.close()
             return
-        self._began = False
+        self._began = self._heard = False
         self._look = self.loop.call_later(IDLE_SECONDS, self._close_if_idle)
