@@ -3,6 +3,8 @@ veto, and the recap that extends the topic — over signed HTTP into the real ap
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -191,6 +193,40 @@ def test_a_vote_counts_once_per_member_and_a_change_moves_it(vbox):
     # The tally is shown by updating the nudge: no new message, nobody pinged.
     assert len(sent(vbox, "nudge", 8)) == 1
     assert all("<!" not in all_text(c.params) for c in vbox.slack.calls_to("chat.update"))
+
+
+@pytest.mark.slow  # Slack answers chat.update in seconds here
+def test_clicks_while_slack_is_slow_to_update_the_nudge_hold_up_no_command(vbox):
+    # The nudge's clicks come together. Each tally update waits for the one before it; had
+    # each click's thread waited its turn, the after-ack threads would all be waiting on a
+    # slow chat.update, and a command (or another click) would find none free to answer it
+    # within Slack's 3 s.
+    studygroup(vbox, "vote on")
+    nudge(vbox)
+    vbox.slack.fail("chat.update", status=200, times=20, delay=4)
+    statuses: list[int] = []
+
+    def click_yes(user: str) -> None:
+        reply = vbox.client.action(PACE_VOTE + "yes", week(8).key, user=user, channel=vbox.channel)
+        statuses.append(reply.status)
+
+    clicks = [threading.Thread(target=click_yes, args=(user,)) for user in MEMBERS]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join(10)
+    assert statuses == [200] * len(MEMBERS)  # every click answered in time
+    started = time.monotonic()
+    reply = vbox.client.command("/nexttopic", user=MEMBERS[0], channel=vbox.channel)
+    assert reply.status == 200, reply.text
+    assert MATRICES in all_text(reply.json())
+    assert time.monotonic() - started < 2
+    # The nudge ends up showing every vote.
+    wait_until(
+        lambda: vbox.slack.calls_to("chat.update") and "Yes 6 · No 0" in tally_shown(vbox),
+        timeout=20,
+    )
+    assert len(vbox.slack.calls_to("chat.update")) < len(MEMBERS)  # the clicks' tallies merged
 
 
 def test_two_yes_of_two_votes_do_not_pass_under_the_minimum_of_three(vbox):

@@ -20,9 +20,14 @@ from bot.slack.render.posts import compose, slack_date
 
 log = logging.getLogger(__name__)
 
-# One nudge update at a time in this process: two clicks at once would otherwise race, and the
-# slower update could put back the older tally.
+# One nudge update at a time per week: two clicks at once would otherwise race, and the slower
+# update could put back the older tally. A click while an update is under way only asks for
+# another: the thread updating sends it once its own is done, so the other clicks' threads are
+# free at once (waiting their turn, they filled the after-ack threads whenever Slack was slow,
+# and a command then found none to answer it within 3 s).
 _updating = threading.Lock()
+_wanted: set[tuple[int, str]] = set()  # (app's deps, week): the nudge needs another update
+_busy: set[tuple[int, str]] = set()  # an update is under way on some thread
 
 
 def vote_control(
@@ -65,20 +70,42 @@ def vote_control(
 
 def refresh_nudge(deps: Deps, client: WebClient, week: Week) -> None:
     """Show the new tally on the week's nudge (chat.update: nobody is notified again). The
-    nudge is composed as it was sent (its questions as of then), with the votes as they are."""
+    nudge is composed as it was sent (its questions as of then), with the votes as they are.
+    Returns at once when another thread is updating it: that one sends this tally too."""
+    key = (id(deps), week.key)
+    with _updating:
+        _wanted.add(key)
+        if key in _busy:
+            return
+        _busy.add(key)
+    try:
+        while True:
+            with _updating:
+                if key not in _wanted:
+                    _busy.discard(key)
+                    return
+                _wanted.discard(key)
+            _update_nudge(deps, client, week)
+    except BaseException:
+        with _updating:
+            _busy.discard(key)
+            _wanted.discard(key)
+        raise
+
+
+def _update_nudge(deps: Deps, client: WebClient, week: Week) -> None:
     row = ledger.sent_row(deps.db, "nudge", week.key)
     if row is None or not row.ts or week.topic is None:
         return
     sent_at = dt.datetime.fromisoformat(row.sent_at) if row.sent_at else deps.now()
-    with _updating:
-        ctx = Context(deps.roadmap, deps.calendar(), week, deps.db, sent_at, row.channel)
-        message = compose(gather("nudge", ctx))
-        try:
-            client.chat_update(
-                channel=row.channel, ts=row.ts, text=message["text"], blocks=message.get("blocks")
-            )
-        except Exception as exc:  # the vote is counted; the tally shows at the next click
-            log.warning("could not update the nudge's tally: %s", exc.__class__.__name__)
+    ctx = Context(deps.roadmap, deps.calendar(), week, deps.db, sent_at, row.channel)
+    message = compose(gather("nudge", ctx))
+    try:
+        client.chat_update(
+            channel=row.channel, ts=row.ts, text=message["text"], blocks=message.get("blocks")
+        )
+    except Exception as exc:  # the vote is counted; the tally shows at the next click
+        log.warning("could not update the nudge's tally: %s", exc.__class__.__name__)
 
 
 def tell_organizers(deps: Deps, client: WebClient, week: Week, tally: pace_vote.Tally) -> None:
