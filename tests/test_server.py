@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import inspect
 import socket
+import threading
 import time
 import urllib.parse
 
@@ -154,3 +155,47 @@ def test_liveness_and_unknown_paths(slow_app):
     reply = conn.getresponse()
     assert reply.status == 405
     conn.close()
+
+
+@pytest.mark.slow  # a request outliving uvicorn's 5 s grace period
+def test_stop_waits_for_a_request_still_being_dispatched():
+    """The caller closes the database after stop(): a request still in Bolt must be done."""
+    finished = threading.Event()
+    started = threading.Event()
+    app = App(
+        authorize=lambda **_: AuthorizeResult(enterprise_id=None, team_id="T1", bot_token="xoxb-1"),
+        request_verification_enabled=False,
+        token_verification_enabled=False,
+        process_before_response=True,
+    )
+
+    @app.command("/long")
+    def long(ack: Ack) -> None:
+        started.set()
+        time.sleep(7)  # longer than uvicorn's grace period at shutdown
+        finished.set()
+        ack(text="done")
+
+    server = make_server(app, "127.0.0.1", 0).start()
+    body = urllib.parse.urlencode(
+        {"command": "/long", "text": "", "user_id": "U1", "team_id": "T1"}
+    )
+
+    def call() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            conn.request(
+                "POST", "/slack/events", body, {"Content-Type": "application/x-www-form-urlencoded"}
+            )
+            conn.getresponse().read()
+        except OSError:
+            pass  # the server may cut the connection at shutdown: what matters is the dispatch
+        finally:
+            conn.close()
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert started.wait(5)
+    server.stop()
+    assert finished.is_set(), "stop() returned while a request was still in Bolt"
+    caller.join(10)

@@ -29,6 +29,7 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything bigger
 THREADS = 16  # threads dispatching requests to Bolt
 MAX_CONNECTIONS = 1000  # open connections before new requests are answered 503
+STOP_WAIT = 10.0  # seconds stop() waits for requests still being dispatched
 __all__ = ["EVENTS_PATH", "IDLE_SECONDS", "HttpServer", "asgi_app", "make_server"]
 
 Scope = MutableMapping[str, Any]
@@ -63,11 +64,12 @@ async def _answer(
 
 
 def asgi_app(
-    app: App, ready: Callable[[], str | None] | None = None, threads: int = THREADS
+    app: App, ready: Callable[[], str | None] | None = None, pool: ThreadPoolExecutor | None = None
 ) -> ASGIApp:
     """The ASGI application: Slack's endpoint, liveness (/healthz: the process answers),
-    readiness (/readyz: `ready()` names no problem), and 4xx for everything else."""
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
+    readiness (/readyz: `ready()` names no problem), and 4xx for everything else; requests
+    are dispatched to Bolt on `pool`."""
+    pool = pool or ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="http")
 
     async def application(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -164,7 +166,14 @@ def _plausible_timestamp(value: str | None) -> bool:
 class HttpServer:
     """uvicorn serving the ASGI app from a thread of its own (signals stay with the caller)."""
 
-    def __init__(self, application: ASGIApp, host: str, port: int) -> None:
+    def __init__(
+        self,
+        application: ASGIApp,
+        host: str,
+        port: int,
+        pool: ThreadPoolExecutor | None = None,
+    ) -> None:
+        self._pool = pool  # the threads dispatching to Bolt, waited for at stop()
         self._socket = socket.create_server((host, port), backlog=2048, reuse_port=False)
         config = uvicorn.Config(
             application,
@@ -203,11 +212,21 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
-        """Stop listening, close idle connections, let running requests finish (bounded)."""
+        """Stop listening, close idle connections, let running requests finish (bounded).
+
+        uvicorn cancels a request still running after its grace period, but the thread
+        dispatching it to Bolt goes on: it is waited for too (bounded), since the caller
+        closes the database next, and closing a connection in use crashes the interpreter."""
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._socket.close()
+        if self._pool is not None:
+            waiter = threading.Thread(
+                target=self._pool.shutdown, kwargs={"wait": True}, daemon=True
+            )
+            waiter.start()
+            waiter.join(STOP_WAIT)
 
 
 def make_server(
@@ -216,7 +235,8 @@ def make_server(
     """Slack's endpoint, liveness and readiness (the app's database by default), served
     concurrently (see HttpServer)."""
     ready = kwargs.pop("ready", None) or _database_ready(app)
-    return HttpServer(asgi_app(app, ready=ready, threads=threads, **kwargs), host, port)
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
+    return HttpServer(asgi_app(app, ready=ready, pool=pool, **kwargs), host, port, pool)
 
 
 def _database_ready(app: App) -> Callable[[], str | None] | None:
