@@ -27,13 +27,16 @@ class Context:
     sizes: Sizes
     roadmap: Path
     stack: ExitStack
+    bare_server: str = "waitress"
     _env: http_bench.Env | None = None
 
     @property
     def env(self) -> http_bench.Env:
         """The HTTP servers, started on first use and shared by benchmarks 1 and 2."""
         if self._env is None:
-            self._env = self.stack.enter_context(http_bench.Env(self.roadmap))
+            self._env = self.stack.enter_context(
+                http_bench.Env(self.roadmap, bare_server=self.bare_server)
+            )
         return self._env
 
 
@@ -66,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"override a size ({', '.join(f.name for f in dataclasses.fields(Sizes))})",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--bare-server",
+        choices=["waitress", "bot"],
+        default="waitress",
+        help="the bare app's HTTP server: waitress (the baseline) or the bot's own (uvicorn)",
+    )
     return parser
 
 
@@ -112,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures: list[Figure] = []
     timings: dict[str, float] = {}
     with ExitStack() as stack:
-        ctx = Context(sizes, Path(args.roadmap).resolve(), stack)
+        ctx = Context(sizes, Path(args.roadmap).resolve(), stack, args.bare_server)
         for name in names:
             t0 = time.perf_counter()
             print(f"... {name}", file=sys.stderr, flush=True)
@@ -128,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": before,
         "loadavg_after": list(os.getloadavg()),
         "sizes": dataclasses.asdict(sizes),
+        "bare_server": args.bare_server,
         "seconds": timings,
         "figures": [f.to_json() for f in figures],
         "targets_missed": missed if judge else None,

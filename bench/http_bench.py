@@ -1,6 +1,6 @@
 """Benchmarks 1 and 2: /nexttopic and message-event ingest over HTTP, the bot against bare Bolt.
 
-Both apps run behind bot.server.make_server (cheroot, production thread count) in their own
+The bot runs behind bot.slack.server.make_server (uvicorn), the bare app on waitress (see target.py), each in their own
 processes, with the same signing secret; their Web API calls go to the Slack stand-in, a third
 process. Each repeat measures bare and bot back to back (order alternating), so every ratio
 compares two runs taken under the same machine load."""
@@ -81,7 +81,9 @@ class Traffic:
 class Env:
     """The stand-in, the bot and the bare app, started once and shared by benchmarks 1 and 2."""
 
-    def __init__(self, roadmap: Path, db: Path | None = None) -> None:
+    def __init__(
+        self, roadmap: Path, db: Path | None = None, bare_server: str = "waitress"
+    ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="studybot-bench-")
         self.db = db or Path(self._tmp.name) / "studybot.db"
         self.children: list[Child] = []
@@ -91,7 +93,7 @@ class Env:
             self.bot = self._start(
                 "bot", "--db", str(self.db), "--roadmap", str(roadmap), "--api-url", self.api_url
             )
-            self.bare = self._start("bare", "--api-url", self.api_url)
+            self.bare = self._start("bare", "--api-url", self.api_url, "--server", bare_server)
         except BaseException:
             self.close()
             raise
