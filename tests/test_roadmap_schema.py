@@ -467,3 +467,15 @@ def test_roadmap_check_names_the_nearest_start(tmp_path: Path, capsys) -> None:
     assert check(str(path)) == 1
     err = capsys.readouterr().err
     assert "schedule.start: 2027-01-06 is a Wednesday" in err and "nearest is 2027-01-04" in err
+
+
+def test_a_weekly_post_left_empty_is_a_clear_error_while_nudge_and_recap_may_be() -> None:
+    # Found by the fuzz test: `weekly: null` made the load fail without a single error line.
+    posts = "  weekly: null\n  nudge: null\n  recap: null\n"
+    with pytest.raises(RoadmapError) as caught:
+        parse(with_schedule("2027-01-04", posts), "r.yaml")
+    assert len(caught.value.errors) == 1
+    assert caught.value.errors[0].startswith("r.yaml:5: schedule.weekly: required: ")
+    quiet = "  weekly: {weekday: monday, time: '09:00'}\n  nudge: null\n  recap: null\n"
+    schedule = parse(with_schedule("2027-01-04", quiet), "r.yaml").schedule
+    assert schedule.nudge is None and schedule.recap is None

@@ -380,6 +380,13 @@ class _Checker:
             for kind in ("weekly", "nudge", "recap")
             if kind in fields and not _is_null(fields[kind])
         }
+        if "weekly" in fields and _is_null(fields["weekly"]):
+            # A nudge or recap may be left out (null); the weekly post is what the group runs on.
+            self.error(
+                fields["weekly"],
+                "schedule.weekly",
+                'required: the weekly post\'s day and time, e.g. {weekday: monday, time: "09:00"}',
+            )
         track = None
         if "track" in fields and not _is_null(fields["track"]):
             self.track_node = fields["track"]
