@@ -97,3 +97,59 @@ def test_a_japanese_question_asked_again_gets_the_earlier_answer(qa_box):
     again = say(qa_box, OTHER, "行列の固有値の計算方法を教えてください？")
     post = qa_box.slack.wait_for("chat.postMessage")[-1]
     assert post["thread_ts"] == again["ts"] and "asked before" in all_text(dict(post.params))
+
+
+def test_the_close_match_is_found_among_many_newer_answered_questions_sharing_a_word(tmp_path):
+    """Candidates are the answered questions sharing the most of the new one's words, not
+    the newest holding any of them."""
+    import datetime as dt
+
+    from bot.core import marks, questions
+    from bot.core.db import connect, migrate
+
+    db = connect(tmp_path / "similar.db")
+    migrate(db)
+    t0 = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+
+    def answered(i: int, text: str) -> questions.Question:
+        q = questions.add_question(
+            db,
+            channel="C1",
+            ts=f"{1700000000 + i}.000001",
+            user="U1",
+            text=text,
+            asked_at=t0 + dt.timedelta(minutes=i),
+        )
+        reply_ts = f"{1700000000 + i}.000002"
+        questions.add_answer(
+            db,
+            question_id=q.id,
+            channel="C1",
+            ts=reply_ts,
+            thread_ts=q.ts,
+            user="U2",
+            text="an answer",
+            answered_at=t0 + dt.timedelta(minutes=i, seconds=30),
+        )
+        marks.add_mark(
+            db,
+            channel="C1",
+            item_ts=reply_ts,
+            user="U1",
+            kind="white_check_mark",
+            at=t0 + dt.timedelta(minutes=i, seconds=40),
+        )
+        return q
+
+    first = answered(0, "How do I compute the eigenvalues of a symmetric matrix by hand?")
+    for i in range(1, 41):
+        answered(i, f"Why does matrix multiplication number {i} give a shape error?")
+    new = questions.add_question(
+        db,
+        channel="C1",
+        ts="1800000000.000001",
+        user="U3",
+        text="Computing eigenvalues of a symmetric matrix by hand: how?",
+        asked_at=t0 + dt.timedelta(days=1),
+    )
+    assert [q.id for q in similar.similar_answered(db, new)] == [first.id]

@@ -69,18 +69,25 @@ def similar_answered(
         return []
     # The index stems words (porter), so plurals and -ing forms find each other; irregular
     # ones are looked for in every form, CJK characters apart as the index keeps them.
-    match = " OR ".join(f'"{cjk_spaced(f)}"' for w in words for f in forms(w))
-    floor = qa_search.floor_rowid(db, "qa_questions_fts", match, qa_search.RANKED_MATCHES)
-    # CROSS JOIN keeps the full-text index first: otherwise SQLite may start from the
-    # answered questions and run the MATCH once for each of them. bm25() rather than the rank
-    # column: FTS5 ranks every match for `ORDER BY rank`, bm25() is computed only for the
-    # answered ones (none, in a new group: 1.7 -> 0.6 ms).
+    per_word = [" OR ".join(f'"{cjk_spaced(f)}"' for f in forms(w)) for w in words]
+    floor = qa_search.floor_rowid(
+        db, "qa_questions_fts", " OR ".join(per_word), qa_search.RANKED_MATCHES
+    )
+    # The candidates share the most of those words (one index walk per word, from the floor
+    # up), newest first among equals. Not bm25(): its weights need, for every word, a count of
+    # all the questions holding it, a walk of the word's whole list that grows with the
+    # archive (19 ms a question at a million, 4 ms this way; BENCHMARKS.md).
+    each = " UNION ALL ".join(
+        ["SELECT rowid AS id FROM qa_questions_fts WHERE qa_questions_fts MATCH ? AND rowid >= ?"]
+        * len(per_word)
+    )
     rows = db.execute(
-        f"SELECT {question_columns('q.')} FROM qa_questions_fts CROSS JOIN qa_questions q"
-        " ON q.id = qa_questions_fts.rowid WHERE qa_questions_fts MATCH ?"
-        f" AND qa_questions_fts.rowid >= ? AND {answered_sql(alias='q.')} AND q.deleted = 0"
-        " AND q.id != ? ORDER BY bm25(qa_questions_fts) LIMIT 20",
-        (match, floor, question.id),
+        f"SELECT {question_columns('q.')} FROM"
+        f" (SELECT id, count(*) AS shared FROM ({each}) GROUP BY id) m"
+        f" CROSS JOIN qa_questions q ON q.id = m.id"
+        f" WHERE {answered_sql(alias='q.')} AND q.deleted = 0 AND q.id != ?"
+        " ORDER BY m.shared DESC, q.id DESC LIMIT 20",
+        (*(x for match in per_word for x in (match, floor)), question.id),
     ).fetchall()
     mine = _keywords(question.text)
     candidates = {c.id: c for c in map(question_of, rows)}
