@@ -226,3 +226,34 @@ def test_a_filtered_search_past_its_depth_finds_nothing_and_says_it_was_capped(
     assert qa_search.search(database, query, user="UME") == []
     assert qa_search.search(database, query, topic_id="linear-algebra") == []
     assert qa_search.capped(database, query, filtered=True)
+
+
+def _newest_matches(db, match: str, where: str = "1", params=()) -> list[int]:
+    """The obvious "newest first": every live question matching in its text or an answer."""
+    rows = db.execute(
+        f"""SELECT DISTINCT q.id FROM qa_questions q WHERE q.deleted = 0 AND {where} AND (
+              q.id IN (SELECT rowid FROM qa_questions_fts WHERE qa_questions_fts MATCH ?)
+              OR q.id IN (SELECT a.question_id FROM qa_answers a JOIN qa_answers_fts f
+                          ON f.rowid = a.id WHERE qa_answers_fts MATCH ? AND a.deleted = 0))
+            ORDER BY q.id DESC""",
+        (*params, match, match),
+    ).fetchall()
+    return [qid for (qid,) in rows]
+
+
+def test_a_word_in_very_many_messages_lists_the_newest_questions_first(db, monkeypatch):
+    """Past BM25_MAX_MATCHES, bm25's weights would walk every message holding the word."""
+    match = qa_search.fts_query("matrix").match
+    monkeypatch.setattr(qa_search, "BM25_MAX_MATCHES", 10)
+    hits = qa_search.search(db, "matrix", limit=8)
+    assert [h.question.id for h in hits] == _newest_matches(db, match)[:8]
+    for hit in hits:  # the question's own text when it matches, else one of its answers
+        in_question = "matrix" in hit.question.text
+        assert (hit.answer is None) == in_question and "\x02" in hit.snippet
+    unanswered = qa_search.search(db, "matrix", limit=5, user="U3")
+    where = "q.user = ?"
+    assert [h.question.id for h in unanswered] == _newest_matches(db, match, where, ("U3",))[:5]
+    # Below the threshold, bm25 ranks as before.
+    monkeypatch.setattr(qa_search, "BM25_MAX_MATCHES", 10_000)
+    expected = [qid for qid, _ in reference(db, match)][:8]
+    assert [h.question.id for h in qa_search.search(db, "matrix", limit=8)] == expected

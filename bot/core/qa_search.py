@@ -20,6 +20,11 @@ MAX_TERMS = 16
 # How many of a query's newest matches are ranked, per index (see search()).
 RANKED_MATCHES = 500
 SCANNED_MATCHES = 1000
+# Past this many matches in an index, its newest matches come first instead of bm25's order:
+# bm25() weighs each word by how many messages hold it, a walk of the word's whole list in
+# the index on every search, which grows with the archive (a word in a third of a million
+# questions: 9-57 ms a search; BENCHMARKS.md). Below it, that walk is short and bm25 ranks.
+BM25_MAX_MATCHES = 5000
 # A prefix* needs this many characters: a shorter one would merge thousands of doclists.
 MIN_PREFIX = 3
 # Spellings of one term searched for at most (its irregular plurals, words.forms()).
@@ -123,13 +128,21 @@ def search(
 
     Ranking costs time in proportion to the matches ranked, so a very common word is ranked
     among its newest RANKED_MATCHES matches in each index (SCANNED_MATCHES with filters, which
-    then rank only what passes them): exact for ordinary queries, fast for every query."""
+    then rank only what passes them): exact for ordinary queries, fast for every query. Words
+    in more than BM25_MAX_MATCHES messages of an index: the newest questions first."""
     q = fts_query(query) if isinstance(query, str) else query
     limit = max(int(limit), 0)
     if not q.match or not limit:
         return []
-    if answered is not None or topic_id is not None or user is not None:
-        clause, params = where(answered=answered, topic_id=topic_id, user=user, prefix="q.")
+    filtered = answered is not None or topic_id is not None or user is not None
+    clause, params = (
+        where(answered=answered, topic_id=topic_id, user=user, prefix="q.")
+        if filtered
+        else ("1", [])
+    )
+    if _crowded(db, q.match):
+        ranked = _newest(db, q.match, clause, params, limit, filtered)
+    elif filtered:
         ranked = _ranked_filtered(db, q.match, clause, params, limit)
     else:
         ranked = _ranked(db, q.match, limit)
@@ -177,6 +190,53 @@ def _ranked(db: sqlite_utils.Database, match: str, limit: int) -> list[tuple[int
         if len(sure) >= limit or not cutoffs:
             return [(question_id, answer_id) for question_id, (_, answer_id) in sure[:limit]]
         k *= 4
+
+
+def _crowded(db: sqlite_utils.Database, match: str) -> bool:
+    """More than BM25_MAX_MATCHES matches in either index (bm25 would walk them all)."""
+    return any(
+        floor_rowid(db, table, match, BM25_MAX_MATCHES + 1)
+        for table in ("qa_questions_fts", "qa_answers_fts")
+    )
+
+
+def _newest(
+    db: sqlite_utils.Database,
+    match: str,
+    clause: str,
+    params: list,
+    limit: int,
+    filtered: bool,
+) -> list[tuple[int, int | None]]:
+    """(question_id, answer_id or None), newest question first, among the newest matches of
+    each index (the question's own text preferred to an answer's); with filters, only what
+    passes them among the newest SCANNED_MATCHES."""
+    depth = SCANNED_MATCHES if filtered else limit * 3
+    floors = [
+        floor_rowid(db, t, match, SCANNED_MATCHES) if filtered else 0
+        for t in ("qa_questions_fts", "qa_answers_fts")
+    ]
+    asked = db.execute(
+        "SELECT q.id FROM qa_questions_fts CROSS JOIN qa_questions q"
+        " ON q.id = qa_questions_fts.rowid WHERE qa_questions_fts MATCH ?"
+        f" AND qa_questions_fts.rowid >= ? AND q.deleted = 0 AND {clause}"
+        " ORDER BY qa_questions_fts.rowid DESC LIMIT ?",
+        (match, floors[0], *params, depth),
+    ).fetchall()
+    answered = db.execute(
+        "SELECT q.id, a.id FROM qa_answers_fts CROSS JOIN qa_answers a"
+        " ON a.id = qa_answers_fts.rowid CROSS JOIN qa_questions q ON q.id = a.question_id"
+        " WHERE qa_answers_fts MATCH ? AND qa_answers_fts.rowid >= ?"
+        f" AND a.deleted = 0 AND q.deleted = 0 AND {clause}"
+        " ORDER BY qa_answers_fts.rowid DESC LIMIT ?",
+        (match, floors[1], *params, depth),
+    ).fetchall()
+    best: dict[int, int | None] = {}
+    for question_id, answer_id in answered:  # newest answer first: keep the first seen
+        best.setdefault(question_id, answer_id)
+    for (question_id,) in asked:
+        best[question_id] = None
+    return sorted(best.items(), reverse=True)[:limit]
 
 
 def _top(
