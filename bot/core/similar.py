@@ -23,7 +23,7 @@ from bot.core.words import (
 # How much two questions' keywords must overlap for one to be the other asked again.
 MIN_SIMILARITY = 0.6
 # How many of a question's words look for candidates.
-SIMILAR_TERMS = 8
+SIMILAR_TERMS = 6
 
 
 # Hiragana mostly writes Japanese grammar (particles, endings): its pairs are stopwords.
