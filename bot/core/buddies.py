@@ -96,14 +96,7 @@ def window(schedule: Schedule, week: Week) -> tuple[dt.datetime, dt.datetime] | 
     bot was down; organizers resumed it), never after the week's recap: a pairing late in the
     week leaves no time to meet, and whoever opts in mid-week waits for the next. None: the
     week has no topic."""
-    start = calendar.due_at(schedule, "weekly", week)
-    if week.kind != "topic" or start is None:
-        return None
-    end = start + LATE
-    recap = calendar.due_at(schedule, "recap", week)
-    if recap is not None and start < recap < end:
-        end = recap
-    return start, end
+    return calendar.around_weekly(schedule, week, dt.timedelta(0), LATE)
 
 
 def claimed(db: sqlite_utils.Database, week_key: str) -> bool:

@@ -241,6 +241,21 @@ def due_at(schedule: Schedule, kind: PostKind, week: Week) -> dt.datetime | None
     return dt.datetime.combine(day, when.time, tzinfo=schedule.tz)
 
 
+def around_weekly(
+    schedule: Schedule, week: Week, before: dt.timedelta, after: dt.timedelta
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """From `before` ahead of `week`'s weekly post to `after` past it, never past the week's
+    recap (a DM sent after it is of no use to the week); None when the week has no topic."""
+    post = due_at(schedule, "weekly", week)
+    if week.kind != "topic" or post is None:
+        return None
+    end = post + after
+    recap = due_at(schedule, "recap", week)
+    if recap is not None and post < recap < end:
+        end = recap
+    return post - before, end
+
+
 def next_due(
     schedule: Schedule, calendar: Calendar, kind: PostKind, after: dt.datetime
 ) -> tuple[Week, dt.datetime] | None:

@@ -160,14 +160,7 @@ class Reminder:
 def window(schedule: Schedule, week: Week) -> tuple[dt.datetime, dt.datetime] | None:
     """When the lead's reminder for `week` may go: from a day before its weekly post until a
     day after it (the bot was down), never after the week's recap. None: no topic."""
-    post = calendar.due_at(schedule, "weekly", week)
-    if week.kind != "topic" or post is None:
-        return None
-    end = post + AHEAD
-    recap = calendar.due_at(schedule, "recap", week)
-    if recap is not None and post < recap < end:
-        end = recap
-    return post - AHEAD, end
+    return calendar.around_weekly(schedule, week, AHEAD, AHEAD)
 
 
 def reminded(db: sqlite_utils.Database, week_key: str, user: str) -> bool:

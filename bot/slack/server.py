@@ -64,12 +64,11 @@ async def _answer(
 
 
 def asgi_app(
-    app: App, ready: Callable[[], str | None] | None = None, pool: ThreadPoolExecutor | None = None
+    app: App, pool: ThreadPoolExecutor, ready: Callable[[], str | None] | None = None
 ) -> ASGIApp:
     """The ASGI application: Slack's endpoint, liveness (/healthz: the process answers),
     readiness (/readyz: `ready()` names no problem), and 4xx for everything else; requests
     are dispatched to Bolt on `pool`."""
-    pool = pool or ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="http")
 
     async def application(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -236,7 +235,7 @@ def make_server(
     concurrently (see HttpServer)."""
     ready = kwargs.pop("ready", None) or _database_ready(app)
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
-    return HttpServer(asgi_app(app, ready=ready, pool=pool, **kwargs), host, port, pool)
+    return HttpServer(asgi_app(app, pool, ready=ready, **kwargs), host, port, pool)
 
 
 def _database_ready(app: App) -> Callable[[], str | None] | None:

@@ -10,10 +10,8 @@ from bot.core import buddies
 from bot.core.deps import Deps
 from bot.slack import buddy_dm
 from bot.slack.render import buddies as render
-from bot.slack.render.usage import usage
+from bot.slack.render.usage import HELP_WORDS, usage
 from bot.slack.routes import Routes
-
-HELP = frozenset({"help", "-h", "--help", "?", "usage"})
 
 
 def buddy_command(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
@@ -23,7 +21,7 @@ def buddy_command(ack: Ack, command: dict[str, Any], context: dict[str, Any]) ->
     verb = args[0] if args else ""
     db = deps.db
     tz = deps.roadmap.schedule.tz
-    if verb in HELP:
+    if verb in HELP_WORDS:
         ack(usage("/buddy"))
     elif len(args) > 1 or verb not in ("", "on", "off", "status"):
         ack(usage("/buddy", f"I don't know “{' '.join(args)[:40]}”: say `on` or `off`."))

@@ -30,13 +30,12 @@ from bot.slack.render.resources import resources as resources_message
 from bot.slack.render.roadmap import RoadmapPage, roadmap_pages, stage_not_found
 from bot.slack.render.roadmap import roadmap as roadmap_message
 from bot.slack.render.topic import next_topic as topic_message
-from bot.slack.render.usage import usage
+from bot.slack.render.usage import HELP_WORDS, usage
 from bot.slack.routes import Routes
 from bot.slack.topic_cards import topic_card
 
 log = logging.getLogger(__name__)
 
-HELP = frozenset({"help", "-h", "--help", "?", "usage"})
 DONE_WORDS = frozenset({"done", "tick", "check", "finished"})
 UNDO_WORDS = frozenset({"undo", "untick", "uncheck"})
 
@@ -49,7 +48,7 @@ def words(command: dict[str, Any]) -> list[str]:
 
 
 def is_help(args: list[str]) -> bool:
-    return bool(args) and args[0].lower() in HELP
+    return bool(args) and args[0].lower() in HELP_WORDS
 
 
 def _normal(text: str) -> str:
@@ -262,7 +261,7 @@ def ask(
     respond: Respond,
 ) -> None:
     text = str(command.get("text") or "").strip()
-    if text.lower() in HELP:
+    if text.lower() in HELP_WORDS:
         ack(usage("/ask"))
         return
     deps: Deps = context["deps"]

@@ -9,10 +9,8 @@ from slack_bolt import Ack
 from bot.core import calendar, lead
 from bot.core.deps import Deps
 from bot.slack.render import lead as render
-from bot.slack.render.usage import usage
+from bot.slack.render.usage import HELP_WORDS, usage
 from bot.slack.routes import Routes
-
-HELP = frozenset({"help", "-h", "--help", "?", "usage"})
 
 
 def lead_command(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
@@ -21,7 +19,7 @@ def lead_command(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> 
     args = str(command.get("text") or "").lower().split()
     verb = args[0] if args else ""
     db = deps.db
-    if verb in HELP:
+    if verb in HELP_WORDS:
         ack(usage("/lead"))
     elif len(args) > 1 or verb not in ("", "on", "off", "status"):
         ack(usage("/lead", f"I don't know “{' '.join(args)[:40]}”: say `on` or `off`."))

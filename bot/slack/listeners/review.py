@@ -21,12 +21,11 @@ from bot.slack.render.ids import (
     REVIEW_SHOW,
     REVIEW_START,
 )
-from bot.slack.render.usage import usage
+from bot.slack.render.usage import HELP_WORDS, usage
 from bot.slack.routes import Routes
 
 log = logging.getLogger(__name__)
 
-HELP = frozenset({"help", "-h", "--help", "?", "usage"})
 DEFAULT_REMINDER = dt.time(9, 0)
 TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)?$")
 
@@ -64,7 +63,7 @@ def review_command(
     user = command["user_id"]
     args = str(command.get("text") or "").lower().split()
     verb = args[0] if args else ""
-    if verb in HELP:
+    if verb in HELP_WORDS:
         ack(usage("/review"))
     elif not verb:
         ack(next_card(deps, user))

@@ -6,6 +6,9 @@ from bot.slack.render import blocks as bk
 from bot.slack.render.phrases import Message
 from bot.slack.render.resources import KIND_ORDER
 
+# What a member types to see a command's card (`/buddy help`, `/review ?`, ...).
+HELP_WORDS = frozenset({"help", "-h", "--help", "?", "usage"})
+
 USAGE: dict[str, list[tuple[str, str]]] = {
     "/nexttopic": [
         ("", "this week's topic, its best resources, what comes next, and where you stand"),
