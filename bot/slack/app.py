@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.clock import Clock, SystemClock
 from bot.core.db import Pool
 from bot.core.deps import Deps
+from bot.core.event_writer import EventWriter
 from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import Settings
 from bot.slack import router
@@ -35,6 +36,7 @@ from bot.slack.listeners import (
     review,
     vote,
 )
+from bot.slack.message_path import MessagePath
 from bot.slack.routes import Routes
 
 log = logging.getLogger(__name__)
@@ -155,8 +157,21 @@ def create_app(
     app.deps = deps  # type: ignore[attr-defined]
     app.after_ack = after_ack  # type: ignore[attr-defined]
 
-    app.middleware(middleware.Front(deps, ROUTES.recorders))
+    writer = EventWriter(deps, ROUTES.recorders)
+    replays = middleware.Replays()
+    app.writer = writer  # type: ignore[attr-defined]
+    app.middleware(middleware.Front(deps, writer, replays))
     router.install(app, ROUTES, after_ack)
+    if settings.signing_secret:  # HTTP: members' messages skip Bolt's dispatch
+        app.message_path = MessagePath(  # type: ignore[attr-defined]
+            deps=deps,
+            writer=writer,
+            replays=replays,
+            signing_secret=settings.signing_secret,
+            listener=router.direct(ROUTES.events["message"]),
+            executor=after_ack,
+            client=client,
+        )
     return app
 
 
@@ -168,10 +183,15 @@ def finish_after_ack(app: App, timeout: float) -> bool:
     """Take no more after-ack work and wait up to `timeout` seconds for what is running (a
     reply being posted, a Home tab published); True when it all finished. Only then may the
     database be closed: closing a connection a listener is using crashes the interpreter."""
+    deadline = time.monotonic() + timeout
+    writer: EventWriter = app.writer  # type: ignore[attr-defined]
+    # The writer first: its last batch hands its messages to the after-ack threads.
+    if not writer.close(timeout):
+        return False
     executor: ThreadPoolExecutor = app.after_ack  # type: ignore[attr-defined]
     waiter = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, daemon=True)
     waiter.start()
-    waiter.join(timeout)
+    waiter.join(max(0.0, deadline - time.monotonic()))
     return not waiter.is_alive()
 
 

@@ -121,6 +121,24 @@ def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def direct(listener: Callable[..., Any]) -> Callable[[dict[str, Any]], None]:
+    """`listener` called outside Bolt, after its request was acknowledged (the short path for
+    messages, bot/slack/message_path.py), with what it asks for among `given` (ack, body,
+    event, payload, context, client, logger); its failures logged as `guarded` logs them."""
+    wanted = _arg_names(listener)
+
+    def run(given: dict[str, Any]) -> None:
+        try:
+            listener(**{name: given.get(name) for name in wanted})
+        except Exception as error:
+            deps = given["context"].get("deps")
+            if deps is not None:
+                deps.health.saw(error)
+            log_error(error, given.get("body") or {})
+
+    return run
+
+
 def _arg_names(listener: Callable[..., Any]) -> tuple[str, ...]:
     """The arguments the listener asks for by name (as Bolt injects them: `args`, `ack`,
     `body`, `client`, `context`...), read once when it is registered."""

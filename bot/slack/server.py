@@ -22,6 +22,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.core import health
 from bot.slack.idle_close import IDLE_SECONDS, ClosingIdle
+from bot.slack.message_path import MessagePath
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,10 @@ def asgi_app(
     readiness (/readyz: `ready()` names no problem), and 4xx for everything else; requests
     are dispatched to Bolt on `pool`."""
 
+    # Members' messages skip Bolt's dispatch (bot/slack/message_path.py); the bare app of the
+    # benchmark has no such path.
+    quick: MessagePath | None = getattr(app, "message_path", None)
+
     async def application(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
@@ -84,9 +89,9 @@ def asgi_app(
                 if ready is not None and path == "/readyz"
                 else None
             )
-            payload = {"ok": False, "reason": problem} if problem else {"ok": True}
+            said = {"ok": False, "reason": problem} if problem else {"ok": True}
             return await _answer(
-                send, 503 if problem else 200, json.dumps(payload).encode(), "application/json"
+                send, 503 if problem else 200, json.dumps(said).encode(), "application/json"
             )
         if path != EVENTS_PATH:
             return await _answer(send, 404, b"not found\n")
@@ -96,6 +101,9 @@ def asgi_app(
             body, headers = await _read(scope, receive)
         except Refused as refused:
             return await _answer(send, refused.status, refused.text.encode())
+        message = quick.take(body) if quick is not None else None
+        if message is not None and quick is not None:
+            return await _answer(send, await quick.answer(message, body, headers), b"")
         query = scope.get("query_string", b"").decode("latin-1")
 
         def dispatch() -> BoltResponse:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
-from bot.core.db import transaction
 from bot.core.deps import Deps
+from bot.core.event_writer import EventWriter, Outcome
 from bot.core.health import RESTORE_HINT
-from bot.slack.routes import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -25,25 +23,38 @@ log = logging.getLogger(__name__)
 REPLAY_WINDOW_SECONDS = 5 * 60
 
 
-def replay_guard(window: float = REPLAY_WINDOW_SECONDS) -> Callable[..., BoltResponse | None]:
-    """A middleware remembering the signatures of the last five minutes; one per app, since a
-    process may host several. (A plain function: Bolt passes middleware its arguments by name.)"""
-    seen: OrderedDict[str, float] = OrderedDict()  # signature prefix -> arrival, oldest first
-    lock = threading.Lock()
+class Replays:
+    """The signatures of the last five minutes; one per app (a process may host several),
+    shared by Bolt's path and the quick path for messages (bot/slack/message_path.py)."""
+
+    def __init__(self, window: float = REPLAY_WINDOW_SECONDS) -> None:
+        self.window = window
+        self.seen: OrderedDict[str, float] = OrderedDict()  # prefix -> arrival, oldest first
+        self.lock = threading.Lock()
+
+    def fresh(self, signature: str) -> bool:
+        """False when this (verified) signature came within the window before: a replay."""
+        now = time.monotonic()
+        with self.lock:
+            seen = self.seen
+            while seen and _oldest(seen) < now - self.window:
+                seen.popitem(last=False)  # O(1) each: a burst of requests stays cheap
+            if signature in seen:
+                log.warning("refused a replayed request")
+                return False
+            seen[signature] = now
+        return True
+
+
+def replay_guard(replays: Replays) -> Callable[..., BoltResponse | None]:
+    """A middleware refusing replays. (A plain function: Bolt passes middleware its arguments
+    by name.)"""
 
     def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         """Runs after Bolt verified the signature: the same signed request twice gets a 401."""
         signature = (req.headers.get("x-slack-signature") or [""])[0][:35]
-        if not signature:  # Socket Mode: nothing to replay
-            return next()
-        now = time.monotonic()
-        with lock:
-            while seen and _oldest(seen) < now - window:
-                seen.popitem(last=False)  # O(1) each: a burst of requests stays cheap
-            if signature in seen:
-                log.warning("refused a replayed request")
-                return BoltResponse(status=401, body="")
-            seen[signature] = now
+        if signature and not replays.fresh(signature):  # Socket Mode: nothing to replay
+            return BoltResponse(status=401, body="")
         return next()
 
     return refuse_replays
@@ -58,8 +69,9 @@ def once_per_event(
 ) -> BoltResponse | None:
     """Slack re-delivers events (X-Slack-Retry-Num); the first delivery wins, the rest get a 200.
 
-    The event id is recorded in the same transaction as the archive's write, before the ack,
-    so a crash either loses both (Slack re-delivers) or keeps both (the retry is skipped)."""
+    The event id is recorded in the same transaction as the archive's write (the writer's
+    batch), before the ack, so a crash either loses both (Slack re-delivers) or keeps both
+    (the retry is skipped)."""
     if body.get("type") == "app_rate_limited":
         # Slack is dropping this app's events for a minute: say so, and acknowledge.
         log.warning(
@@ -78,61 +90,43 @@ def once_per_event(
         return next()
     assert isinstance(event, dict)  # checked above for every event_callback
     deps: Deps = context["deps"]
-    recorders = context.get("recorders", ())
-    try:
-        try:
-            recorded = _record(deps, event_id, event, recorders)
-        except UnicodeEncodeError:
-            # A lone surrogate (JSON allows "\ud800"; SQLite cannot store it): keep the
-            # message with the character replaced rather than drop it.
-            event, event_id = _without_surrogates(event), _without_surrogates(event_id)
-            body["event"] = event
-            recorded = _record(deps, event_id, event, recorders)
-    except sqlite3.DatabaseError as exc:
-        # Nothing was kept, so Slack must deliver it again (busy, full, read-only or damaged).
-        if deps.health.saw(exc):
-            log.error(
-                "database damaged (%s): event %s not stored, answered 503 so Slack re-delivers; %s",
-                exc,
-                event_id,
-                RESTORE_HINT,
-            )
-        else:
-            log.error("could not record event %s (%s); Slack will re-deliver it", event_id, exc)
-        return BoltResponse(status=503, body="")
-    except Exception:
-        # A recorder failed on this payload: nothing was kept, and a re-delivery would fail
-        # the same way, so acknowledge it (the error is logged for the fix).
-        log.exception("recording event %s failed; acknowledged without it", event_id)
-        return BoltResponse(status=200, body="")
-    if recorded is None:
-        log.info("event %s already handled; acknowledging the re-delivery", event_id)
-        return BoltResponse(status=200, body="")
-    context["recorded"] = recorded  # what the archive did, for the listeners after the ack
+    writer: EventWriter = context["writer"]
+    outcome = writer.record(event_id, event)
+    answer = settle(deps, event_id, outcome)
+    if answer is not None:
+        return BoltResponse(status=answer, body="")
+    body["event"] = outcome.event  # as recorded (a lone surrogate replaced)
+    context["recorded"] = list(outcome.recorded)  # what the archive did, for the listeners
     return next()
 
 
-def _without_surrogates(value: Any) -> Any:
-    """`value` with every lone surrogate in its strings replaced by U+FFFD."""
-    if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, dict):
-        return {k: _without_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_surrogates(v) for v in value]
-    return value
-
-
-def _record(
-    deps: Deps, event_id: str, event: dict[str, Any], recorders: Iterable[Recorder]
-) -> list[str | None] | None:
-    """Mark the event seen and run the recorders, in one transaction: what each recorder
-    did, or None if the event was seen before."""
-    with transaction(deps.db) as conn:
-        fresh = conn.execute(
-            "INSERT OR IGNORE INTO events_seen (event_id) VALUES (?)", (event_id,)
-        ).rowcount
-        return [record(deps, event) for record in recorders] if fresh else None
+def settle(deps: Deps, event_id: str, outcome: Outcome) -> int | None:
+    """The status to answer an event with at once (logged), or None when it was recorded and
+    goes on to its listeners after the ack."""
+    if outcome.kind == "recorded":
+        return None
+    if outcome.kind == "duplicate":
+        log.info("event %s already handled; acknowledging the re-delivery", event_id)
+        return 200
+    if outcome.kind == "failed":
+        # Nothing was kept, and a re-delivery would fail the same way, so acknowledge it
+        # (the error is logged for the fix).
+        log.error(
+            "recording event %s failed; acknowledged without it", event_id, exc_info=outcome.error
+        )
+        return 200
+    # Nothing was kept, so Slack must deliver it again (busy, full, read-only or damaged).
+    exc = outcome.error
+    if exc is not None and deps.health.saw(exc):
+        log.error(
+            "database damaged (%s): event %s not stored, answered 503 so Slack re-delivers; %s",
+            exc,
+            event_id,
+            RESTORE_HINT,
+        )
+    else:
+        log.error("could not record event %s (%s); Slack will re-deliver it", event_id, exc)
+    return 503
 
 
 class Front(Middleware):
@@ -140,14 +134,14 @@ class Front(Middleware):
     event once. One class rather than three function middlewares: Bolt builds keyword
     arguments for every function middleware on every request, a third of its own overhead."""
 
-    def __init__(self, deps: Deps, recorders: Iterable[Recorder]) -> None:
+    def __init__(self, deps: Deps, writer: EventWriter, replays: Replays) -> None:
         self.deps = deps
-        self.recorders = tuple(recorders)
-        self.refuse_replays = replay_guard()
+        self.writer = writer
+        self.refuse_replays = replay_guard(replays)
 
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         req.context["deps"] = self.deps
-        req.context["recorders"] = self.recorders
+        req.context["writer"] = self.writer
         return self.refuse_replays(req, lambda: once_per_event(req.body, req.context, next))

@@ -1,0 +1,146 @@
+"""Members' messages over HTTP the short way: verified, recorded by the batch writer and
+acknowledged on the event loop, their listeners run after the ack, without Bolt's dispatch.
+
+Messages are most of what Slack sends, and Bolt's dispatch (its middleware chain and the
+hand-over to a thread per request) cost the bot more CPU than recording the message
+(BENCHMARKS.md). What Bolt does for an event still happens here, in the same order: the
+signature and its age (slack_sdk's SignatureVerifier, as Bolt uses), replays refused, the
+event recorded once before the ack (bot/core/event_writer.py, shared with Bolt's path), then
+the routed listener after it. Anything else — other events, edits, bot messages, commands,
+Socket Mode — takes Bolt's path (bot/slack/router.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
+
+from bot.core.deps import Deps
+from bot.core.event_writer import EventWriter, Outcome
+from bot.slack.listeners.middleware import Replays, settle
+
+log = logging.getLogger(__name__)
+
+# A member's own message: what the archive keeps. Edits, deletions and bot messages (which
+# Bolt drops as the bot's own events) go through Bolt.
+MEMBER_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+Headers = Mapping[str, str | Sequence[str]]
+
+
+class MessagePath:
+    """`take(body)` says whether a request is a member's message event; `answer` records it
+    and gives the status to answer, after which the routed listener runs on `executor`."""
+
+    def __init__(
+        self,
+        *,
+        deps: Deps,
+        writer: EventWriter,
+        replays: Replays,
+        signing_secret: str,
+        listener: Callable[[dict[str, Any]], None],
+        executor: Executor,
+        client: WebClient,
+    ) -> None:
+        self.deps = deps
+        self.writer = writer
+        self.replays = replays
+        self.verifier = SignatureVerifier(signing_secret)
+        self.listener = listener
+        self.executor = executor
+        self.client = client
+
+    def take(self, body: str) -> dict[str, Any] | None:
+        """The parsed payload when `body` is a member's message event, else None."""
+        if not body.startswith("{") or '"event_callback"' not in body:
+            return None
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(payload, dict) or payload.get("type") != "event_callback":
+            return None
+        event, event_id = payload.get("event"), payload.get("event_id")
+        if (
+            isinstance(event, dict)
+            and event.get("type") == "message"
+            and _member_subtype(event.get("subtype"))
+            and not event.get("bot_id")
+            and isinstance(event_id, str)
+            and event_id
+        ):
+            return payload
+        return None
+
+    async def answer(self, payload: dict[str, Any], body: str, headers: Headers) -> int:
+        """Verify, record (waiting for the batch's commit) and say the status to answer."""
+        signature = _first(headers, "x-slack-signature")
+        stamp = _first(headers, "x-slack-request-timestamp")
+        if not self.verifier.is_valid(body, stamp, signature):
+            return 401  # as Bolt answers a request that is not Slack's, or too old
+        if not self.replays.fresh(signature[:35]):
+            return 401
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[int] = loop.create_future()
+        self.writer.submit(
+            payload["event_id"], payload["event"], (loop, answered, payload), self._committed
+        )
+        return await answered
+
+    def _committed(self, pairs: list[tuple[Any, Outcome]]) -> None:
+        """On the writer thread, once per batch: the statuses to the event loop, the recorded
+        events to their listener on the after-ack threads."""
+        answers: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int]]] = {}
+        recorded: list[tuple[dict[str, Any], Outcome]] = []
+        for (loop, answered, payload), outcome in pairs:
+            status = settle(self.deps, payload["event_id"], outcome)
+            answers.setdefault(loop, []).append((answered, 200 if status is None else status))
+            if status is None:
+                recorded.append((payload, outcome))
+        if recorded:
+            try:
+                self.executor.submit(self._after_ack, recorded)
+            except RuntimeError:  # shutting down: the events are kept, their replies skipped
+                log.warning("shutting down: %d messages recorded without replies", len(recorded))
+        for loop, statuses in answers.items():
+            loop.call_soon_threadsafe(_resolve, statuses)
+
+    def _after_ack(self, recorded: list[tuple[dict[str, Any], Outcome]]) -> None:
+        for payload, outcome in recorded:
+            payload["event"] = outcome.event  # as recorded (a lone surrogate replaced)
+            context = {"deps": self.deps, "recorded": list(outcome.recorded)}
+            self.listener(
+                {
+                    "ack": Ack(),  # the event was acknowledged already
+                    "body": payload,
+                    "event": outcome.event,
+                    "payload": outcome.event,
+                    "context": context,
+                    "client": self.client,
+                    "logger": log,
+                }
+            )
+
+
+def _member_subtype(subtype: Any) -> bool:
+    return (subtype is None or isinstance(subtype, str)) and subtype in MEMBER_SUBTYPES
+
+
+def _resolve(answers: list[tuple[asyncio.Future[int], int]]) -> None:
+    for answered, status in answers:
+        if not answered.done():  # the caller may have gone (its connection dropped)
+            answered.set_result(status)
+
+
+def _first(headers: Headers, name: str) -> str:
+    value = headers.get(name)
+    if isinstance(value, str):
+        return value
+    return value[0] if value else ""
