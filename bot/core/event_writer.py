@@ -28,6 +28,7 @@ Done = Callable[[list[tuple[Any, "Outcome"]]], None]
 # Events in one transaction at most: enough to take a burst of concurrent deliveries in one
 # commit, few enough that the first of them is not kept waiting long for the last.
 MAX_BATCH = 64
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 
 
 @dataclass(frozen=True)
@@ -136,37 +137,38 @@ class EventWriter:
                 log.exception("telling %d callers of their events failed", len(pairs))
 
     def _write(self, batch: list[_Entry]) -> list[Outcome]:
-        """The batch in one transaction; if the database refuses it, each event alone, so one
-        event the database cannot take costs only itself."""
-        try:
-            with transaction(self.deps.db) as conn:
-                return [self._one(conn, entry) for entry in batch]
-        except sqlite3.DatabaseError as exc:
-            if len(batch) == 1:
-                return [Outcome("unavailable", batch[0].event, error=exc)]
-        return [self._write([entry])[0] for entry in batch]
-
-    def _one(self, conn: sqlite3.Connection, entry: _Entry) -> Outcome:
-        """One event inside the batch's transaction, under a savepoint: a recorder failing on
-        it undoes its writes alone."""
-        event_id, event = entry.event_id, entry.event
-        conn.execute("SAVEPOINT event")
-        try:
+        """The batch in one transaction. If anything in it fails, each event alone, so an event
+        a recorder or the database cannot take costs only itself (rare: no savepoint per
+        event, which cost more than a quarter of recording one)."""
+        if len(batch) > 1:
             try:
-                outcome = self._record(conn, event_id, event)
-            except UnicodeEncodeError:
+                with transaction(self.deps.db) as conn:
+                    return [self._record(conn, e.event_id, e.event) for e in batch]
+            except sqlite3.DatabaseError as exc:
+                if _busy(exc):  # each alone would wait as long again, for every event
+                    return [Outcome("unavailable", e.event, error=exc) for e in batch]
+            except Exception:
+                pass
+        return [self._alone(entry) for entry in batch]
+
+    def _alone(self, entry: _Entry) -> Outcome:
+        """One event in a transaction of its own."""
+        event_id, event = entry.event_id, entry.event
+        for attempt in range(2):
+            try:
+                with transaction(self.deps.db) as conn:
+                    return self._record(conn, event_id, event)
+            except UnicodeEncodeError as exc:
+                if attempt:
+                    return Outcome("failed", event, error=exc)
                 # A lone surrogate (JSON allows "\ud800"; SQLite cannot store it): keep the
                 # message with the character replaced rather than drop it.
-                conn.execute("ROLLBACK TO event")
-                clean = _without_surrogates(event)
-                outcome = self._record(conn, _without_surrogates(event_id), clean)
-        except sqlite3.DatabaseError:
-            raise  # the database refused: the whole batch is tried again, event by event
-        except Exception as exc:
-            conn.execute("ROLLBACK TO event")
-            outcome = Outcome("failed", event, error=exc)
-        conn.execute("RELEASE event")
-        return outcome
+                event_id, event = _without_surrogates(event_id), _without_surrogates(event)
+            except sqlite3.DatabaseError as exc:
+                return Outcome("unavailable", event, error=exc)
+            except Exception as exc:
+                return Outcome("failed", event, error=exc)
+        raise AssertionError("unreachable")
 
     def _record(self, conn: sqlite3.Connection, event_id: str, event: dict[str, Any]) -> Outcome:
         fresh = conn.execute(
@@ -176,6 +178,14 @@ class EventWriter:
             return Outcome("duplicate", event)
         recorded = tuple(record(self.deps, event) for record in self.recorders)
         return Outcome("recorded", event, recorded)
+
+
+def _busy(error: sqlite3.DatabaseError) -> bool:
+    """SQLite busy or locked: another writer holds the database (waiting again won't help)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return (code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)) or (
+        "locked" in str(error)
+    )
 
 
 def _resolve(pairs: list[tuple[Any, Outcome]]) -> None:

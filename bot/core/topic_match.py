@@ -68,6 +68,8 @@ class _Index:
     idf: dict[str, float]
     unit: float  # the score of one title word found in one topic only: the threshold's scale
     vocabulary: tuple[str, ...]  # every term, sorted (for the prefix lookups)
+    postings: dict[str, tuple[tuple[int, float], ...]]  # term -> (topic's place, count)
+    norm: tuple[float, ...]  # per topic: BM25's length normalisation
 
     def score(self, query: list[str]) -> list[float]:
         """BM25 of each topic for the distinct query terms."""
@@ -84,15 +86,14 @@ class _Index:
                 for k in range(MIN_PREFIX, len(term)):
                     if term[:k] in self.idf:
                         wanted.setdefault(term[:k], PREFIX_SHARE)
-        scores = []
-        for tf, length in zip(self.tf, self.length, strict=True):
-            norm = K1 * (1 - B + B * length / self.average)
-            total = 0.0
-            for term, share in wanted.items():
-                count = tf.get(term)
-                if count:
-                    total += share * self.idf[term] * count * (K1 + 1) / (count + norm)
-            scores.append(total)
+        # Through the postings: only the topics holding a term are touched (a question names
+        # a few of the roadmap's thousand terms). Each topic's terms are added in the query's
+        # order, as a loop over the topics would add them.
+        scores = [0.0] * len(self.topics)
+        for term, share in wanted.items():
+            weight = share * self.idf[term]
+            for at, count in self.postings.get(term, ()):
+                scores[at] += weight * count * (K1 + 1) / (count + self.norm[at])
         return scores
 
 
@@ -122,7 +123,22 @@ def _build(roadmap: Roadmap) -> _Index:
     average = (sum(lengths) / len(lengths)) if lengths else 1.0
     average = average or 1.0
     unit = math.log(1 + (n - 0.5) / 1.5) * W_NAME * (K1 + 1) / (W_NAME + K1)
-    return _Index(topics, tuple(docs), lengths, average, idf, unit, tuple(sorted(idf)))
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for at, doc in enumerate(docs):
+        for term, count in doc.items():
+            postings.setdefault(term, []).append((at, count))
+    norm = tuple(K1 * (1 - B + B * length / average) for length in lengths)
+    return _Index(
+        topics,
+        tuple(docs),
+        lengths,
+        average,
+        idf,
+        unit,
+        tuple(sorted(idf)),
+        {term: tuple(found) for term, found in postings.items()},
+        norm,
+    )
 
 
 # One index per roadmap object (immutable, replaced whole on reload): see bot.core.cache.
