@@ -1,6 +1,8 @@
 """Crash safety: kill -9 `studybot run` in the middle of a burst of 5,000 message events, restart
 it on the same database, re-deliver what was not acknowledged (as Slack does): the archive holds
-every message exactly once and the database is intact."""
+every message exactly once and the database is intact. Twice: from 8 senders, and from 16 with
+the kill landing while most of them wait on the writer's batch (bot/core/event_writer.py):
+events committed in a batch whose acks never went out are re-delivered and handled once."""
 
 from __future__ import annotations
 
@@ -27,14 +29,13 @@ CHANNEL = "C0STUDY01"
 SECRET = "test-signing-secret"
 QUESTIONS = 1000
 ANSWERS_EACH = 4  # 1,000 questions + 4,000 answers = 5,000 events
-SENDERS = 8
 KILL_AFTER = 2000  # acknowledged events before the kill -9
 MEMBERS = [f"U0MEMBER{i:02d}" for i in range(20)]
 
 
-def burst(base: float) -> list[list[dict[str, Any]]]:
+def burst(base: float, senders: int) -> list[list[dict[str, Any]]]:
     """Per sender, its threads in order: each question, then its answers (Slack's order)."""
-    lanes: list[list[dict[str, Any]]] = [[] for _ in range(SENDERS)]
+    lanes: list[list[dict[str, Any]]] = [[] for _ in range(senders)]
     n = 0
     for q in range(QUESTIONS):
         q_ts = f"{base + q:.0f}.{0:06d}"
@@ -51,7 +52,7 @@ def burst(base: float) -> list[list[dict[str, Any]]]:
             event = _message(MEMBERS[(q + a) % 20], text, ts, thread_ts=q_ts)
             thread.append({"id": f"EvCRASH{n:07d}", "event": event})
             n += 1
-        lanes[q % SENDERS].extend(thread)
+        lanes[q % senders].extend(thread)
     return lanes
 
 
@@ -74,10 +75,13 @@ class Delivery:
     def __init__(self) -> None:
         self.status: dict[str, int | None] = {}
         self.acked = 0
+        self.in_flight = 0  # sent, not answered yet
         self.lock = threading.Lock()
         self.stop = threading.Event()
 
     def send(self, client: SignedClient, item: dict[str, Any], retry: int | None) -> None:
+        with self.lock:
+            self.in_flight += 1
         try:
             status: int | None = client.event(
                 item["event"], event_id=item["id"], retry_num=retry, timeout=10
@@ -87,6 +91,7 @@ class Delivery:
             # (it then trips on a None socket): no answer, so Slack would re-deliver
             status = None
         with self.lock:
+            self.in_flight -= 1
             self.status[item["id"]] = status
             if status is not None and 200 <= status < 300:
                 self.acked += 1
@@ -101,10 +106,16 @@ class Delivery:
         return [i for i in items if not 200 <= (self.status.get(i["id"]) or 0) < 300]
 
 
-def test_kill_9_mid_burst_then_redelivery_keeps_every_message_exactly_once(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("senders", "waiting"), [(8, 0), (16, 12)], ids=["8-senders", "16-during-a-batch"]
+)
+def test_kill_9_mid_burst_then_redelivery_keeps_every_message_exactly_once(
+    tmp_path: Path, senders: int, waiting: int
+):
+    """`waiting`: the kill waits until at least this many events are in flight."""
     db = tmp_path / "crash.db"
     log = tmp_path / "bot.log"
-    lanes = burst(time.time() - 3600)
+    lanes = burst(time.time() - 3600, senders)
     everything = [item for lane in lanes for item in lane]
     assert len(everything) == QUESTIONS * (1 + ANSWERS_EACH) == 5000
     delivery = Delivery()
@@ -113,10 +124,15 @@ def test_kill_9_mid_burst_then_redelivery_keeps_every_message_exactly_once(tmp_p
         env = bot_env(slack, db, free_port())
         proc, base = start_bot(env, tmp_path, log)
         client = SignedClient(base + "/slack/events", SECRET, slack.response_url())
-        with ThreadPoolExecutor(SENDERS) as pool:
+        with ThreadPoolExecutor(senders) as pool:
             futures = [pool.submit(delivery.lane, client, lane, None) for lane in lanes]
             try:
-                wait_until(lambda: delivery.acked >= KILL_AFTER, timeout=60, interval=0.01)
+                wait_until(
+                    lambda: delivery.acked >= KILL_AFTER and delivery.in_flight >= waiting,
+                    timeout=60,
+                    interval=0.001,
+                )
+                in_flight = delivery.in_flight
             finally:
                 os.kill(proc.pid, signal.SIGKILL)  # in the middle of the burst
                 proc.wait()
@@ -143,11 +159,11 @@ def test_kill_9_mid_burst_then_redelivery_keeps_every_message_exactly_once(tmp_p
             print(  # for RELIABILITY.md (pytest -s)
                 f"\nkill -9 after {killed_at} acknowledged; {len(committed)} committed; "
                 f"{len(committed - acked)} committed but unacknowledged; "
-                f"{len(again)} re-delivered"
+                f"{len(again)} re-delivered; {in_flight} in flight at the kill ({senders} senders)"
             )
             delivery.stop.clear()
-            with ThreadPoolExecutor(SENDERS) as pool:
-                chunks = [again[i::SENDERS] for i in range(SENDERS)]
+            with ThreadPoolExecutor(senders) as pool:
+                chunks = [again[i::senders] for i in range(senders)]
                 for future in [pool.submit(delivery.lane, client, c, 1) for c in chunks]:
                     future.result()
             assert delivery.unacknowledged(everything) == []

@@ -69,6 +69,17 @@ def request_of(kind: str, tag: str) -> tuple[bytes, str]:
             "event_ts": "1732230000.000100",
         }
         return _capture.event(event, event_id=f"Ev{tag}")  # type: ignore[return-value]
+    if kind == "message":  # a member's message: the short path (bot/slack/message_path.py)
+        event = {
+            "type": "message",
+            "user": MEMBER,
+            "text": f"why does {tag} work?",
+            "ts": "1732230000.000200",
+            "channel": CHANNEL,
+            "channel_type": "channel",
+            "event_ts": "1732230000.000200",
+        }
+        return _capture.event(event, event_id=f"Ev{tag}")  # type: ignore[return-value]
     if kind == "action":
         return _capture.action("home_resources", value=f"no-such-topic-{tag}", user=MEMBER)  # type: ignore[return-value]
     if kind == "view_submission":
@@ -153,7 +164,7 @@ FORGERIES = {
     "timestamp-swapped": _timestamp_swapped,
     "timestamp-not-a-number": _non_numeric_timestamp,
 }
-KINDS = ("command", "event", "action", "view_submission")
+KINDS = ("command", "event", "message", "action", "view_submission")
 
 
 def events_seen(box: Sandbox, event_id: str) -> int:
@@ -191,7 +202,7 @@ def test_the_genuine_request_is_accepted_then_its_replay_refused(box: Sandbox, k
     # A replay dressed as Slack's own re-delivery is still a replay.
     retried = send(box, body, ctype, {**headers, "X-Slack-Retry-Num": "1"})
     assert retried.status == 401
-    if kind == "event":
+    if kind in ("event", "message"):
         assert events_seen(box, f"Ev{tag}") == 1
 
 

@@ -83,7 +83,7 @@ class MessagePath:
         """Verify, record (waiting for the batch's commit) and say the status to answer."""
         signature = _first(headers, "x-slack-signature")
         stamp = _first(headers, "x-slack-request-timestamp")
-        if not self.verifier.is_valid(body, stamp, signature):
+        if not (stamp and signature and self.verifier.is_valid(body, stamp, signature)):
             return 401  # as Bolt answers a request that is not Slack's, or too old
         if not self.replays.fresh(signature[:35]):
             return 401
