@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -29,12 +30,19 @@ SIMILAR_TERMS = 6
 # Hiragana mostly writes Japanese grammar (particles, endings): its pairs are stopwords.
 _HIRAGANA = re.compile("[\u3040-\u309f]")
 _ONE_CJK = re.compile(f"^[{CJK}]$")
+_ANY_CJK = re.compile(f"[{CJK}]")
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> list[str]:
     """The words of member text that tell it apart: no links, mentions or stopwords; Chinese
     and Japanese, written without spaces, as pairs of characters (none with hiragana)."""
-    words = re.findall(r"[^\W_]+", plain(without_controls(text)).lower())
+    lowered = plain(without_controls(text)).lower()
+    words = _WORD.findall(lowered)
+    if not _ANY_CJK.search(lowered):
+        # Most text has no CJK: each word is itself, and one letter is no word. Every
+        # candidate's text is cut up on every lookup, so the long way is kept for CJK only.
+        return [w for w in words if len(w) > 1 and w not in STOPWORDS]
     split = [part for w in words for part in cjk_bigrams(w)]
     return [
         w
@@ -43,8 +51,13 @@ def _words(text: str) -> list[str]:
     ]
 
 
+# The vocabulary is small next to the text read (the same words in every question), so each
+# word's singular is worked out once. Bounded: member text can hold any string.
+_singular = lru_cache(maxsize=1 << 16)(singular)
+
+
 def _keywords(text: str) -> set[str]:
-    return {singular(w) for w in _words(text)}
+    return set(map(_singular, _words(text)))
 
 
 def similarity(a: str, b: str) -> float:
