@@ -89,17 +89,24 @@ def similar_answered(
     # The candidates share the most of those words (one index walk per word, from the floor
     # up), newest first among equals. Not bm25(): its weights need, for every word, a count of
     # all the questions holding it, a walk of the word's whole list that grows with the
-    # archive (19 ms a question at a million, 4 ms this way; BENCHMARKS.md).
+    # archive (19 ms a question at a million, 4 ms this way; BENCHMARKS.md). Each walk goes
+    # newest first, down to the floor: FTS5 starts a list at its newest end for nothing, but
+    # seeks to a rowid in every segment of the index (twice the time at a million).
     each = " UNION ALL ".join(
-        ["SELECT rowid AS id FROM qa_questions_fts WHERE qa_questions_fts MATCH ? AND rowid >= ?"]
+        [
+            "SELECT * FROM (SELECT rowid AS id FROM qa_questions_fts"
+            " WHERE qa_questions_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC)"
+        ]
         * len(per_word)
     )
+    # Only the 20 chosen are read whole: sorting every match's row (text and all) cost more
+    # than finding them. Their order does not matter, they are scored below.
     rows = db.execute(
-        f"SELECT {question_columns('q.')} FROM"
-        f" (SELECT id, count(*) AS shared FROM ({each}) GROUP BY id) m"
+        f"SELECT {question_columns()} FROM qa_questions WHERE id IN"
+        f" (SELECT m.id FROM (SELECT id, count(*) AS shared FROM ({each}) GROUP BY id) m"
         f" CROSS JOIN qa_questions q ON q.id = m.id"
         f" WHERE {answered_sql(alias='q.')} AND q.deleted = 0 AND q.id != ?"
-        " ORDER BY m.shared DESC, q.id DESC LIMIT 20",
+        " ORDER BY m.shared DESC, m.id DESC LIMIT 20)",
         (*(x for match in per_word for x in (match, floor)), question.id),
     ).fetchall()
     mine = _keywords(question.text)
