@@ -32,23 +32,23 @@ _HIRAGANA = re.compile("[\u3040-\u309f]")
 _ONE_CJK = re.compile(f"^[{CJK}]$")
 _ANY_CJK = re.compile(f"[{CJK}]")
 _WORD = re.compile(r"[^\W_]+")
+_LONG_WORD = re.compile(r"[^\W_]{2,}")  # the same runs, but only those of two or more
 
 
-def _words(text: str) -> list[str]:
+def _words(text: str) -> set[str]:
     """The words of member text that tell it apart: no links, mentions or stopwords; Chinese
     and Japanese, written without spaces, as pairs of characters (none with hiragana)."""
     lowered = plain(without_controls(text)).lower()
-    words = _WORD.findall(lowered)
     if not _ANY_CJK.search(lowered):
         # Most text has no CJK: each word is itself, and one letter is no word. Every
         # candidate's text is cut up on every lookup, so the long way is kept for CJK only.
-        return [w for w in words if len(w) > 1 and w not in STOPWORDS]
-    split = [part for w in words for part in cjk_bigrams(w)]
-    return [
+        return set(_LONG_WORD.findall(lowered)) - STOPWORDS
+    split = [part for w in _WORD.findall(lowered) for part in cjk_bigrams(w)]
+    return {
         w
         for w in split
         if w not in STOPWORDS and (len(w) > 1 or _ONE_CJK.match(w)) and not _HIRAGANA.search(w)
-    ]
+    }
 
 
 # The vocabulary is small next to the text read (the same words in every question), so each
@@ -57,7 +57,7 @@ _singular = lru_cache(maxsize=1 << 16)(singular)
 
 
 def _keywords(text: str) -> set[str]:
-    return set(map(_singular, _words(text)))
+    return {_singular(w) for w in _words(text)}
 
 
 def similarity(a: str, b: str) -> float:
@@ -77,7 +77,8 @@ def similar_answered(
     """Answered questions that closely match `question` (its keywords, mostly the same)."""
     # Its most specific (longest) words find the candidates: a close match shares most of
     # them, and each word fewer is one doclist fewer to merge after every question.
-    words = sorted(set(_words(question.text)), key=lambda w: (-len(w), w))[:SIMILAR_TERMS]
+    mine_words = _words(question.text)
+    words = sorted(mine_words, key=lambda w: (-len(w), w))[:SIMILAR_TERMS]
     if not words:
         return []
     # The index stems words (porter), so plurals and -ing forms find each other; irregular
@@ -109,7 +110,7 @@ def similar_answered(
         " ORDER BY m.shared DESC, m.id DESC LIMIT 20)",
         (*(x for match in per_word for x in (match, floor)), question.id),
     ).fetchall()
-    mine = _keywords(question.text)
+    mine = {_singular(w) for w in mine_words}
     candidates = {c.id: c for c in map(question_of, rows)}
     scored = sorted(
         (-score, c.id)
