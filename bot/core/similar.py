@@ -33,15 +33,20 @@ _ONE_CJK = re.compile(f"^[{CJK}]$")
 _ANY_CJK = re.compile(f"[{CJK}]")
 _WORD = re.compile(r"[^\W_]+")
 _LONG_WORD = re.compile(r"[^\W_]{2,}")  # the same runs, but only those of two or more
+# Each ASCII character that is neither letter nor digit (what [^\W_] leaves out), as a space.
+_ASCII_GAPS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
 
 
 def _words(text: str) -> set[str]:
     """The words of member text that tell it apart: no links, mentions or stopwords; Chinese
     and Japanese, written without spaces, as pairs of characters (none with hiragana)."""
     lowered = plain(without_controls(text)).lower()
+    # Every candidate's text is cut up on every lookup, so the common cases go the short way:
+    # without CJK each word is itself and one letter is no word; in ASCII, a word is a run
+    # of letters and digits, which str.split finds three times as fast as the regex.
+    if lowered.isascii():
+        return {w for w in lowered.translate(_ASCII_GAPS).split() if len(w) > 1} - STOPWORDS
     if not _ANY_CJK.search(lowered):
-        # Most text has no CJK: each word is itself, and one letter is no word. Every
-        # candidate's text is cut up on every lookup, so the long way is kept for CJK only.
         return set(_LONG_WORD.findall(lowered)) - STOPWORDS
     split = [part for w in _WORD.findall(lowered) for part in cjk_bigrams(w)]
     return {
