@@ -27,6 +27,10 @@ MIN_SIMILARITY = 0.6
 SIMILAR_TERMS = 6
 
 
+# Where question_columns() puts the id and the text in a row.
+_COLUMNS = [column.strip() for column in question_columns().split(",")]
+_ID, _TEXT = _COLUMNS.index("id"), _COLUMNS.index("text")
+
 # Hiragana mostly writes Japanese grammar (particles, endings): its pairs are stopwords.
 _HIRAGANA = re.compile("[\u3040-\u309f]")
 _ONE_CJK = re.compile(f"^[{CJK}]$")
@@ -92,8 +96,8 @@ def similar_answered(
     floor = qa_search.floor_rowid(
         db, "qa_questions_fts", " OR ".join(per_word), qa_search.RANKED_MATCHES
     )
-    # The candidates share the most of those words (one index walk per word, from the floor
-    # up), newest first among equals. Not bm25(): its weights need, for every word, a count of
+    # The candidates share the most of those words (one index walk per word, down to the
+    # floor), newest first among equals. Not bm25(): its weights need, for every word, a count of
     # all the questions holding it, a walk of the word's whole list that grows with the
     # archive (19 ms a question at a million, 4 ms this way; BENCHMARKS.md). Each walk goes
     # newest first, down to the floor: FTS5 starts a list at its newest end for nothing, but
@@ -116,13 +120,13 @@ def similar_answered(
         (*(x for match in per_word for x in (match, floor)), question.id),
     ).fetchall()
     mine = {_singular(w) for w in mine_words}
-    candidates = {c.id: c for c in map(question_of, rows)}
+    # Scored on the rows themselves: only the few returned become Questions.
     scored = sorted(
-        (-score, c.id)
-        for c in candidates.values()
-        if (score := _jaccard(mine, _keywords(c.text))) >= MIN_SIMILARITY
+        (-score, row[_ID], row)
+        for row in rows
+        if (score := _jaccard(mine, _keywords(row[_TEXT]))) >= MIN_SIMILARITY
     )
-    return [candidates[candidate_id] for _, candidate_id in scored[:limit]]
+    return [question_of(row) for _, _, row in scored[:limit]]
 
 
 def claim_asked_before(db: sqlite_utils.Database, question_id: int) -> bool:
