@@ -97,11 +97,11 @@ def similar_answered(
         db, "qa_questions_fts", " OR ".join(per_word), qa_search.RANKED_MATCHES
     )
     # The candidates share the most of those words (one index walk per word, down to the
-    # floor), newest first among equals. Not bm25(): its weights need, for every word, a count of
-    # all the questions holding it, a walk of the word's whole list that grows with the
-    # archive (19 ms a question at a million, 4 ms this way; BENCHMARKS.md). Each walk goes
-    # newest first, down to the floor: FTS5 starts a list at its newest end for nothing, but
-    # seeks to a rowid in every segment of the index (twice the time at a million).
+    # floor), newest first among equals. Not bm25(): its weights need, for every word, a
+    # count of all the questions holding it, a walk of the word's whole list that grows with
+    # the archive (19 ms a question at a million; this way 2 ms, BENCHMARKS.md). Each walk
+    # goes newest first: FTS5 starts a list at its newest end for nothing, but seeks to a
+    # rowid in every segment of the index (walking up from the floor took twice as long).
     each = " UNION ALL ".join(
         [
             "SELECT * FROM (SELECT rowid AS id FROM qa_questions_fts"
