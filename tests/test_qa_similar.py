@@ -35,6 +35,16 @@ def test_similarity_reads_chinese_and_japanese_as_pairs_of_characters():
     assert similar.similarity("What are the vertices?", "vertex") == 1
 
 
+def test_similarity_cuts_words_alike_in_ascii_and_other_text():
+    # Letters and digits make a word; anything else, underscores too, separates words; one
+    # letter is no word. Text outside ASCII (accents, a Kelvin sign that lower-cases to k)
+    # is cut the same way as ASCII text, which takes a shorter path.
+    assert similar.similarity("Is l2_norm a gram-schmidt x?", "L2 norm; Gram Schmidt") == 1
+    assert similar.similarity("Café l2_norm?", "café: L2 norm") == 1
+    assert similar.similarity("\u212aernel trick", "kernel tricks") == 1
+    assert similar.similarity("SVD分解 with numpy", "numpy: SVD分解") == 1
+
+
 def test_a_close_match_of_an_answered_question_gets_one_reply_in_its_thread(qa_box, archive):
     again = say(qa_box, OTHER, "How can I compute the eigenvalues of a 3x3 matrix by hand??")
     post = qa_box.slack.wait_for("chat.postMessage")[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -26,25 +27,46 @@ MIN_SIMILARITY = 0.6
 SIMILAR_TERMS = 6
 
 
+# Where question_columns() puts the id and the text in a row.
+_COLUMNS = [column.strip() for column in question_columns().split(",")]
+_ID, _TEXT = _COLUMNS.index("id"), _COLUMNS.index("text")
+
 # Hiragana mostly writes Japanese grammar (particles, endings): its pairs are stopwords.
 _HIRAGANA = re.compile("[\u3040-\u309f]")
 _ONE_CJK = re.compile(f"^[{CJK}]$")
+_ANY_CJK = re.compile(f"[{CJK}]")
+_WORD = re.compile(r"[^\W_]+")
+_LONG_WORD = re.compile(r"[^\W_]{2,}")  # the same runs, but only those of two or more
+# Each ASCII character that is neither letter nor digit (what [^\W_] leaves out), as a space.
+_ASCII_GAPS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
 
 
-def _words(text: str) -> list[str]:
+def _words(text: str) -> set[str]:
     """The words of member text that tell it apart: no links, mentions or stopwords; Chinese
     and Japanese, written without spaces, as pairs of characters (none with hiragana)."""
-    words = re.findall(r"[^\W_]+", plain(without_controls(text)).lower())
-    split = [part for w in words for part in cjk_bigrams(w)]
-    return [
+    lowered = plain(without_controls(text)).lower()
+    # Every candidate's text is cut up on every lookup, so the common cases go the short way:
+    # without CJK each word is itself and one letter is no word; in ASCII, a word is a run
+    # of letters and digits, which str.split finds three times as fast as the regex.
+    if lowered.isascii():
+        return {w for w in lowered.translate(_ASCII_GAPS).split() if len(w) > 1} - STOPWORDS
+    if not _ANY_CJK.search(lowered):
+        return set(_LONG_WORD.findall(lowered)) - STOPWORDS
+    split = [part for w in _WORD.findall(lowered) for part in cjk_bigrams(w)]
+    return {
         w
         for w in split
         if w not in STOPWORDS and (len(w) > 1 or _ONE_CJK.match(w)) and not _HIRAGANA.search(w)
-    ]
+    }
+
+
+# The vocabulary is small next to the text read (the same words in every question), so each
+# word's singular is worked out once. Bounded: member text can hold any string.
+_singular = lru_cache(maxsize=1 << 16)(singular)
 
 
 def _keywords(text: str) -> set[str]:
-    return {singular(w) for w in _words(text)}
+    return {_singular(w) for w in _words(text)}
 
 
 def similarity(a: str, b: str) -> float:
@@ -64,7 +86,8 @@ def similar_answered(
     """Answered questions that closely match `question` (its keywords, mostly the same)."""
     # Its most specific (longest) words find the candidates: a close match shares most of
     # them, and each word fewer is one doclist fewer to merge after every question.
-    words = sorted(set(_words(question.text)), key=lambda w: (-len(w), w))[:SIMILAR_TERMS]
+    mine_words = _words(question.text)
+    words = sorted(mine_words, key=lambda w: (-len(w), w))[:SIMILAR_TERMS]
     if not words:
         return []
     # The index stems words (porter), so plurals and -ing forms find each other; irregular
@@ -73,30 +96,37 @@ def similar_answered(
     floor = qa_search.floor_rowid(
         db, "qa_questions_fts", " OR ".join(per_word), qa_search.RANKED_MATCHES
     )
-    # The candidates share the most of those words (one index walk per word, from the floor
-    # up), newest first among equals. Not bm25(): its weights need, for every word, a count of
-    # all the questions holding it, a walk of the word's whole list that grows with the
-    # archive (19 ms a question at a million, 4 ms this way; BENCHMARKS.md).
+    # The candidates share the most of those words (one index walk per word, down to the
+    # floor), newest first among equals. Not bm25(): its weights need, for every word, a
+    # count of all the questions holding it, a walk of the word's whole list that grows with
+    # the archive (19 ms a question at a million; this way 2 ms, BENCHMARKS.md). Each walk
+    # goes newest first: FTS5 starts a list at its newest end for nothing, but seeks to a
+    # rowid in every segment of the index (walking up from the floor took twice as long).
     each = " UNION ALL ".join(
-        ["SELECT rowid AS id FROM qa_questions_fts WHERE qa_questions_fts MATCH ? AND rowid >= ?"]
+        [
+            "SELECT * FROM (SELECT rowid AS id FROM qa_questions_fts"
+            " WHERE qa_questions_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC)"
+        ]
         * len(per_word)
     )
+    # Only the 20 chosen are read whole: sorting every match's row (text and all) cost more
+    # than finding them. Their order does not matter, they are scored below.
     rows = db.execute(
-        f"SELECT {question_columns('q.')} FROM"
-        f" (SELECT id, count(*) AS shared FROM ({each}) GROUP BY id) m"
+        f"SELECT {question_columns()} FROM qa_questions WHERE id IN"
+        f" (SELECT m.id FROM (SELECT id, count(*) AS shared FROM ({each}) GROUP BY id) m"
         f" CROSS JOIN qa_questions q ON q.id = m.id"
         f" WHERE {answered_sql(alias='q.')} AND q.deleted = 0 AND q.id != ?"
-        " ORDER BY m.shared DESC, q.id DESC LIMIT 20",
+        " ORDER BY m.shared DESC, m.id DESC LIMIT 20)",
         (*(x for match in per_word for x in (match, floor)), question.id),
     ).fetchall()
-    mine = _keywords(question.text)
-    candidates = {c.id: c for c in map(question_of, rows)}
+    mine = {_singular(w) for w in mine_words}
+    # Scored on the rows themselves: only the few returned become Questions.
     scored = sorted(
-        (-score, c.id)
-        for c in candidates.values()
-        if (score := _jaccard(mine, _keywords(c.text))) >= MIN_SIMILARITY
+        (-score, row[_ID], row)
+        for row in rows
+        if (score := _jaccard(mine, _keywords(row[_TEXT]))) >= MIN_SIMILARITY
     )
-    return [candidates[candidate_id] for _, candidate_id in scored[:limit]]
+    return [question_of(row) for _, _, row in scored[:limit]]
 
 
 def claim_asked_before(db: sqlite_utils.Database, question_id: int) -> bool:
