@@ -13,15 +13,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.cli import logs
-from bot.core.roadmap import RoadmapError
-from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import ConfigError, Settings
 
 if TYPE_CHECKING:  # `roadmap check` needs neither the Slack client nor sqlite_utils
     from slack_bolt import App
 
     from bot.core.db import Pool
+    from bot.core.roadmap_load import RoadmapStore
     from bot.slack.scheduler import PostScheduler
+    from bot.slack.server import HttpServer
 
 log = logging.getLogger("studybot")
 
@@ -208,13 +208,25 @@ def _backup_or_restore(command: str, file: str, settings: Settings) -> int:
 
 def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
     """The database pool and roadmap store; a problem with either is a configuration error."""
-    from bot.core.db import Pool
+    check_database_or_exit(settings)
+    return _open_checked(settings)
+
+
+def check_database_or_exit(settings: Settings) -> None:
+    """A database that cannot be written or is damaged is a configuration error."""
     from bot.core.health import startup_problem
 
     problem = startup_problem(settings.db_path)
     if problem:
         raise ConfigError("STUDYBOT_DB", problem)
+
+
+def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
+    """open_deps_or_exit() after check_database_or_exit()."""
     from bot.core.backup import BackupError, before_migrations
+    from bot.core.db import Pool
+    from bot.core.roadmap import RoadmapError
+    from bot.core.roadmap_load import RoadmapStore
 
     try:
         kept = before_migrations(settings.db_path)
@@ -240,16 +252,33 @@ def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
 
 
 def run(settings: Settings) -> int:
-    """The bot, until SIGINT/SIGTERM. SIGHUP re-reads the roadmap."""
+    """The bot, until SIGINT/SIGTERM. SIGHUP re-reads the roadmap.
+
+    In HTTP mode the server answers /healthz (the process is alive) before the database is
+    migrated, the roadmap read and the listeners loaded, most of the start-up; Slack's requests
+    and /readyz wait for those (bot/slack/gate.py). A problem found then still stops the bot
+    with one line (exit 2); a damaged or read-only database stops it before it listens."""
     settings.require("bot_token", "channel")
     if not settings.app_token:
         settings.require("signing_secret")
+    check_database_or_exit(settings)
     # Imported here, not at the top, so that `roadmap check` starts fast. A missing package
     # stops the bot (main() names it in one line).
-    from bot.slack.app import create_app, finish_after_ack
+    from bot.slack.app import finish_after_ack, gate_of, install, new_app
 
-    pool, roadmaps = open_deps_or_exit(settings)
-    app = create_app(settings, pool=pool, roadmaps=roadmaps)
+    app = new_app(settings)
+    server = None if settings.app_token else _start_http(app, settings)
+    try:
+        pool, roadmaps = _open_checked(settings)
+        from bot.core.clock import SystemClock
+        from bot.core.deps import Deps
+
+        install(app, Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=SystemClock()))
+    except BaseException:
+        gate_of(app).fail()
+        if server is not None:
+            server.stop()
+        raise
     stop = threading.Event()
     scheduler = _start_scheduler(app)
 
@@ -263,10 +292,10 @@ def run(settings: Settings) -> int:
         signal.signal(sighup, lambda *_: roadmaps.reload())
 
     try:
-        if settings.app_token:
+        if server is None:
             _run_socket_mode(app, settings, stop)
         else:
-            _run_http(app, settings, stop)
+            _run_http(server, stop)
     finally:
         scheduler.shutdown(wait=False)
         # Committed work is safe without a close (WAL); closing under a listener still at
@@ -290,10 +319,15 @@ def _start_scheduler(app: App) -> PostScheduler:
     return scheduler.start(deps_of(app), app.client)
 
 
-def _run_http(app: App, settings: Settings, stop: threading.Event) -> None:
+def _start_http(app: App, settings: Settings) -> HttpServer:
+    """The HTTP server, answering /healthz at once; /readyz waits until the app is built."""
+    from bot.slack.app import readiness
     from bot.slack.server import make_server
 
-    server = make_server(app, "0.0.0.0", settings.port).start()
+    return make_server(app, "0.0.0.0", settings.port, ready=readiness(app)).start()
+
+
+def _run_http(server: HttpServer, stop: threading.Event) -> None:
     log.info(
         "HTTP mode: listening on port %d (POST /slack/events, GET /healthz, GET /readyz)",
         server.port,
