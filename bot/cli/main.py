@@ -264,29 +264,21 @@ def run(settings: Settings) -> int:
     check_database_or_exit(settings)
     # Imported here, not at the top, so that `roadmap check` starts fast. A missing package
     # stops the bot (main() names it in one line).
-    from bot.slack.app import finish_after_ack, gate_of, install, new_app
+    from bot.slack.app import finish_after_ack, new_app
 
-    app = new_app(settings)
-    server = None if settings.app_token else _start_http(app, settings)
-    try:
-        pool, roadmaps = _open_checked(settings)
-        from bot.core.clock import SystemClock
-        from bot.core.deps import Deps
-
-        install(app, Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=SystemClock()))
-    except BaseException:
-        gate_of(app).fail()
-        if server is not None:
-            server.stop()
-        raise
+    # A stop asked for while starting (the platform saw /healthz and moved on) is taken once
+    # started, so that it is the usual clean shutdown.
     stop = threading.Event()
-    scheduler = _start_scheduler(app)
 
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    app = new_app(settings)
+    server = None if settings.app_token else _start_http(app, settings)
+    pool, roadmaps = _build(app, settings, server)
+    scheduler = _start_scheduler(app)
     sighup = getattr(signal, "SIGHUP", None)  # not on Windows
     if sighup is not None:
         signal.signal(sighup, lambda *_: roadmaps.reload())
@@ -305,6 +297,24 @@ def run(settings: Settings) -> int:
         else:
             log.warning("work after an ack still running after %.0f s; exiting", SHUTDOWN_WAIT)
     return 0
+
+
+def _build(app: App, settings: Settings, server: HttpServer | None) -> tuple[Pool, RoadmapStore]:
+    """Open the database and the roadmap and install the listeners, opening the app's gate;
+    on a problem, the requests waiting at the gate are answered and the server stopped."""
+    from bot.core.clock import SystemClock
+    from bot.core.deps import Deps
+    from bot.slack.app import gate_of, install
+
+    try:
+        pool, roadmaps = _open_checked(settings)
+        install(app, Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=SystemClock()))
+    except BaseException:
+        gate_of(app).fail()
+        if server is not None:
+            server.stop()
+        raise
+    return pool, roadmaps
 
 
 # How long a stopping bot waits for listeners still working after their ack.
