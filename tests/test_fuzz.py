@@ -28,12 +28,14 @@ from bot.cli.sandbox import Sandbox
 from bot.cli.signed import Reply
 from bot.core.roadmap import Roadmap, RoadmapError
 from bot.core.roadmap_load import load
-from bot.slack.app import ACTIONS, COMMANDS, VIEWS
+from bot.slack.app import routes
 from tests.conftest import ROADMAP
 from tests.hardening import week3_clock
 from tests.polling import quiet_for
 from tests.processes import healthy
 
+ROUTES = routes()
+ACTIONS, COMMANDS, VIEWS = ROUTES.actions, ROUTES.commands, ROUTES.views
 CHANNEL = "C0STUDY01"
 MEMBER = "U0MEMBER1"
 ADMIN = "U0ADMIN01"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from bot.slack.app import COMMANDS, subscribed_events
+from bot.slack.app import routes, subscribed_events
 from bot.slack.manifest import BOT_SCOPES
 from tests.conftest import ROOT
 
@@ -15,7 +15,7 @@ def manifest() -> dict:
 
 def test_commands_match():
     commands = manifest()["features"]["slash_commands"]
-    assert {c["command"] for c in commands} == set(COMMANDS)
+    assert {c["command"] for c in commands} == set(routes().commands)
     for c in commands:
         assert c["description"] and "usage_hint" in c, c
 

@@ -6,11 +6,13 @@ import re
 
 import pytest
 
-from bot.slack.app import ACTIONS, VIEWS, wire
+from bot.slack.app import routes, wire
 from bot.slack.organizer_controls import CONTROLS
 from bot.slack.render import ids
 from bot.slack.render.qa import MARK_ANSWERED, MOVE_VIEW, WRONG_TOPIC
 from bot.slack.routes import Routes
+
+ACTIONS, VIEWS = routes().actions, routes().views
 
 
 def routed(action_id: str) -> bool:

@@ -13,15 +13,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.cli import logs
-from bot.core.roadmap import RoadmapError
-from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import ConfigError, Settings
 
 if TYPE_CHECKING:  # `roadmap check` needs neither the Slack client nor sqlite_utils
     from slack_bolt import App
 
     from bot.core.db import Pool
+    from bot.core.roadmap_load import RoadmapStore
     from bot.slack.scheduler import PostScheduler
+    from bot.slack.server import HttpServer
 
 log = logging.getLogger("studybot")
 
@@ -208,13 +208,25 @@ def _backup_or_restore(command: str, file: str, settings: Settings) -> int:
 
 def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
     """The database pool and roadmap store; a problem with either is a configuration error."""
-    from bot.core.db import Pool
+    check_database_or_exit(settings)
+    return _open_checked(settings)
+
+
+def check_database_or_exit(settings: Settings) -> None:
+    """A database that cannot be written or is damaged is a configuration error."""
     from bot.core.health import startup_problem
 
     problem = startup_problem(settings.db_path)
     if problem:
         raise ConfigError("STUDYBOT_DB", problem)
+
+
+def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
+    """open_deps_or_exit() after check_database_or_exit()."""
     from bot.core.backup import BackupError, before_migrations
+    from bot.core.db import Pool
+    from bot.core.roadmap import RoadmapError
+    from bot.core.roadmap_load import RoadmapStore
 
     try:
         kept = before_migrations(settings.db_path)
@@ -240,33 +252,42 @@ def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
 
 
 def run(settings: Settings) -> int:
-    """The bot, until SIGINT/SIGTERM. SIGHUP re-reads the roadmap."""
+    """The bot, until SIGINT/SIGTERM. SIGHUP re-reads the roadmap.
+
+    In HTTP mode the server answers /healthz (the process is alive) before the database is
+    migrated, the roadmap read and the listeners loaded, most of the start-up; Slack's requests
+    and /readyz wait for those (bot/slack/gate.py). A problem found then still stops the bot
+    with one line (exit 2); a damaged or read-only database stops it before it listens."""
     settings.require("bot_token", "channel")
     if not settings.app_token:
         settings.require("signing_secret")
+    check_database_or_exit(settings)
     # Imported here, not at the top, so that `roadmap check` starts fast. A missing package
     # stops the bot (main() names it in one line).
-    from bot.slack.app import create_app, finish_after_ack
+    from bot.slack.app import finish_after_ack, new_app
 
-    pool, roadmaps = open_deps_or_exit(settings)
-    app = create_app(settings, pool=pool, roadmaps=roadmaps)
+    # A stop asked for while starting (the platform saw /healthz and moved on) is taken once
+    # started, so that it is the usual clean shutdown.
     stop = threading.Event()
-    scheduler = _start_scheduler(app)
 
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    app = new_app(settings)
+    server = None if settings.app_token else _start_http(app, settings)
+    pool, roadmaps = _build(app, settings, server)
+    scheduler = _start_scheduler(app)
     sighup = getattr(signal, "SIGHUP", None)  # not on Windows
     if sighup is not None:
         signal.signal(sighup, lambda *_: roadmaps.reload())
 
     try:
-        if settings.app_token:
+        if server is None:
             _run_socket_mode(app, settings, stop)
         else:
-            _run_http(app, settings, stop)
+            _run_http(server, stop)
     finally:
         scheduler.shutdown(wait=False)
         # Committed work is safe without a close (WAL); closing under a listener still at
@@ -276,6 +297,24 @@ def run(settings: Settings) -> int:
         else:
             log.warning("work after an ack still running after %.0f s; exiting", SHUTDOWN_WAIT)
     return 0
+
+
+def _build(app: App, settings: Settings, server: HttpServer | None) -> tuple[Pool, RoadmapStore]:
+    """Open the database and the roadmap and install the listeners, opening the app's gate;
+    on a problem, the requests waiting at the gate are answered and the server stopped."""
+    from bot.core.clock import SystemClock
+    from bot.core.deps import Deps
+    from bot.slack.app import gate_of, install
+
+    try:
+        pool, roadmaps = _open_checked(settings)
+        install(app, Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=SystemClock()))
+    except BaseException:
+        gate_of(app).fail()
+        if server is not None:
+            server.stop()
+        raise
+    return pool, roadmaps
 
 
 # How long a stopping bot waits for listeners still working after their ack.
@@ -290,10 +329,15 @@ def _start_scheduler(app: App) -> PostScheduler:
     return scheduler.start(deps_of(app), app.client)
 
 
-def _run_http(app: App, settings: Settings, stop: threading.Event) -> None:
+def _start_http(app: App, settings: Settings) -> HttpServer:
+    """The HTTP server, answering /healthz at once; /readyz waits until the app is built."""
+    from bot.slack.app import readiness
     from bot.slack.server import make_server
 
-    server = make_server(app, "0.0.0.0", settings.port).start()
+    return make_server(app, "0.0.0.0", settings.port, ready=readiness(app)).start()
+
+
+def _run_http(server: HttpServer, stop: threading.Event) -> None:
     log.info(
         "HTTP mode: listening on port %d (POST /slack/events, GET /healthz, GET /readyz)",
         server.port,

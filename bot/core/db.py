@@ -7,8 +7,10 @@ import threading
 import time
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -26,6 +28,10 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     # WAL + NORMAL survives a process crash (kill -9) without losing committed transactions.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Imported at the first connection, not with this module: the HTTP server's readiness
+    # check names this module, and /healthz answers before the database is opened.
+    import sqlite_utils
+
     db = sqlite_utils.Database(conn)
     db.writer_lock = writer_lock(str(Path(path).resolve()))  # type: ignore[attr-defined]
     return db

@@ -9,10 +9,12 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from bot.core.db import migration_steps, transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # SQLite's primary result codes for a damaged file (extended codes keep them in the low byte).
 SQLITE_CORRUPT = 11

@@ -1,49 +1,56 @@
-"""create_app(): the Bolt app, with every listener module's routes registered in one place."""
+"""create_app(): the Bolt app, with every listener module's routes registered in one place.
+
+It is built in two steps, so that `studybot run` can answer /healthz before the slow part:
+new_app() is the Bolt app alone, whose requests wait at its gate (bot/slack/gate.py);
+install() loads the listener modules and hands the app its dependencies, opening the gate."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.clock import Clock, SystemClock
-from bot.core.db import Pool
-from bot.core.deps import Deps
-from bot.core.event_writer import EventWriter
-from bot.core.roadmap_load import RoadmapStore
 from bot.core.settings import Settings
-from bot.slack import router
 from bot.slack.client import web_client
-from bot.slack.listeners import (
-    actions,
-    admin,
-    archive,
-    buddy,
-    commands,
-    fallbacks,
-    home,
-    lead,
-    middleware,
-    qa_command,
-    review,
-    vote,
-)
-from bot.slack.message_path import MessagePath
-from bot.slack.routes import Routes
+from bot.slack.gate import Gate
+
+if TYPE_CHECKING:  # the listeners, the database and the roadmap are loaded by install()
+    from bot.core.clock import Clock
+    from bot.core.db import Pool
+    from bot.core.deps import Deps
+    from bot.core.event_writer import EventWriter
+    from bot.core.roadmap_load import RoadmapStore
+    from bot.slack.routes import Routes
 
 log = logging.getLogger(__name__)
 
 
 def wire() -> Routes:
     """The routes of every listener module (the one place they are all named)."""
+    from bot.slack.listeners import (
+        actions,
+        admin,
+        archive,
+        buddy,
+        commands,
+        fallbacks,
+        home,
+        lead,
+        qa_command,
+        review,
+        vote,
+    )
+    from bot.slack.routes import Routes
+
     routes = Routes()
     for listeners in (
         commands,
@@ -62,18 +69,17 @@ def wire() -> Routes:
     return routes
 
 
-ROUTES = wire()
-# The manifest (manifest.yml) must list exactly these commands and subscribed_events(); a
-# test holds them together.
-COMMANDS = ROUTES.commands
-EVENTS = ROUTES.events
-ACTIONS = ROUTES.actions
-VIEWS = ROUTES.views
+@functools.cache
+def routes() -> Routes:
+    """The app's routes, wired once, when first asked for: importing the listener modules is
+    most of the bot's start-up, which /healthz does not wait for."""
+    return wire()
 
 
 def subscribed_events() -> set[str]:
-    """Every event type the app subscribes to (for the manifest check)."""
-    return ROUTES.subscribed_events()
+    """Every event type the app subscribes to: manifest.yml must list exactly these, and
+    exactly routes().commands (a test holds them together)."""
+    return routes().subscribed_events()
 
 
 # After auth.test failed, requests go on without the bot's ids for this long before it is
@@ -128,9 +134,21 @@ def create_app(
     client: WebClient | None = None,
 ) -> App:
     """A fresh Bolt app for these settings; tests build one each."""
+    from bot.core.clock import SystemClock
+    from bot.core.db import Pool
+    from bot.core.deps import Deps
+    from bot.core.roadmap_load import RoadmapStore
+
     pool = pool or Pool(settings.db_path)
     roadmaps = roadmaps or RoadmapStore(settings.roadmap_path, settings.track)
     deps = Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=clock or SystemClock())
+    app = new_app(settings, client)
+    install(app, deps)
+    return app
+
+
+def new_app(settings: Settings, client: WebClient | None = None) -> App:
+    """The Bolt app alone, configured: its requests wait at its gate until install()."""
     client = client or web_client(settings)
     # `authorize` gives each request its token, so Bolt gets the client without one (given
     # both, it warns at every start that the client's token will be ignored); the token goes
@@ -139,6 +157,9 @@ def create_app(
     after_ack = ThreadPoolExecutor(max_workers=AFTER_ACK_WORKERS, thread_name_prefix="after-ack")
     try:
         app = App(
+            # Named, or Bolt finds a name by reading the source of every frame on the stack:
+            # a tenth of a bare app's start-up.
+            name="studybot",
             client=client,
             listener_executor=after_ack,
             # Bolt answers when the listener returns, not after polling for the ack every
@@ -154,25 +175,58 @@ def create_app(
         )
     finally:
         client.token = token
-    app.deps = deps  # type: ignore[attr-defined]
+    gate = Gate()
+    app.middleware(gate)
+    app.gate = gate  # type: ignore[attr-defined]
     app.after_ack = after_ack  # type: ignore[attr-defined]
+    return app
 
-    writer = EventWriter(deps, ROUTES.recorders)
+
+def install(app: App, deps: Deps) -> None:
+    """Load the listener modules, give `app` its dependencies, and open its gate."""
+    from bot.core.event_writer import EventWriter
+    from bot.slack import router
+    from bot.slack.listeners import middleware
+    from bot.slack.message_path import MessagePath
+
+    table = routes()
+    after_ack = app.after_ack  # type: ignore[attr-defined]
+    writer = EventWriter(deps, table.recorders)
     replays = middleware.Replays()
+    app.deps = deps  # type: ignore[attr-defined]
     app.writer = writer  # type: ignore[attr-defined]
-    app.middleware(middleware.Front(deps, writer, replays))
-    router.install(app, ROUTES, after_ack)
-    if settings.signing_secret:  # HTTP: members' messages skip Bolt's dispatch
+    router.install(app, table, after_ack)
+    gate_of(app).open(middleware.Front(deps, writer, replays))
+    if deps.settings.signing_secret:  # HTTP: members' messages skip Bolt's dispatch
         app.message_path = MessagePath(  # type: ignore[attr-defined]
             deps=deps,
             writer=writer,
             replays=replays,
-            signing_secret=settings.signing_secret,
-            listener=router.direct(ROUTES.events["message"]),
+            signing_secret=deps.settings.signing_secret,
+            listener=router.direct(table.events["message"]),
             executor=after_ack,
-            client=client,
+            client=app.client,
         )
-    return app
+
+
+def gate_of(app: App) -> Gate:
+    """The gate new_app put first among the app's middleware."""
+    gate: Gate = app.gate  # type: ignore[attr-defined]
+    return gate
+
+
+def readiness(app: App) -> Callable[[], str | None]:
+    """/readyz's question: once the app is built (waited for, as Slack's requests wait), is
+    its database writable and intact? The problem if not, else None."""
+    from bot.core import health
+
+    def problem() -> str | None:
+        if not gate_of(app).ready():
+            return "starting"
+        deps = deps_of(app)
+        return health.readiness_problem(deps.db, deps.health, deps.settings.db_path)
+
+    return problem
 
 
 # Threads for the work listeners do after their ack, as many as Bolt's default.
@@ -184,9 +238,9 @@ def finish_after_ack(app: App, timeout: float) -> bool:
     reply being posted, a Home tab published); True when it all finished. Only then may the
     database be closed: closing a connection a listener is using crashes the interpreter."""
     deadline = time.monotonic() + timeout
-    writer: EventWriter = app.writer  # type: ignore[attr-defined]
+    writer: EventWriter | None = getattr(app, "writer", None)  # None: never installed
     # The writer first: its last batch hands its messages to the after-ack threads.
-    if not writer.close(timeout):
+    if writer is not None and not writer.close(timeout):
         return False
     executor: ThreadPoolExecutor = app.after_ack  # type: ignore[attr-defined]
     waiter = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, daemon=True)

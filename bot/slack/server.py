@@ -71,10 +71,6 @@ def asgi_app(
     readiness (/readyz: `ready()` names no problem), and 4xx for everything else; requests
     are dispatched to Bolt on `pool`."""
 
-    # Members' messages skip Bolt's dispatch (bot/slack/message_path.py); the bare app of the
-    # benchmark has no such path.
-    quick: MessagePath | None = getattr(app, "message_path", None)
-
     async def application(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
@@ -101,6 +97,9 @@ def asgi_app(
             body, headers = await _read(scope, receive)
         except Refused as refused:
             return await _answer(send, refused.status, refused.text.encode())
+        # Members' messages skip Bolt's dispatch (bot/slack/message_path.py) once the app is
+        # installed (before, they wait at Bolt's gate); the benchmark's bare app has no such path.
+        quick: MessagePath | None = getattr(app, "message_path", None)
         message = quick.take(body) if quick is not None else None
         if message is not None and quick is not None:
             return await _answer(send, await quick.answer(message, body, headers), b"")
