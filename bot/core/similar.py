@@ -88,7 +88,7 @@ def similar_answered(
     # them, and each word fewer is one doclist fewer to merge after every question.
     mine_words = _words(question.text)
     words = sorted(mine_words, key=lambda w: (-len(w), w))[:SIMILAR_TERMS]
-    if not words:
+    if not words or not _any_answered(db):
         return []
     # The index stems words (porter), so plurals and -ing forms find each other; irregular
     # ones are looked for in every form, CJK characters apart as the index keeps them.
@@ -127,6 +127,13 @@ def similar_answered(
         if (score := _jaccard(mine, _keywords(row[_TEXT]))) >= MIN_SIMILARITY
     )
     return [question_of(row) for _, _, row in scored[:limit]]
+
+
+def _any_answered(db: sqlite_utils.Database) -> bool:
+    """Is any question answered? One step down an index: a group's first weeks (or an archive
+    where no reply was accepted yet) need no walk through the words' index lists."""
+    sql = f"SELECT EXISTS (SELECT 1 FROM qa_questions WHERE {answered_sql()} AND deleted = 0)"
+    return bool(db.execute(sql).fetchone()[0])
 
 
 def claim_asked_before(db: sqlite_utils.Database, question_id: int) -> bool:
