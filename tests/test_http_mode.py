@@ -73,6 +73,12 @@ def test_malformed_requests_get_4xx_not_500(running_bot):
         (b"payload=%7Bbroken", "application/x-www-form-urlencoded"),
         (b"", "application/json"),
         (b"\xff\xfe\x00garbage", "application/octet-stream"),
+        # An event envelope nested deeper than any JSON parser recurses (a 500 on the short
+        # path for messages until it was caught).
+        (
+            b'{"type": "event_callback", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "application/json",
+        ),
     ]:
         reply = client.post(body, ctype)
         assert 400 <= reply.status < 500 or reply.status == 200, (body, reply.status)

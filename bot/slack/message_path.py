@@ -63,8 +63,8 @@ class MessagePath:
             return None
         try:
             payload = json.loads(body)
-        except ValueError:
-            return None
+        except (ValueError, RecursionError):  # not JSON, or nested past any payload's depth
+            return None  # Bolt's path answers it (4xx)
         if not isinstance(payload, dict) or payload.get("type") != "event_callback":
             return None
         event, event_id = payload.get("event"), payload.get("event_id")
