@@ -133,6 +133,13 @@ def _garbage_signature(body: bytes) -> tuple[bytes, dict[str, str]]:
     return body, headers
 
 
+def _non_ascii_signature(body: bytes) -> tuple[bytes, dict[str, str]]:
+    """A signature with a non-ASCII character (hmac refuses to compare such strings)."""
+    headers = signed_headers(body)
+    headers["X-Slack-Signature"] = "v0=\u00e9" + headers["X-Slack-Signature"][4:]
+    return body, headers
+
+
 def _tampered_body(body: bytes) -> tuple[bytes, dict[str, str]]:
     """Signed, then changed in flight (a member id swapped for an organizer's)."""
     return body.replace(MEMBER.encode(), ADMIN.encode()), signed_headers(body)
@@ -160,6 +167,7 @@ FORGERIES = {
     "no-timestamp": _no_timestamp,
     "no-signature": _no_signature,
     "v1-signature": _garbage_signature,
+    "non-ascii-signature": _non_ascii_signature,
     "tampered-body": _tampered_body,
     "timestamp-swapped": _timestamp_swapped,
     "timestamp-not-a-number": _non_numeric_timestamp,

@@ -171,7 +171,19 @@ class transaction:
         if not self.outer:
             return
         try:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type is None:
+                try:
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (busy, full) may leave the transaction open: end it, or
+                    # this connection's next transaction() would nest inside it and never commit.
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
+            elif self.conn.in_transaction:
+                # SQLite rolls back itself on some errors (a full disk): a second ROLLBACK
+                # would fail and hide the error that matters.
+                self.conn.execute("ROLLBACK")
         finally:
             if self.lock is not None:
                 self.lock.release()

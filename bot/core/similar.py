@@ -61,8 +61,13 @@ def _words(text: str) -> set[str]:
 
 
 # The vocabulary is small next to the text read (the same words in every question), so each
-# word's singular is worked out once. Bounded: member text can hold any string.
-_singular = lru_cache(maxsize=1 << 16)(singular)
+# word's singular is worked out once. Bounded, and only for words of a plausible length:
+# member text can hold any string.
+_cached_singular = lru_cache(maxsize=1 << 16)(singular)
+
+
+def _singular(word: str) -> str:
+    return _cached_singular(word) if len(word) <= 40 else singular(word)
 
 
 def _keywords(text: str) -> set[str]:

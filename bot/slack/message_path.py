@@ -28,15 +28,19 @@ from bot.slack.listeners.middleware import Replays, settle
 
 log = logging.getLogger(__name__)
 
-# A member's own message: what the archive keeps. Edits, deletions and bot messages (which
-# Bolt drops as the bot's own events) go through Bolt.
-MEMBER_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+# A member's own message: what the archive keeps. Edits, deletions, bot messages and file
+# shares (which Bolt drops when they are the bot's own: an upload may carry only the bot's user
+# id) go through Bolt.
+MEMBER_SUBTYPES = frozenset({None, "thread_broadcast"})
+# Larger bodies are parsed off the event loop, on Bolt's path (a message event is a few KB).
+MAX_BODY = 256 * 1024
 Headers = Mapping[str, str | Sequence[str]]
 
 
 class MessagePath:
-    """`take(body)` says whether a request is a member's message event; `answer` records it
-    and gives the status to answer, after which the routed listener runs on `executor`."""
+    """`take(body, headers)` says whether a request is a member's message event (verified);
+    `answer` records it and gives the status to answer, after which the routed listener runs
+    on `executor`."""
 
     def __init__(
         self,
@@ -57,10 +61,18 @@ class MessagePath:
         self.executor = executor
         self.client = client
 
-    def take(self, body: str) -> dict[str, Any] | None:
-        """The parsed payload when `body` is a member's message event, else None."""
-        if not body.startswith("{") or '"event_callback"' not in body:
+    def take(self, body: str, headers: Headers) -> dict[str, Any] | int | None:
+        """For a member's message event: the status to answer at once (401: not Slack's, or a
+        replay), or its parsed payload to `answer`. None for anything else (Bolt's path)."""
+        if len(body) > MAX_BODY or not body.startswith("{") or '"event_callback"' not in body:
             return None
+        # The signature first: nobody without the secret makes the event loop parse JSON.
+        signature = _first(headers, "x-slack-signature")
+        stamp = _first(headers, "x-slack-request-timestamp")
+        if not (stamp and signature.isascii() and signature):
+            return 401  # as Bolt answers a request that is not Slack's
+        if not self.verifier.is_valid(body, stamp, signature):
+            return 401  # not Slack's, or too old
         try:
             payload = json.loads(body)
         except (ValueError, RecursionError):  # not JSON, or nested past any payload's depth
@@ -68,7 +80,7 @@ class MessagePath:
         if not isinstance(payload, dict) or payload.get("type") != "event_callback":
             return None
         event, event_id = payload.get("event"), payload.get("event_id")
-        if (
+        if not (
             isinstance(event, dict)
             and event.get("type") == "message"
             and _member_subtype(event.get("subtype"))
@@ -76,22 +88,17 @@ class MessagePath:
             and isinstance(event_id, str)
             and event_id
         ):
-            return payload
-        return None
-
-    async def answer(self, payload: dict[str, Any], body: str, headers: Headers) -> int:
-        """Verify, record (waiting for the batch's commit) and say the status to answer."""
-        signature = _first(headers, "x-slack-signature")
-        stamp = _first(headers, "x-slack-request-timestamp")
-        if not (stamp and signature and self.verifier.is_valid(body, stamp, signature)):
-            return 401  # as Bolt answers a request that is not Slack's, or too old
+            return None
         if not self.replays.fresh(signature[:35]):
             return 401
+        return payload
+
+    async def answer(self, payload: dict[str, Any]) -> int:
+        """Record the event (waiting for its batch's commit) and say the status to answer."""
         loop = asyncio.get_running_loop()
         answered: asyncio.Future[int] = loop.create_future()
-        self.writer.submit(
-            payload["event_id"], payload["event"], (loop, answered, payload), self._committed
-        )
+        token = (loop, answered, payload)
+        self.writer.submit(payload["event_id"], payload["event"], token, self._committed)
         return await answered
 
     def _committed(self, pairs: list[tuple[Any, Outcome]]) -> None:
@@ -104,29 +111,32 @@ class MessagePath:
             answers.setdefault(loop, []).append((answered, 200 if status is None else status))
             if status is None:
                 recorded.append((payload, outcome))
-        if recorded:
-            try:
-                self.executor.submit(self._after_ack, recorded)
-            except RuntimeError:  # shutting down: the events are kept, their replies skipped
-                log.warning("shutting down: %d messages recorded without replies", len(recorded))
-        for loop, statuses in answers.items():
+        for loop, statuses in answers.items():  # the acks first, then the work after them
             loop.call_soon_threadsafe(_resolve, statuses)
+        # One task per event, as on Bolt's path: a reply stuck on a slow Slack holds up no
+        # other event's.
+        for one in recorded:
+            try:
+                self.executor.submit(self._after_ack, one)
+            except RuntimeError:  # shutting down: the events are kept, their replies skipped
+                log.warning("shutting down: a message recorded without its replies")
+                return
 
-    def _after_ack(self, recorded: list[tuple[dict[str, Any], Outcome]]) -> None:
-        for payload, outcome in recorded:
-            payload["event"] = outcome.event  # as recorded (a lone surrogate replaced)
-            context = {"deps": self.deps, "recorded": list(outcome.recorded)}
-            self.listener(
-                {
-                    "ack": Ack(),  # the event was acknowledged already
-                    "body": payload,
-                    "event": outcome.event,
-                    "payload": outcome.event,
-                    "context": context,
-                    "client": self.client,
-                    "logger": log,
-                }
-            )
+    def _after_ack(self, recorded: tuple[dict[str, Any], Outcome]) -> None:
+        payload, outcome = recorded
+        payload["event"] = outcome.event  # as recorded (a lone surrogate replaced)
+        context = {"deps": self.deps, "recorded": list(outcome.recorded)}
+        self.listener(
+            {
+                "ack": Ack(),  # the event was acknowledged already
+                "body": payload,
+                "event": outcome.event,
+                "payload": outcome.event,
+                "context": context,
+                "client": self.client,
+                "logger": log,
+            }
+        )
 
 
 def _member_subtype(subtype: Any) -> bool:

@@ -15,14 +15,16 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.core import health
 from bot.slack.idle_close import IDLE_SECONDS, ClosingIdle
-from bot.slack.message_path import MessagePath
+
+if TYPE_CHECKING:  # loaded by install(), not before /healthz answers
+    from bot.slack.message_path import MessagePath
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +102,11 @@ def asgi_app(
         # Members' messages skip Bolt's dispatch (bot/slack/message_path.py) once the app is
         # installed (before, they wait at Bolt's gate); the benchmark's bare app has no such path.
         quick: MessagePath | None = getattr(app, "message_path", None)
-        message = quick.take(body) if quick is not None else None
+        message = quick.take(body, headers) if quick is not None else None
+        if isinstance(message, int):
+            return await _answer(send, message, b"")
         if message is not None and quick is not None:
-            return await _answer(send, await quick.answer(message, body, headers), b"")
+            return await _answer(send, await quick.answer(message), b"")
         query = scope.get("query_string", b"").decode("latin-1")
 
         def dispatch() -> BoltResponse:
@@ -131,6 +135,11 @@ async def _read(scope: Scope, receive: Receive) -> tuple[str, dict[str, str | Se
         raise Refused(400, "bad Content-Length\n")
     if length and int(length) > MAX_BODY_BYTES:
         raise Refused(413, "request too large\n")
+    signature = found.get("x-slack-signature")
+    if signature and not signature[0].isascii():
+        # hmac cannot compare it (Bolt would answer 400 with a traceback): a forgery.
+        log.warning("refused a request with a malformed X-Slack-Signature")
+        raise Refused(401, "invalid request\n")
     stamp = found.get("x-slack-request-timestamp")
     if not _plausible_timestamp(stamp[0] if stamp else None):
         # Bolt would int() it and answer 500; a forged header is the caller's problem.
