@@ -166,3 +166,32 @@ def test_after_close_events_are_refused_and_queued_ones_kept(deps, writer):
     batches.submit(writer, "Ev9", message(9))
     assert batches.outcome("Ev9").kind == "unavailable"
     assert "Ev9" not in stored(deps)[0]
+
+
+def test_a_full_disk_is_reported_as_such_and_the_writer_goes_on(deps):
+    """SQLite rolls back by itself when the disk is full; the writer must report that error
+    (not a failed second ROLLBACK) and leave its connection fit for the next batch."""
+    room = {"full": True}
+    deps.pool.get().execute("CREATE TABLE attachments (data BLOB)")
+
+    def disk(deps: Deps, event: dict[str, Any]) -> str | None:
+        """A recorder keeping 200 KB per event, on the writer's connection: no page to spare
+        while `full`, plenty after."""
+        conn = deps.db.conn
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages if room['full'] else 1 << 30}")
+        conn.execute("INSERT INTO attachments VALUES (?)", (b"x" * 200_000,))
+        return ingest.record(deps, event)
+
+    writer = EventWriter(deps, [disk])
+    try:
+        big = message(1)
+        outcome = writer.record("Ev1", big)
+        assert outcome.kind == "unavailable"  # answered 503: Slack delivers it again
+        assert "full" in str(outcome.error), outcome.error
+        room["full"] = False
+        assert writer.record("Ev1", big).kind == "recorded"  # the re-delivery is kept
+        assert writer.record("Ev2", message(2)).kind == "recorded"
+    finally:
+        assert writer.close(30)
+    assert {"Ev1", "Ev2"} <= stored(deps)[0]
