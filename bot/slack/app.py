@@ -216,13 +216,13 @@ def gate_of(app: App) -> Gate:
 
 
 def readiness(app: App) -> Callable[[], str | None]:
-    """/readyz's question: is the app built (asked without waiting: a probe during a slow
-    start must not hold a thread), and its database writable and intact? The problem if
-    not, else None."""
+    """/readyz's question: once the app is built (waited for, as Slack's requests wait: a
+    client that saw /healthz answer and asks at once is told the truth, not "starting"), is
+    its database writable and intact? The problem if not, else None."""
     from bot.core import health
 
     def problem() -> str | None:
-        if not gate_of(app).is_open():
+        if not gate_of(app).ready():
             return "starting"
         deps = deps_of(app)
         return health.readiness_problem(deps.db, deps.health, deps.settings.db_path)

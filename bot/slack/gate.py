@@ -42,10 +42,6 @@ class Gate(Middleware):
         """Whether the app is built, after waiting for it (up to the gate's wait)."""
         return self._done.wait(self._wait) and self._inner is not None
 
-    def is_open(self) -> bool:
-        """Whether the app is built, now (no wait: /readyz answers "starting" at once)."""
-        return self._done.is_set() and self._inner is not None
-
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
