@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.core import calendar, marks, questions, topic_match
+from bot.core import calendar, marks, questions, similar, topic_match
 from bot.core.deps import Deps
 from bot.core.questions import Question
 from bot.core.roadmap import Topic
@@ -173,7 +173,7 @@ def _ask(
     else:
         in_week = week.topic.id if week.kind == "topic" and week.topic else None
         topic_id = topic_match.file_under(deps.roadmap, plain(kept), in_week)
-    return questions.add_question(
+    question = questions.add_question(
         deps.db,
         channel=channel,
         ts=ts,
@@ -185,6 +185,12 @@ def _ask(
         source=source,
         thread_ts=thread_ts,
     )
+    if at is None:
+        # A live question is claimed for "asked before" in the transaction that records it
+        # (the event is recorded once, so is the claim): the reply after the ack then needs
+        # no write of its own, a commit a question on a large archive.
+        similar.claim_asked_before(deps.db, question.id)
+    return question
 
 
 def _post_of_thread(

@@ -14,11 +14,15 @@ from bot.slack.render import qa as render
 LIVE_SOURCES = ("channel", "thread", "ask")
 
 
-def reply_asked_before(deps: Deps, client: WebClient, question: Question) -> bool:
-    """Once per question: if it closely matches answered ones, say so in its thread."""
+def reply_asked_before(
+    deps: Deps, client: WebClient, question: Question, *, claimed: bool = False
+) -> bool:
+    """Once per question: if it closely matches answered ones, say so in its thread.
+    `claimed`: the caller holds the question's claim already (a message's recording took it,
+    bot.core.ingest); else it is taken here."""
     if question.source not in LIVE_SOURCES:
         return False
-    if not similar.claim_asked_before(deps.db, question.id):
+    if not claimed and not similar.claim_asked_before(deps.db, question.id):
         return False
     earlier = similar.similar_answered(deps.db, question)
     if not earlier:

@@ -42,7 +42,9 @@ def on_message(ack: Ack, event: dict[str, Any], context: dict[str, Any], client:
         return
     question = questions.question_at(deps.db, channel, ts)
     if question is not None:
-        reply_asked_before(deps, client, question)
+        # Recorded as a new question just now, its recording claimed it for this reply; an
+        # event without an id (never recorded) asks for the claim.
+        reply_asked_before(deps, client, question, claimed=recorded is not None)
 
 
 def on_reaction(
