@@ -32,14 +32,19 @@ def test_the_protocol_hooks_idle_close_overrides_are_still_uvicorns():
     assert issubclass(ClosingIdle, HttpToolsProtocol)
 
 
-@pytest.fixture
-def slow_app():
-    app = App(
+def _unsigned_app() -> App:
+    """A Bolt app answering unsigned requests, configured as the bot's (answered on return)."""
+    return App(
         authorize=lambda **_: AuthorizeResult(enterprise_id=None, team_id="T1", bot_token="xoxb-1"),
         request_verification_enabled=False,
         token_verification_enabled=False,
         process_before_response=True,
     )
+
+
+@pytest.fixture
+def slow_app():
+    app = _unsigned_app()
 
     @app.command("/slow")
     def slow(ack: Ack, command: dict) -> None:
@@ -162,12 +167,7 @@ def test_stop_waits_for_a_request_still_being_dispatched():
     """The caller closes the database after stop(): a request still in Bolt must be done."""
     finished = threading.Event()
     started = threading.Event()
-    app = App(
-        authorize=lambda **_: AuthorizeResult(enterprise_id=None, team_id="T1", bot_token="xoxb-1"),
-        request_verification_enabled=False,
-        token_verification_enabled=False,
-        process_before_response=True,
-    )
+    app = _unsigned_app()
 
     @app.command("/long")
     def long(ack: Ack) -> None:

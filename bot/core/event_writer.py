@@ -153,22 +153,22 @@ class EventWriter:
 
     def _alone(self, entry: _Entry) -> Outcome:
         """One event in a transaction of its own."""
-        event_id, event = entry.event_id, entry.event
-        for attempt in range(2):
-            try:
-                with transaction(self.deps.db) as conn:
-                    return self._record(conn, event_id, event)
-            except UnicodeEncodeError as exc:
-                if attempt:
-                    return Outcome("failed", event, error=exc)
-                # A lone surrogate (JSON allows "\ud800"; SQLite cannot store it): keep the
-                # message with the character replaced rather than drop it.
-                event_id, event = _without_surrogates(event_id), _without_surrogates(event)
-            except sqlite3.DatabaseError as exc:
-                return Outcome("unavailable", event, error=exc)
-            except Exception as exc:
-                return Outcome("failed", event, error=exc)
-        raise AssertionError("unreachable")
+        outcome = self._attempt(entry.event_id, entry.event)
+        if isinstance(outcome.error, UnicodeEncodeError):
+            # A lone surrogate (JSON allows "\ud800"; SQLite cannot store it): keep the
+            # message with the character replaced rather than drop it.
+            clean = _without_surrogates(entry.event)
+            outcome = self._attempt(_without_surrogates(entry.event_id), clean)
+        return outcome
+
+    def _attempt(self, event_id: str, event: dict[str, Any]) -> Outcome:
+        try:
+            with transaction(self.deps.db) as conn:
+                return self._record(conn, event_id, event)
+        except sqlite3.DatabaseError as exc:
+            return Outcome("unavailable", event, error=exc)
+        except Exception as exc:
+            return Outcome("failed", event, error=exc)
 
     def _record(self, conn: sqlite3.Connection, event_id: str, event: dict[str, Any]) -> Outcome:
         fresh = conn.execute(

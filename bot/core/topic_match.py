@@ -62,9 +62,6 @@ def terms(text: str) -> list[str]:
 @dataclass(frozen=True)
 class _Index:
     topics: tuple[Topic, ...]
-    tf: tuple[dict[str, float], ...]  # per topic: term -> weighted count
-    length: tuple[float, ...]
-    average: float
     idf: dict[str, float]
     unit: float  # the score of one title word found in one topic only: the threshold's scale
     vocabulary: tuple[str, ...]  # every term, sorted (for the prefix lookups)
@@ -130,9 +127,6 @@ def _build(roadmap: Roadmap) -> _Index:
     norm = tuple(K1 * (1 - B + B * length / average) for length in lengths)
     return _Index(
         topics,
-        tuple(docs),
-        lengths,
-        average,
         idf,
         unit,
         tuple(sorted(idf)),

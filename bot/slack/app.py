@@ -186,13 +186,14 @@ def install(app: App, deps: Deps) -> None:
     """Load the listener modules, give `app` its dependencies, and open its gate."""
     from bot.core.event_writer import EventWriter
     from bot.slack import router
+    from bot.slack.event_checks import Replays
     from bot.slack.listeners import middleware
     from bot.slack.message_path import MessagePath
 
     table = routes()
     after_ack = app.after_ack  # type: ignore[attr-defined]
     writer = EventWriter(deps, table.recorders)
-    replays = middleware.Replays()
+    replays = Replays()
     app.deps = deps  # type: ignore[attr-defined]
     app.writer = writer  # type: ignore[attr-defined]
     router.install(app, table, after_ack)

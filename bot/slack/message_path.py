@@ -24,7 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.core.deps import Deps
 from bot.core.event_writer import EventWriter, Outcome
-from bot.slack.listeners.middleware import Replays, settle
+from bot.slack.event_checks import Replays, settle
 
 log = logging.getLogger(__name__)
 
