@@ -12,14 +12,14 @@ from bot.core.db import Pool, connect, migration_steps
 NEW = "0610_qa_archive_v2.sql"
 
 
-def old_archive(path: Path) -> sqlite_utils.Database:
-    """A database with every migration before NEW applied, as the previous release left it."""
+def old_archive(path: Path, before: str = NEW) -> sqlite_utils.Database:
+    """A database with every migration before `before` applied, as an earlier release left it."""
     db = connect(path)
     db.conn.execute(
         "CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT '')"
     )
     for name, sql in migration_steps():
-        if name >= NEW:
+        if name >= before:
             break
         db.conn.executescript(sql)
         db.conn.execute("INSERT INTO migrations (name) VALUES (?)", (name,))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 import sqlite_utils
@@ -79,7 +80,7 @@ def similarity(a: str, b: str) -> float:
     return _jaccard(_keywords(a), _keywords(b))
 
 
-def _jaccard(ka: set[str], kb: set[str]) -> float:
+def _jaccard(ka: AbstractSet[str], kb: AbstractSet[str]) -> float:
     if not ka or not kb:
         return 0.0
     return len(ka & kb) / len(ka | kb)
@@ -98,8 +99,10 @@ def similar_answered(
     # The index stems words (porter), so plurals and -ing forms find each other; irregular
     # ones are looked for in every form, CJK characters apart as the index keeps them.
     per_word = [" OR ".join(f'"{cjk_spaced(f)}"' for f in forms(w)) for w in words]
+    # The index of answered questions alone (migration 0900): it stays compact while messages
+    # arrive, where the index of every question gains a segment with each batch archived.
     floor = qa_search.floor_rowid(
-        db, "qa_questions_fts", " OR ".join(per_word), qa_search.RANKED_MATCHES
+        db, "qa_answered_fts", " OR ".join(per_word), qa_search.RANKED_MATCHES
     )
     # The candidates share the most of those words (one index walk per word, down to the
     # floor), newest first among equals. Not bm25(): its weights need, for every word, a
@@ -109,19 +112,22 @@ def similar_answered(
     # rowid in every segment of the index (walking up from the floor took twice as long).
     each = " UNION ALL ".join(
         [
-            "SELECT * FROM (SELECT rowid AS id FROM qa_questions_fts"
-            " WHERE qa_questions_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC)"
+            "SELECT * FROM (SELECT rowid AS id FROM qa_answered_fts"
+            " WHERE qa_answered_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC)"
         ]
         * len(per_word)
     )
-    # Only the 20 chosen are read whole: sorting every match's row (text and all) cost more
-    # than finding them. Their order does not matter, they are scored below.
+    # Only the 20 chosen are read whole: reading every candidate's row (text and all) cost
+    # more than finding them, and the index holds only answered questions. Their order does
+    # not matter, they are scored below. Their status is asked again, the one definition of
+    # answered (the index follows it by triggers); CROSS JOIN keeps SQLite from walking the
+    # status index instead of reading 20 rows.
     rows = db.execute(
-        f"SELECT {question_columns()} FROM qa_questions WHERE id IN"
-        f" (SELECT m.id FROM (SELECT id, count(*) AS shared FROM ({each}) GROUP BY id) m"
-        f" CROSS JOIN qa_questions q ON q.id = m.id"
-        f" WHERE {answered_sql(alias='q.')} AND q.deleted = 0 AND q.id != ?"
-        " ORDER BY m.shared DESC, m.id DESC LIMIT 20)",
+        f"SELECT {question_columns('q.')} FROM"
+        f" (SELECT id FROM (SELECT id, count(*) AS shared FROM ({each}) GROUP BY id)"
+        "   WHERE id != ? ORDER BY shared DESC, id DESC LIMIT 20) m"
+        " CROSS JOIN qa_questions q ON q.id = m.id"
+        f" WHERE {answered_sql(alias='q.')} AND q.deleted = 0",
         (*(x for match in per_word for x in (match, floor)), question.id),
     ).fetchall()
     mine = {_singular(w) for w in mine_words}
