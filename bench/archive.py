@@ -41,6 +41,7 @@ def fill(
     from bot.core.db import transaction
     from bot.core.marks import add_mark
     from bot.core.questions import add_answer, add_question
+    from bot.core.search_index import compact
 
     corpus = Corpus(seed)
     rng = random.Random(seed)
@@ -90,6 +91,9 @@ def fill(
             add_mark(
                 db, channel=CHANNEL, item_ts=item_ts, user=user, kind="white_check_mark", at=at
             )
+    # As the bot's nightly job leaves it (bot.slack.scheduler): a group's archive is compacted
+    # every night, and the benchmarks' live events then add their segments to it.
+    compact(db)
 
 
 def _ts(at: dt.datetime, serial: int) -> str:
@@ -98,10 +102,11 @@ def _ts(at: dt.datetime, serial: int) -> str:
 
 
 def _builders() -> list[Path]:
-    """The core modules the archive is built with (bot.core.questions and bot.core.marks, and
-    every bot.core module they import, transitively): what its rows depend on."""
+    """The core modules the archive is built with (bot.core.questions, bot.core.marks and
+    bot.core.search_index, and every bot.core module they import, transitively): what its rows
+    depend on."""
     core = ROOT / "bot" / "core"
-    todo, seen = ["questions", "marks"], set()
+    todo, seen = ["questions", "marks", "search_index"], set()
     while todo:
         name = todo.pop()
         if name in seen or not (core / f"{name}.py").exists():

@@ -8,11 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.cli.sandbox import Sandbox
-from bot.core import calendar, ledger
+from bot.core import calendar, ledger, questions, search_index
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.roadmap_load import load
@@ -216,8 +217,31 @@ def test_start_runs_a_background_scheduler_with_the_post_jobs(tmp_path: Path):
             fire = weekly.next_run_time.astimezone(TZ)
             assert (fire.weekday(), fire.time()) == (0, dt.time(9, 0))
             assert weekly.misfire_grace_time is None and weekly.coalesce
+            # The search indexes merged every night, at 03:30 the group's time.
+            compact = running.get_job("search-compact").next_run_time.astimezone(TZ)
+            assert compact.time() == dt.time(3, 30)
+            assert compact - dt.datetime.now(TZ) <= dt.timedelta(days=1)
         finally:
             running.shutdown(wait=False)
+
+
+def test_the_nightly_merge_leaves_one_segment_and_stops_with_the_bot(tmp_path: Path):
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
+        db = box.deps.db
+        for n in range(30):  # a transaction each, as messages arrive: many segments
+            questions.add_question(
+                db, channel="C1", ts=f"1.{n}", user="U1", text=f"Rank {n}?", asked_at=at(1, 0, 9)
+            )
+        assert search_index.segments(db, "qa_questions_fts") > 1
+        jobs = scheduler.PostJobs(box.deps, box.app.client, BackgroundScheduler())
+        assert jobs.compact_tick() > len(search_index.FTS_TABLES)
+        assert search_index.segments(db, "qa_questions_fts") == 1
+        questions.add_question(
+            db, channel="C1", ts="2.0", user="U1", text="Rank again?", asked_at=at(1, 0, 9)
+        )
+        jobs.stop(timeout=1)
+        assert jobs.compact_tick() == 0  # stopping: no step taken
+        assert search_index.segments(db, "qa_questions_fts") == 2
 
 
 def _weekly_only(roadmap: str) -> str:

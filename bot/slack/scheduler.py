@@ -12,6 +12,9 @@ Jobs (explicit ids):
   buddy-pairs   once, at the next weekly pairing of study buddies (bot.slack.buddy_dm), and
   lead-dm       once, at the next discussion lead's reminder (bot.slack.lead_dm): both set
       again at every sync and after each run, as review-dm.
+  search-compact  nightly at 03:30 in the roadmap's timezone (as the bot started): the
+      archive's search indexes merged into one segment each (bot.core.search_index), a short
+      step at a time, so messages archived meanwhile wait a step at most. `studybot run` only.
 Every job runs the same tick, bot.slack.posts.run_due: it sends the current week's due posts that are
 not out yet, so a job firing on a skipped or paused week, twice in an ambiguous DST hour, or in
 two processes at once sends nothing more (the ledger decides). Organizer changes to the calendar
@@ -26,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -34,7 +38,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core import calendar
+from bot.core import calendar, search_index
 from bot.core.deps import Deps
 from bot.core.post_plan import Outcome
 from bot.slack import buddy_dm, lead_dm, review_dm
@@ -49,6 +53,9 @@ SYNC_ID = "roadmap-sync"
 REVIEW_DM_ID = "review-dm"
 BUDDY_ID = "buddy-pairs"
 LEAD_ID = "lead-dm"
+COMPACT_ID = "search-compact"
+COMPACT_AT = dt.time(3, 30)  # local night: the steps still pause for the messages arriving
+COMPACT_PAUSE = 0.05  # seconds between two steps, for messages waiting to be archived
 SYNC_SECONDS = 60
 SOCIAL_BACKOFF = dt.timedelta(minutes=5)
 SHUTDOWN_GRACE = 20.0  # seconds a post being sent may take to finish when the bot stops
@@ -215,6 +222,23 @@ class PostJobs:
                 log.warning("%d post(s) failed; retrying at %s", len(failed), at)
         return outcomes
 
+    def compact_tick(self) -> int:
+        """The search-compact job: merge the search indexes, step by step; returns the steps.
+        Each step holds the posts' lock, so stopping the bot waits for a step, not the job."""
+        steps = 0
+        for table in search_index.FTS_TABLES:
+            done = False
+            while not done:
+                with self._lock:
+                    if self._stopping.is_set():
+                        return steps
+                    done = search_index.merge_step(self.deps.db, table)
+                steps += 1
+                if not done:
+                    time.sleep(COMPACT_PAUSE)
+        log.info("search indexes compacted in %d steps", steps)
+        return steps
+
     def stop(self, timeout: float) -> None:
         """Start no more posts; give the one being sent up to `timeout` seconds to finish (a post
         cut off mid-send is recovered on the next start, but finishing it is cleaner)."""
@@ -260,6 +284,15 @@ def start(deps: Deps, client: Any) -> PostScheduler:
         IntervalTrigger(seconds=SYNC_SECONDS, timezone=dt.UTC),
         id=SYNC_ID,
         name=SYNC_ID,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        jobs.compact_tick,
+        CronTrigger(
+            hour=COMPACT_AT.hour, minute=COMPACT_AT.minute, timezone=deps.roadmap.schedule.tz
+        ),
+        id=COMPACT_ID,
+        name=COMPACT_ID,
         replace_existing=True,
     )
     return scheduler

@@ -1,0 +1,51 @@
+"""The archive's search indexes kept compact: their segments merged into one, in short steps.
+
+Every transaction that archives a message adds a segment to each FTS5 index, and SQLite's
+automatic merging leaves a dozen or more of them. A lookup seeks every segment for every word,
+so "asked before" and /qa slow down with the count, not with the archive: on the two-year
+archive one segment instead of sixteen made a lookup four times faster (BENCHMARKS.md). The
+nightly job (bot.slack.scheduler) merges them with FTS5's own 'merge' command, a bounded
+amount of work per transaction, so a message arriving meanwhile waits one step at most.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from bot.core.db import transaction
+
+FTS_TABLES = ("qa_questions_fts", "qa_answers_fts", "qa_answered_fts")
+# Pages (about 4 KB) merged per transaction: a step holds the write lock for tens of ms.
+STEP_PAGES = 256
+
+
+def compact(db: sqlite_utils.Database) -> int:
+    """Merge each index into one segment, a step at a time; returns the steps taken (a compact
+    index costs one step that does nothing). The nightly job takes the steps itself, with a
+    pause between them (bot.slack.scheduler)."""
+    steps = 0
+    for table in FTS_TABLES:
+        steps += 1
+        while not merge_step(db, table):
+            steps += 1
+    return steps
+
+
+def merge_step(db: sqlite_utils.Database, table: str) -> bool:
+    """Merge up to STEP_PAGES pages of the index `table`, in a transaction of its own; True
+    when there was nothing left to merge."""
+    if table not in FTS_TABLES:
+        raise ValueError(f"not a search index: {table}")
+    with transaction(db) as conn:
+        before = conn.total_changes
+        # A negative page count merges across levels, down to one segment; FTS5 says a step
+        # that changed fewer than two rows found nothing left to merge.
+        conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', ?)", (-STEP_PAGES,))
+        return conn.total_changes - before < 2
+
+
+def segments(db: sqlite_utils.Database, table: str) -> int:
+    """How many segments the index `table` has (each is a seek per word looked up)."""
+    if table not in FTS_TABLES:
+        raise ValueError(f"not a search index: {table}")
+    return int(db.execute(f"SELECT count(DISTINCT segid) FROM {table}_idx").fetchone()[0])
