@@ -71,8 +71,19 @@ def _singular(word: str) -> str:
     return _cached_singular(word) if len(word) <= 40 else singular(word)
 
 
-def _keywords(text: str) -> set[str]:
-    return {_singular(w) for w in _words(text)}
+def _keywords(text: str) -> frozenset[str]:
+    return _cached_keywords(text) if len(text) <= KEYWORDS_CACHED_CHARS else _cut(text)
+
+
+def _cut(text: str) -> frozenset[str]:
+    return frozenset(_singular(w) for w in _words(text))
+
+
+# Every lookup scores its candidates by their keywords, and the candidates are mostly the same
+# few hundred recent answered questions: each text is cut once. Keyed by the text itself (an
+# edited question is a new key), bounded in count and in the length of a text kept.
+KEYWORDS_CACHED_CHARS = 2000
+_cached_keywords = lru_cache(maxsize=1 << 13)(_cut)
 
 
 def similarity(a: str, b: str) -> float:
