@@ -4,6 +4,7 @@ leaves one segment per index and finds the same, and an archive from before gets
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import sqlite_utils
@@ -148,4 +149,34 @@ def test_an_archive_from_before_gets_its_answered_questions_indexed(tmp_path: Pa
     db.conn.close()
     pool = Pool(tmp_path / "old.db")  # the bot starting on the old file
     assert _answered_ids(pool.get(), "convexity") == [1]
+    pool.close()
+
+
+def test_messages_archived_while_the_indexes_merge_are_all_kept(tmp_path: Path):
+    """The merge and the archive write the same file at once: every question is kept and
+    found, and the indexes end whole."""
+    pool = Pool(tmp_path / "s.db")
+    db = pool.get()
+    for n in range(60):
+        q = _ask(db, n, f"Older question {n} on the singular value decomposition")
+        _reply(db, n, q, f"Older answer {n}")
+    errors: list[BaseException] = []
+
+    def archive() -> None:
+        mine = pool.get()  # a thread's own connection, as the event writer has
+        try:
+            for n in range(100, 160):
+                _ask(mine, n, f"Newer question {n} on the singular value decomposition")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=archive)
+    writer.start()
+    search_index.compact(db)
+    writer.join()
+    assert not errors
+    found = {h.question.id for h in qa_search.search(db, "newer singular", limit=100)}
+    assert len(found) == 60
+    for table in search_index.FTS_TABLES:
+        db.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
     pool.close()
