@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 import sqlite_utils
@@ -71,19 +70,8 @@ def _singular(word: str) -> str:
     return _cached_singular(word) if len(word) <= 40 else singular(word)
 
 
-def _keywords(text: str) -> frozenset[str]:
-    return _cached_keywords(text) if len(text) <= KEYWORDS_CACHED_CHARS else _cut(text)
-
-
-def _cut(text: str) -> frozenset[str]:
-    return frozenset(_singular(w) for w in _words(text))
-
-
-# Every lookup scores its candidates by their keywords, and the candidates are mostly the same
-# few hundred recent answered questions: each text is cut once. Keyed by the text itself (an
-# edited question is a new key), bounded in count and in the length of a text kept.
-KEYWORDS_CACHED_CHARS = 2000
-_cached_keywords = lru_cache(maxsize=1 << 13)(_cut)
+def _keywords(text: str) -> set[str]:
+    return {_singular(w) for w in _words(text)}
 
 
 def similarity(a: str, b: str) -> float:
@@ -91,7 +79,7 @@ def similarity(a: str, b: str) -> float:
     return _jaccard(_keywords(a), _keywords(b))
 
 
-def _jaccard(ka: AbstractSet[str], kb: AbstractSet[str]) -> float:
+def _jaccard(ka: set[str], kb: set[str]) -> float:
     if not ka or not kb:
         return 0.0
     return len(ka & kb) / len(ka | kb)
