@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -242,6 +243,57 @@ def test_the_nightly_merge_leaves_one_segment_and_stops_with_the_bot(tmp_path: P
         jobs.stop(timeout=1)
         assert jobs.compact_tick() == 0  # stopping: no step taken
         assert search_index.segments(db, "qa_questions_fts") == 2
+
+
+def test_the_nightly_merge_ends_while_messages_keep_arriving(tmp_path: Path):
+    """A message between every two steps (they pause 50 ms) leaves a new segment each time,
+    so "nothing left to merge" never comes: the job stops after its budget of steps (twice
+    the index's pages) instead of chasing the messages all night, and loses none of them."""
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
+        for n in range(30):
+            questions.add_question(
+                box.deps.db,
+                channel="C1",
+                ts=f"1.{n}",
+                user="U1",
+                text=f"Rank {n}?",
+                asked_at=at(1, 0, 9),
+            )
+        jobs = scheduler.PostJobs(box.deps, box.app.client, BackgroundScheduler())
+        stop = threading.Event()
+        asked: list[int] = []
+
+        def archive() -> None:  # a message every 30 ms, until the job is over
+            while not stop.is_set():
+                n = 1000 + len(asked)
+                questions.add_question(
+                    box.deps.db,
+                    channel="C1",
+                    ts=f"2.{n}",
+                    user="U1",
+                    text=f"Rank {n}?",
+                    asked_at=at(1, 0, 9),
+                )
+                asked.append(n)
+                stop.wait(0.03)
+
+        steps: list[int] = []
+        writer = threading.Thread(target=archive)
+        job = threading.Thread(target=lambda: steps.append(jobs.compact_tick()), daemon=True)
+        writer.start()
+        try:
+            wait_until(lambda: len(asked) >= 5, timeout=10, interval=0.01)
+            job.start()
+            job.join(timeout=20)
+            assert not job.is_alive(), "the merge chased the messages for 20 s"
+        finally:
+            jobs.stop(timeout=1)  # a job still running takes no further step
+            stop.set()
+            writer.join()
+        budget = sum(search_index.step_budget(box.deps.db, t) for t in search_index.FTS_TABLES)
+        assert steps and steps[0] <= budget
+        count = box.deps.db.execute("SELECT count(*) FROM qa_questions").fetchone()[0]
+        assert count == 30 + len(asked)
 
 
 def _weekly_only(roadmap: str) -> str:

@@ -227,15 +227,15 @@ class PostJobs:
         Each step holds the posts' lock, so stopping the bot waits for a step, not the job."""
         steps = 0
         for table in search_index.FTS_TABLES:
-            done = False
-            while not done:
+            for _ in range(search_index.step_budget(self.deps.db, table)):
                 with self._lock:
                     if self._stopping.is_set():
                         return steps
                     done = search_index.merge_step(self.deps.db, table)
                 steps += 1
-                if not done:
-                    time.sleep(COMPACT_PAUSE)
+                if done:
+                    break
+                time.sleep(COMPACT_PAUSE)
         log.info("search indexes compacted in %d steps", steps)
         return steps
 
