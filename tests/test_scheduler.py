@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import sqlite_utils
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -226,20 +227,21 @@ def test_start_runs_a_background_scheduler_with_the_post_jobs(tmp_path: Path):
             running.shutdown(wait=False)
 
 
+def _ask(db: sqlite_utils.Database, ts: str, text: str) -> None:
+    """A question archived in a transaction of its own, as a message arriving is."""
+    questions.add_question(db, channel="C1", ts=ts, user="U1", text=text, asked_at=at(1, 0, 9))
+
+
 def test_the_nightly_merge_leaves_one_segment_and_stops_with_the_bot(tmp_path: Path):
     with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
         db = box.deps.db
         for n in range(30):  # a transaction each, as messages arrive: many segments
-            questions.add_question(
-                db, channel="C1", ts=f"1.{n}", user="U1", text=f"Rank {n}?", asked_at=at(1, 0, 9)
-            )
+            _ask(db, f"1.{n}", f"Rank {n}?")
         assert search_index.segments(db, "qa_questions_fts") > 1
         jobs = scheduler.PostJobs(box.deps, box.app.client, BackgroundScheduler())
         assert jobs.compact_tick() > len(search_index.FTS_TABLES)
         assert search_index.segments(db, "qa_questions_fts") == 1
-        questions.add_question(
-            db, channel="C1", ts="2.0", user="U1", text="Rank again?", asked_at=at(1, 0, 9)
-        )
+        _ask(db, "2.0", "Rank again?")
         jobs.stop(timeout=1)
         assert jobs.compact_tick() == 0  # stopping: no step taken
         assert search_index.segments(db, "qa_questions_fts") == 2
@@ -251,14 +253,7 @@ def test_the_nightly_merge_ends_while_messages_keep_arriving(tmp_path: Path):
     the index's pages) instead of chasing the messages all night, and loses none of them."""
     with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=SystemClock()) as box:
         for n in range(30):
-            questions.add_question(
-                box.deps.db,
-                channel="C1",
-                ts=f"1.{n}",
-                user="U1",
-                text=f"Rank {n}?",
-                asked_at=at(1, 0, 9),
-            )
+            _ask(box.deps.db, f"1.{n}", f"Rank {n}?")
         jobs = scheduler.PostJobs(box.deps, box.app.client, BackgroundScheduler())
         stop = threading.Event()
         asked: list[int] = []
@@ -266,14 +261,7 @@ def test_the_nightly_merge_ends_while_messages_keep_arriving(tmp_path: Path):
         def archive() -> None:  # a message every 30 ms, until the job is over
             while not stop.is_set():
                 n = 1000 + len(asked)
-                questions.add_question(
-                    box.deps.db,
-                    channel="C1",
-                    ts=f"2.{n}",
-                    user="U1",
-                    text=f"Rank {n}?",
-                    asked_at=at(1, 0, 9),
-                )
+                _ask(box.deps.db, f"2.{n}", f"Rank {n}?")
                 asked.append(n)
                 stop.wait(0.03)
 

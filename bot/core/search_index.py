@@ -10,6 +10,8 @@ amount of work per transaction, so a message arriving meanwhile waits one step a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import sqlite_utils
 
 from bot.core.db import transaction
@@ -20,16 +22,21 @@ STEP_PAGES = 256
 
 
 def compact(db: sqlite_utils.Database) -> int:
-    """Merge each index into one segment, a step at a time; returns the steps taken (a compact
-    index costs one step that does nothing). The nightly job takes the steps itself, with a
-    pause between them (bot.slack.scheduler)."""
-    steps = 0
+    """Merge each index into one segment; returns the steps taken (a compact index costs one
+    step that does nothing)."""
+    return sum(1 for _ in merge_steps(db))
+
+
+def merge_steps(db: sqlite_utils.Database) -> Iterator[bool]:
+    """The merge of every index, one step each time it is advanced (True when that step found
+    its index done), each index within its step budget. The nightly job advances it with a
+    pause between steps (bot.slack.scheduler)."""
     for table in FTS_TABLES:
         for _ in range(step_budget(db, table)):
-            steps += 1
-            if merge_step(db, table):
+            done = merge_step(db, table)
+            yield done
+            if done:
                 break
-    return steps
 
 
 def step_budget(db: sqlite_utils.Database, table: str) -> int:

@@ -225,16 +225,17 @@ class PostJobs:
     def compact_tick(self) -> int:
         """The search-compact job: merge the search indexes, step by step; returns the steps.
         Each step holds the posts' lock, so stopping the bot waits for a step, not the job."""
+        merging = search_index.merge_steps(self.deps.db)
         steps = 0
-        for table in search_index.FTS_TABLES:
-            for _ in range(search_index.step_budget(self.deps.db, table)):
-                with self._lock:
-                    if self._stopping.is_set():
-                        return steps
-                    done = search_index.merge_step(self.deps.db, table)
-                steps += 1
-                if done:
-                    break
+        while True:
+            with self._lock:
+                if self._stopping.is_set():
+                    return steps
+                done = next(merging, None)
+            if done is None:
+                break
+            steps += 1
+            if not done:
                 time.sleep(COMPACT_PAUSE)
         log.info("search indexes compacted in %d steps", steps)
         return steps
