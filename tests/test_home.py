@@ -244,3 +244,21 @@ def test_extend_on_home_asks_for_confirmation_and_undo_reverses_it(home_box):
     published = home_box.slack.wait_for("views.publish", 3)[-1]
     assert "Undid the extra week for" in all_text(published["view"])
     assert calendar.load_changes(home_box.pool.get()) == []
+
+
+def test_home_weighs_topics_not_ticks_like_progress(home_box):
+    """Ticks on topics the group has not reached do not make up for finished ones left
+    unticked: Home says behind (and how far ahead), as /progress does."""
+    db = home_box.pool.get()
+    cal = home_box.deps.calendar()
+    week = this_week(home_box)
+    followed = load(ROADMAP).followed()
+    finished = progress.standing(followed, cal, week, set()).behind
+    assert finished, "the test week must come after finished topics"
+    later = [t for t in followed if cal.spans[t.id][0] > week.index][: len(finished)]
+    for topic in later:
+        progress.mark_done(db, MEMBER, topic.id, home_box.clock.now())
+    text = all_text(open_home(home_box))
+    assert f"Behind the group on *{finished[0].title}*" in text
+    assert f"{len(later)} topic" in text and "ahead" in text
+    assert "in step" not in text.lower()

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from bot.core import format as fmt
+from bot.core import progress
 from bot.core.calendar import Calendar, Week
 from bot.core.format import plural
 from bot.core.home_data import HomeData, catch_up
@@ -13,6 +14,7 @@ from bot.core.questions import Question, question_link
 from bot.core.roadmap import Roadmap
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import HOME_ADMIN, HOME_ASK, HOME_DONE, HOME_RESOURCES
+from bot.slack.render.progress import standing_text
 
 
 def _local(when: dt.datetime, roadmap: Roadmap) -> str:
@@ -66,20 +68,10 @@ def this_week_blocks(data: HomeData) -> list[dict[str, Any]]:
 
 
 def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
-    topics = data.roadmap.followed()
-    done = [t for t in topics if t.id in data.done]
-    lines = [f"`{bk.progress_bar(len(done), len(topics))}`"]
-    group_done = sum(
-        1 for t in topics if (w := data.calendar.first_week_of(t.id)) and w.index < data.week.index
-    )
-    if data.week.kind == "topic":
-        diff = len(done) - group_done
-        if diff > 0:
-            lines.append(f"You are {plural(diff, 'topic')} ahead of the group.")
-        elif diff < 0:
-            lines.append(f"You are {plural(-diff, 'topic')} behind the group.")
-        else:
-            lines.append("You are in step with the group.")
+    # The same standing as /progress: which topics, not how many (eight ticks ahead do not
+    # make up for eight topics the group finished and the member did not).
+    standing = progress.standing(data.roadmap.followed(), data.calendar, data.week, data.done)
+    lines = [standing_text(standing, data.week)]
     missing = catch_up(data.roadmap, data.week.topic, data.done)
     if missing:
         lines.append(f"Next prerequisite to tick: *{missing[0].title}* (`{missing[0].id}`)")
