@@ -207,11 +207,17 @@ def test_the_genuine_request_is_accepted_then_its_replay_refused(box: Sandbox, k
     assert first.status != 401 and first.status < 500, (first.status, first.text)
     again = send(box, body, ctype, headers)
     assert again.status == 401
-    # A replay dressed as Slack's own re-delivery is still a replay.
+    calls = len(box.slack.calls)
     retried = send(box, body, ctype, {**headers, "X-Slack-Retry-Num": "1"})
-    assert retried.status == 401
     if kind in ("event", "message"):
+        # Slack's re-delivery of an event may carry the first one's signature (sent within
+        # the same second): acknowledged, so Slack stops, and handled once by its event id.
+        assert retried.status == 200
         assert events_seen(box, f"Ev{tag}") == 1
+        assert quiet_for(0.2, lambda: len(box.slack.calls)) == calls
+    else:
+        # Slack re-delivers only events: on anything else the header changes nothing.
+        assert retried.status == 401
 
 
 def test_a_fresh_signature_on_a_redelivered_event_is_handled_once(box: Sandbox) -> None:

@@ -29,14 +29,17 @@ class Replays:
         self.seen: OrderedDict[str, float] = OrderedDict()  # prefix -> arrival, oldest first
         self.lock = threading.Lock()
 
-    def fresh(self, signature: str) -> bool:
-        """False when this (verified) signature came within the window before: a replay."""
+    def fresh(self, signature: str, *, redelivery: bool = False) -> bool:
+        """False when this (verified) signature came within the window before: a replay.
+        `redelivery`: an event Slack says it sends again (X-Slack-Retry-Num), which passes:
+        its event id makes it a no-op (answered 200, handled once), and a re-delivery sent
+        within the same second as the first carries the same signature."""
         now = time.monotonic()
         with self.lock:
             seen = self.seen
             while seen and _oldest(seen) < now - self.window:
                 seen.popitem(last=False)  # O(1) each: a burst of requests stays cheap
-            if signature in seen:
+            if signature in seen and not redelivery:
                 log.warning("refused a replayed request")
                 return False
             seen[signature] = now

@@ -21,9 +21,14 @@ def replay_guard(replays: Replays) -> Callable[..., BoltResponse | None]:
     by name.)"""
 
     def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        """Runs after Bolt verified the signature: the same signed request twice gets a 401."""
+        """Runs after Bolt verified the signature: the same signed request twice gets a 401,
+        unless it is an event Slack re-delivers (once_per_event handles it once)."""
         signature = (req.headers.get("x-slack-signature") or [""])[0][:35]
-        if signature and not replays.fresh(signature):  # Socket Mode: nothing to replay
+        redelivery = req.body.get("type") == "event_callback" and bool(
+            (req.headers.get("x-slack-retry-num") or [""])[0]
+        )
+        # Socket Mode: no signature, nothing to replay.
+        if signature and not replays.fresh(signature, redelivery=redelivery):
             return BoltResponse(status=401, body="")
         return next()
 
