@@ -52,8 +52,15 @@ def test_no_private_api_of_bolt_slack_sdk_or_apscheduler():
 
 def test_no_test_hooks_in_the_package():
     hooks = re.compile(r"os\._exit|STUDYBOT_TEST|PYTEST_CURRENT_TEST")
-    found = [str(p.relative_to(ROOT)) for p in modules(BOT) if hooks.search(p.read_text())]
-    assert found == []
+    found = [
+        f"{p.relative_to(ROOT)}: {line.strip()}"
+        for p in modules(BOT)
+        for line in p.read_text().splitlines()
+        if hooks.search(line)
+    ]
+    # One hard exit is the process's own: `studybot run` stopping while replies are stuck on
+    # a slow Slack, once the shutdown's wait is over (tests/test_http_mode.py covers it).
+    assert found == ["bot/cli/main.py: os._exit(0)"]
 
 
 def test_only_the_command_line_reads_the_environment():

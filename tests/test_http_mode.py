@@ -14,6 +14,7 @@ import pytest
 from bot.cli.signed import SignedClient
 from bot.core.roadmap_load import load
 from tests.conftest import ROADMAP
+from tests.polling import wait_until
 from tests.processes import bot_env, free_port, start_bot
 
 SECRET = "test-signing-secret"
@@ -134,3 +135,34 @@ def test_an_unknown_command_gets_a_kind_answer_not_an_error(box):
     assert reply.status == 200
     assert "/notacommand" in reply.json()["text"]
     assert box.client.action("some_old_button", "v").status == 200
+
+
+@pytest.mark.slow
+def test_commands_ack_and_sigterm_exits_while_slack_is_slow(tmp_path, slack):
+    """Home tabs stuck on a Slack that answers after the client's 10 s timeout fill the
+    events' after-ack threads: members' commands still ack within Slack's 3 s. A stop then
+    drops the queued work (the events are kept), gives the running calls the shutdown's 10 s,
+    and the process exits 0 soon after."""
+    env = bot_env(slack, tmp_path / "bot.db", free_port(), SLACK_SIGNING_SECRET=SECRET)
+    proc, base = start_bot(env, tmp_path, tmp_path / "bot.log")
+    try:
+        client = SignedClient(base + "/slack/events", SECRET, response_url=slack.response_url())
+        slow = slack.fail("views.publish", status=200, delay=12, times=50)
+        for n in range(12):
+            home = {"type": "app_home_opened", "user": f"U0SLOW{n:03d}", "channel": "D0HOME"}
+            assert client.event({**home, "tab": "home", "event_ts": f"1.{n}"}).status == 200
+        wait_until(lambda: slow.times <= 50 - 5, timeout=10)  # five calls in Slack's hands
+        for name, text in (("/nexttopic", ""), ("/resources", "free"), ("/qa", "eigenvectors")):
+            started = time.monotonic()
+            reply = client.command(name, text=text)
+            assert reply.status == 200, (name, reply.status, reply.text)
+            assert time.monotonic() - started < 3, name
+        started = time.monotonic()
+        proc.terminate()
+        assert proc.wait(timeout=40) == 0
+        # The shutdown's 10 s, and the calls in Slack's hands ending on the client's timeout;
+        # not twelve slow calls one after another (well over a minute).
+        assert time.monotonic() - started < 25
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -296,6 +296,10 @@ def run(settings: Settings) -> int:
             pool.close()
         else:
             log.warning("work after an ack still running after %.0f s; exiting", SHUTDOWN_WAIT)
+            # The interpreter would wait for those threads at exit, each as long as a slow
+            # Slack keeps its calls (10 s and retries). What was acknowledged is committed.
+            logging.shutdown()
+            os._exit(0)
     return 0
 
 

@@ -155,6 +155,10 @@ def new_app(settings: Settings, client: WebClient | None = None) -> App:
     # back on the client for what runs outside a request (the scheduler's posts).
     token, client.token = client.token, None
     after_ack = ThreadPoolExecutor(max_workers=AFTER_ACK_WORKERS, thread_name_prefix="after-ack")
+    # Commands, actions and views are answered by their ack, so they get threads of their own:
+    # on the events' threads, five Home tabs stuck on a slow Slack kept every command from
+    # acking within 3 s. Threads start only as requests come in at once.
+    answering = ThreadPoolExecutor(max_workers=ANSWERING_WORKERS, thread_name_prefix="answer")
     try:
         app = App(
             # Named, or Bolt finds a name by reading the source of every frame on the stack:
@@ -179,6 +183,7 @@ def new_app(settings: Settings, client: WebClient | None = None) -> App:
     app.middleware(gate)
     app.gate = gate  # type: ignore[attr-defined]
     app.after_ack = after_ack  # type: ignore[attr-defined]
+    app.answering = answering  # type: ignore[attr-defined]
     return app
 
 
@@ -196,7 +201,7 @@ def install(app: App, deps: Deps) -> None:
     replays = Replays()
     app.deps = deps  # type: ignore[attr-defined]
     app.writer = writer  # type: ignore[attr-defined]
-    router.install(app, table, after_ack)
+    router.install(app, table, events=after_ack, answering=app.answering)  # type: ignore[attr-defined]
     gate_of(app).open(middleware.Front(deps, writer, replays))
     if deps.settings.signing_secret:  # HTTP: members' messages skip Bolt's dispatch
         app.message_path = MessagePath(  # type: ignore[attr-defined]
@@ -231,8 +236,11 @@ def readiness(app: App) -> Callable[[], str | None]:
     return problem
 
 
-# Threads for the work listeners do after their ack, as many as Bolt's default.
+# Threads for the work event listeners do after their ack, as many as Bolt's default.
 AFTER_ACK_WORKERS = 5
+# Threads for commands, actions and views: as many as may be stuck after their ack on a slow
+# Slack (10 s a call) while another member's command still acks at once.
+ANSWERING_WORKERS = 32
 
 
 def finish_after_ack(app: App, timeout: float) -> bool:
@@ -244,8 +252,17 @@ def finish_after_ack(app: App, timeout: float) -> bool:
     # The writer first: its last batch hands its messages to the after-ack threads.
     if writer is not None and not writer.close(timeout):
         return False
-    executor: ThreadPoolExecutor = app.after_ack  # type: ignore[attr-defined]
-    waiter = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, daemon=True)
+    executors: list[ThreadPoolExecutor] = [app.after_ack, app.answering]  # type: ignore[attr-defined]
+    for executor in executors:
+        # What has not started is dropped (its event is kept; a reply is skipped): a queue of
+        # calls to a slow Slack would otherwise hold the exit for minutes.
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    def wait_all() -> None:
+        for executor in executors:
+            executor.shutdown(wait=True)
+
+    waiter = threading.Thread(target=wait_all, daemon=True)
     waiter.start()
     waiter.join(max(0.0, deadline - time.monotonic()))
     return not waiter.is_alive()

@@ -25,9 +25,10 @@ log = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 
 
-def install(app: App, routes: Routes, executor: Executor) -> None:
+def install(app: App, routes: Routes, *, events: Executor, answering: Executor) -> None:
     """Give `app` one listener per kind of request, routing by the tables of `routes`, and
-    the error handler. Listeners run on `executor`; the request is answered when they ack
+    the error handler. Event listeners run on `events` (the event was answered already);
+    commands, actions and views on `answering`, the request answered when they ack
     (bot/slack/ack_wait.py).
 
     One Bolt listener per kind, each choosing ours by name: Bolt asks every listener in turn
@@ -39,24 +40,24 @@ def install(app: App, routes: Routes, executor: Executor) -> None:
     fallback = routes.fallbacks
     app.event(any_name)(
         after_returning(
-            executor, router(routes.events, lambda a: _field(a.event, "type"), fallback["event"])
+            events, router(routes.events, lambda a: _field(a.event, "type"), fallback["event"])
         )
     )
     app.command(any_name)(
         until_acked(
-            executor,
+            answering,
             router(routes.commands, lambda a: _field(a.command, "command"), fallback["command"]),
         )
     )
     app.action(any_name)(
         until_acked(
-            executor,
+            answering,
             router(routes.actions, lambda a: _field(a.action, "action_id"), fallback["action"]),
         )
     )
     app.view(any_name)(
         until_acked(
-            executor,
+            answering,
             router(routes.views, lambda a: _field(a.view, "callback_id"), fallback["view"]),
         )
     )
