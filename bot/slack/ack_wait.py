@@ -10,6 +10,7 @@ out as soon as `ack()` is called, and the work after it goes on, as Slack's rule
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -17,23 +18,53 @@ from typing import Any
 
 from slack_bolt import Ack, Args
 
-# Slack waits 3 s for an answer; Bolt's listeners give up on the ack after as long.
-ACK_TIMEOUT = 3.0
+log = logging.getLogger(__name__)
+
+# Slack waits 3 s for an answer: a listener that has not acked by 2.5 s is answered for, so
+# that the answer still reaches Slack in time.
+ACK_TIMEOUT = 2.5
+
+
+# What a member sees when a command could not answer in time (the database busy, say).
+LATE = (
+    "Sorry, that is taking me longer than Slack waits for. If you don't see the result in a "
+    "minute, please try again."
+)
 
 
 class SignallingAck(Ack):
-    """Bolt's `ack` for one request, which also wakes whoever waits for it."""
+    """Bolt's `ack` for one request, which also wakes whoever waits for it. The first answer
+    counts: once the wait gave up and answered (`late`), the listener's own ack is too late."""
 
     def __init__(self, inner: Ack, acked: threading.Event) -> None:
         super().__init__()
         self.inner = inner
         self.acked = acked
+        self.lock = threading.Lock()
+        self.answered = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        response = self.inner(*args, **kwargs)
+        with self.lock:
+            if self.answered:
+                return self.inner.response
+            self.answered = True
+            response = self.inner(*args, **kwargs)
         self.response = response
         self.acked.set()
         return response
+
+    def late(self, command: bool) -> None:
+        """Answer for a listener that has not acked in Slack's time: a note for a command, a
+        bare ack for an action or a form (Bolt would answer 404, which Slack shows as an
+        error, and Socket Mode would not acknowledge at all)."""
+        with self.lock:
+            if self.answered or self.inner.response is not None:
+                return
+            self.answered = True
+            if command:
+                self.inner(response_type="ephemeral", text=LATE)
+            else:
+                self.inner()
 
 
 def until_acked(
@@ -45,9 +76,11 @@ def until_acked(
 
     def run(args: Args) -> None:
         acked = threading.Event()
-        args.ack = SignallingAck(args.ack, acked)
+        ack = args.ack = SignallingAck(args.ack, acked)
         executor.submit(listener, args).add_done_callback(lambda _: acked.set())
-        acked.wait(timeout)
+        if not acked.wait(timeout):
+            log.warning("a listener did not ack within %.0f s; answered for it", timeout)
+            ack.late(command=args.command is not None)
 
     return run
 
