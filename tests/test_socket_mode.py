@@ -339,3 +339,45 @@ def test_sandbox_over_socket_mode_runs_the_app_as_studybot_run_does(tmp_path, cl
         topic = box.deps.roadmap.topics[0]
         assert box.client.action("member_done", topic.id).status == 200
         box.slack.wait_for("response_url")
+
+
+def test_envelopes_no_listener_takes_are_still_acknowledged(bot):
+    """A shortcut, a menu's options request, a closed form or an envelope of a type not
+    known: acknowledged (HTTP mode answers them with a 2xx or 4xx), or Slack delivers them
+    again and again."""
+    sent = [
+        bot.socket.send("interactive", {"type": "shortcut", "callback_id": "nothing_here"}),
+        bot.socket.send("interactive", {"type": "block_suggestion", "action_id": "nothing"}),
+        bot.socket.send("interactive", {"type": "view_closed", "view": {"callback_id": "x"}}),
+        bot.socket.send("weird_type", {"type": "weird"}),
+    ]
+    for envelope in sent:
+        bot.socket.wait_ack(envelope["envelope_id"])
+    assert bot.socket.unacked() == []
+
+
+def test_slack_failing_to_give_the_first_link_is_tried_again(tmp_path, slack):
+    """Slack's own trouble while the bot starts (internal_error, then a 500) is waited out
+    as it is once connected; only a refused app token stops the bot."""
+    log_path = tmp_path / "bot.log"
+    slack.fail("apps.connections.open", error="internal_error", times=1)
+    slack.fail("apps.connections.open", status=500, times=1)
+    with SocketModeStandIn(slack) as socket, log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=_env(tmp_path, slack),
+            cwd=tmp_path,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            socket.wait_for_link(1, timeout=30)
+            assert proc.poll() is None, log_path.read_text()
+            client = SocketClient(socket, response_url=slack.response_url())
+            assert client.command("/nexttopic").status == 200
+        finally:
+            proc.terminate()
+            code = proc.wait(timeout=20)
+        assert code == 0, log_path.read_text()[-3000:]
+    assert len([call for call in slack.calls if call.method == "apps.connections.open"]) == 3
+    assert "could not open a link" in log_path.read_text()

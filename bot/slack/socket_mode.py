@@ -81,8 +81,12 @@ class SocketMode:
         url: str | None = None
         try:
             url = self._new_url()
-        except SlackApiError:  # a refusal (invalid_auth, …) is the operator's to fix
-            raise
+        except SlackApiError as exc:
+            if _refused(exc):  # the app token is wrong or revoked: the operator's to fix
+                raise
+            # Slack's own trouble (internal_error, a 5xx, ratelimited): keep trying, as
+            # once connected.
+            log.warning("Socket Mode: Slack could not open a link (%s); still trying", _why(exc))
         except Exception as exc:  # the network: keep trying
             log.warning("Socket Mode: Slack unreachable (%s); still trying", _why(exc))
         self._keeper = threading.Thread(
@@ -230,15 +234,18 @@ class SocketMode:
         except Exception:
             log.exception("Socket Mode: envelope %s failed", envelope["envelope_id"])
             return
-        if response.status != 200:
-            # e.g. 503 when the database is busy: no ack, so Slack delivers it again.
+        if response.status >= 500:
+            # e.g. 503 when the database is busy: no ack, so Slack delivers it again. Anything
+            # else is acknowledged, as HTTP mode answers it with a 2xx or 4xx: an envelope no
+            # listener takes (a shortcut, an unknown type) left unacknowledged is retried.
             log.warning(
                 "Socket Mode: envelope %s not acknowledged (status %d)",
                 envelope["envelope_id"],
                 response.status,
             )
             return
-        self._ack(link, {"envelope_id": envelope["envelope_id"], **_ack_payload(response)})
+        answer = _ack_payload(response) if response.status == 200 else {}
+        self._ack(link, {"envelope_id": envelope["envelope_id"], **answer})
 
     def _ack(self, link: Link, ack: dict[str, Any]) -> None:
         """On the link the envelope came on, or, if that one is gone, the current one."""
@@ -265,6 +272,25 @@ def _ack_payload(response: BoltResponse) -> dict[str, Any]:
     if content_type.startswith("application/json"):
         return {"payload": json.loads(response.body)}
     return {"payload": {"text": response.body}}
+
+
+# apps.connections.open's answers that trying again cannot change: the token is wrong.
+REFUSALS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "not_allowed_token_type",
+    }
+)
+
+
+def _refused(exc: SlackApiError) -> bool:
+    return exc.response.get("error") in REFUSALS
 
 
 def _why(exc: Exception) -> str:
