@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -290,3 +291,24 @@ def test_the_faq_export_names_topics_as_qa_does():
     )
     close = faq._no_topic("baysian", topic_search.resolve(REAL, "baysian"))
     assert close.startswith("no topic 'baysian' in the roadmap; the closest: bayesian-statistics")
+
+
+def test_questions_with_huge_words_are_filed_and_acked_in_time(qa_box):
+    """Slack allows 40,000 characters a message: sixteen members sending one long "word"
+    each at once are all acknowledged within Slack's 3 s, and filed (the topic match looked
+    only at prefixes as long as a term it knows)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(n: int) -> float:
+        event = qa_box.slack.add_message(
+            qa_box.channel, ASKER, f"What{n}? eigenvalue" + "y" * 39_000
+        )
+        started = time.monotonic()
+        send(qa_box, event)
+        return time.monotonic() - started
+
+    with ThreadPoolExecutor(16) as pool:
+        took = list(pool.map(ask, range(16)))
+    assert max(took) < 3, took
+    filed = qa_box.pool.get().execute("SELECT topic_id FROM qa_questions").fetchall()
+    assert len(filed) == 16 and all(topic for (topic,) in filed), filed

@@ -67,6 +67,7 @@ class _Index:
     vocabulary: tuple[str, ...]  # every term, sorted (for the prefix lookups)
     postings: dict[str, tuple[tuple[int, float], ...]]  # term -> (topic's place, count)
     norm: tuple[float, ...]  # per topic: BM25's length normalisation
+    longest: int  # the longest term's length: no longer prefix of a query word can match
 
     def score(self, query: list[str]) -> list[float]:
         """BM25 of each topic for the distinct query terms."""
@@ -80,7 +81,9 @@ class _Index:
                 while at < len(self.vocabulary) and self.vocabulary[at].startswith(term):
                     wanted.setdefault(self.vocabulary[at], PREFIX_SHARE)
                     at += 1
-                for k in range(MIN_PREFIX, len(term)):
+                # Only prefixes as long as some term: a member's 40,000-letter "word" would
+                # otherwise cut 40,000 prefixes of it before the ack, quadratic in its length.
+                for k in range(MIN_PREFIX, min(len(term), self.longest + 1)):
                     if term[:k] in self.idf:
                         wanted.setdefault(term[:k], PREFIX_SHARE)
         # Through the postings: only the topics holding a term are touched (a question names
@@ -132,6 +135,7 @@ def _build(roadmap: Roadmap) -> _Index:
         tuple(sorted(idf)),
         {term: tuple(found) for term, found in postings.items()},
         norm,
+        max(map(len, idf), default=0),
     )
 
 
