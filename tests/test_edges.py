@@ -133,6 +133,24 @@ def test_a_damaged_database_acknowledges_nothing_it_did_not_store(box, caplog):
     assert _get(box.url + "/healthz")[0] == 200
 
 
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_a_database_file_removed_or_replaced_under_the_bot_acknowledges_nothing(box, how):
+    """Someone deletes the database file, or puts another in its place (a restore while the
+    bot runs): what the bot writes would go to a file nobody reads again. Events get 503
+    (Slack re-delivers them), and the readiness check says why."""
+    assert box.client.event(_message("What is a basis?", "1700000001.000100")).status == 200
+    path = Path(box.settings.db_path)
+    for extra in ("", "-wal", "-shm"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
+    if how == "replaced":
+        Pool(path).close()
+    reply = box.client.event(_message("Still there?", "1700000002.000100"))
+    assert reply.status == 503
+    status, body = _get(box.url + "/readyz")
+    assert status == 503 and how in body["reason"] and "restart" in body["reason"]
+    assert _get(box.url + "/healthz")[0] == 200
+
+
 @pytest.mark.slow  # a `studybot run` process
 def test_run_refuses_to_start_on_a_damaged_database(tmp_path, slack):
     db = tmp_path / "bot.db"

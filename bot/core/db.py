@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -106,6 +107,19 @@ class Pool:
         self._lock = threading.Lock()
         self._all: list[sqlite_utils.Database] = []
         migrate(self.get())
+        self._identity = _identity(self.path)
+
+    def replaced(self) -> str | None:
+        """Why the file at the path is no longer the one the connections have open (removed,
+        or another put in its place, as a restore while the bot runs does), or None. What is
+        written then goes to a file nobody will read again."""
+        if self._identity is None:
+            return None
+        now = _identity(self.path)
+        if now == self._identity:
+            return None
+        what = "removed" if now is None else "replaced by another file"
+        return f"the database file {self.path} was {what} while the bot ran; restart it"
 
     def get(self) -> sqlite_utils.Database:
         """This thread's connection (opened on first use)."""
@@ -124,6 +138,15 @@ class Pool:
                 db.conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """The file's device and inode (None when there is none)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 # One writer lock per database file in this process (see transaction).

@@ -140,6 +140,10 @@ class EventWriter:
         """The batch in one transaction. If anything in it fails, each event alone, so an event
         a recorder or the database cannot take costs only itself (rare: no savepoint per
         event, which cost more than a quarter of recording one)."""
+        replaced = self.deps.pool.replaced()
+        if replaced is not None:  # kept there, it would be lost: 503, Slack delivers it again
+            error = sqlite3.OperationalError(replaced)
+            return [Outcome("unavailable", e.event, error=error) for e in batch]
         if len(batch) > 1:
             try:
                 with transaction(self.deps.db) as conn:

@@ -96,12 +96,19 @@ def startup_problem(path: str | Path, budget: float = STARTUP_CHECK_SECONDS) -> 
 
 
 def readiness_problem(
-    db: sqlite_utils.Database, health: Health, path: str | Path, min_free: int = MIN_FREE_BYTES
+    db: sqlite_utils.Database,
+    health: Health,
+    path: str | Path,
+    min_free: int = MIN_FREE_BYTES,
+    replaced: str | None = None,
 ) -> str | None:
     """Why the bot cannot keep what Slack sends right now, or None: damage seen at run time,
-    a disk nearly full, or a write that fails (read-only, full, damaged)."""
+    the file removed or replaced under it (`replaced`, bot.core.db.Pool.replaced), a disk
+    nearly full, or a write that fails (read-only, full, damaged)."""
     if health.damage:
         return health.damage
+    if replaced is not None:
+        return replaced
     folder = Path(path).resolve().parent
     free = shutil.disk_usage(folder).free
     if free < min_free:
