@@ -101,7 +101,7 @@ def test_a_replayed_request_is_refused(running_bot):
 
 @pytest.mark.slow
 def test_socket_mode_asks_slack_api_url_for_a_connection(tmp_path, slack):
-    slack.fail("apps.connections.open", error="invalid_auth")
+    slack.fail("apps.connections.open", status=200, error="invalid_auth")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))},
         "SLACK_BOT_TOKEN": "xoxb-test-token",

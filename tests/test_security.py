@@ -509,24 +509,33 @@ def test_a_full_debug_run_never_logs_tokens_or_the_signing_secret(tmp_path: Path
         replied = "\n".join(r.text for r in replies)
         sent = json.dumps([c.params for c in slack.calls], default=str)
 
-        # Socket Mode: refused (invalid_auth), then Slack failing (500).
-        for fault in ({"error": "invalid_auth"}, {"status": 500, "times": 5}):
-            slack.fail("apps.connections.open", **fault)
-            socket_env = {**env, "SLACK_APP_TOKEN": values["app token"]}
-            run = subprocess.run(
-                [sys.executable, "-m", "bot", "-v", "run"],
-                env=socket_env,
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=60,
+        # Socket Mode: refused (invalid_auth: the bot stops), then Slack failing (500: the
+        # bot keeps trying, and is stopped after three tries).
+        socket_env = {**env, "SLACK_APP_TOKEN": values["app token"]}
+        socket_run = [sys.executable, "-m", "bot", "-v", "run"]
+        slack.fail("apps.connections.open", status=200, error="invalid_auth")
+        run = subprocess.run(
+            socket_run, env=socket_env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode != 0
+        with log.open("a") as out:
+            out.write(run.stdout + run.stderr)
+        slack.reset()
+        slack.fail("apps.connections.open", status=500, times=50)
+        with log.open("ab") as out:
+            trying = subprocess.Popen(
+                socket_run, env=socket_env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT
             )
-            assert run.returncode != 0
-            with log.open("a") as out:
-                out.write(run.stdout + run.stderr)
-            opened = [c for c in slack.calls if c.method == "apps.connections.open"]
-            assert opened and all(c.token == values["app token"] for c in opened)
-            slack.reset()
+            try:
+                wait_until(
+                    lambda: sum(c.method == "apps.connections.open" for c in slack.calls) >= 3,
+                    timeout=30,
+                )
+            finally:
+                stop_bot(trying)
+        opened = [c for c in slack.calls if c.method == "apps.connections.open"]
+        assert opened and all(c.token == values["app token"] for c in opened)
+        slack.reset()
 
     # Malformed tokens (a user token where the bot token goes, a bot token as the app token).
     for variable, value in (
