@@ -113,3 +113,33 @@ def test_an_upgrade_backs_the_database_up_before_migrating(tmp_path):
     copy.close()
     Pool(db).close()  # migrates
     assert backup.before_migrations(db) is None  # up to date: nothing to keep
+
+
+def studybot_db(path, channel: str = "C0KEEP"):
+    """A studybot database at `path` whose kv table holds `channel`."""
+    pool = Pool(path)
+    pool.get().execute("INSERT OR REPLACE INTO kv (key, value) VALUES ('channel', ?)", (channel,))
+    pool.close()
+    return path
+
+
+def channel_in(path) -> str | None:
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute("SELECT value FROM kv WHERE key = 'channel'").fetchone()
+    finally:
+        conn.close()
+    return row[0] if row else None
+
+
+@pytest.mark.parametrize("name", ["a#1.db", "what?.db", "100%.db", "x%23y.db"])
+def test_a_name_with_uri_characters_is_backed_up_and_restored_from_that_file(tmp_path, name):
+    db = studybot_db(tmp_path / name)
+    copy = backup.backup(db, tmp_path / f"copy-{name}")
+    assert channel_in(copy) == "C0KEEP"  # not an empty database from a cut-short name
+    studybot_db(db, "C0CHANGED")
+    backup.restore(copy, db)
+    assert channel_in(db) == "C0KEEP"
+    assert sorted(p.name for p in tmp_path.iterdir() if "before-restore" not in p.name) == sorted(
+        [name, f"copy-{name}"]
+    )

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.core import health
-from bot.core.db import migration_steps
+from bot.core.db import migration_steps, read_only
 
 PAGES_PER_STEP = 1024  # copy in steps, so the bot's writers wait milliseconds, not the whole copy
 
@@ -40,7 +40,7 @@ def backup(db_path: str | Path, dest: str | Path) -> Path:
         raise BackupError("the backup must go to another file than the database")
     if out.is_dir():
         raise BackupError(f"{out} is a folder; name the backup file")
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=10)
+    source = read_only(src)
     try:
         _copy(source, out)
     except sqlite3.Error as exc:
@@ -71,7 +71,7 @@ def restore(backup_file: str | Path, db_path: str | Path) -> Path | None:
             side = db.with_name(db.name + suffix)
             if side.exists():
                 os.replace(side, kept.with_name(kept.name + suffix))
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=10)
+    source = read_only(src)
     try:
         _copy(source, db)
     finally:

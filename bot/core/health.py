@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.db import migration_steps, transaction
+from bot.core.db import migration_steps, read_only, transaction
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -121,7 +121,7 @@ def readiness_problem(
 def integrity_problems(path: str | Path, limit: int = 10) -> list[str]:
     """SQLite's full `integrity_check` (every page, every index entry): its complaints, or []
     when the file is intact. Slow on a large archive: `studybot doctor` runs it, not start-up."""
-    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10)
+    conn = read_only(path)
     try:
         rows = conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()
     except sqlite3.DatabaseError as exc:
@@ -135,7 +135,7 @@ def migration_state(path: str | Path) -> tuple[list[str], list[str]]:
     """(migrations this code ships that the file lacks, migrations the file has that this code
     does not know: a newer version wrote it)."""
     shipped = [name for name, _ in migration_steps()]
-    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10)
+    conn = read_only(path)
     try:
         has_table = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
