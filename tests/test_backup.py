@@ -234,3 +234,14 @@ def test_a_failed_backup_leaves_no_partial_file(tmp_path):
     done = studybot("backup", str(tmp_path / "copy.db"), db=not_a_db)
     assert done.returncode == 1 and "could not copy" in done.stderr, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("command", ["backup", "restore"])
+def test_a_folder_as_the_database_is_a_configuration_error(tmp_path, command):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    copy = studybot_db(tmp_path / "copy.db")
+    done = studybot(command, str(copy), db=folder)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "STUDYBOT_DB" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db", "data"]

@@ -68,3 +68,22 @@ def test_readme_documents_every_setting_with_its_default():
         if default not in ("unset", "empty"):
             assert default in table[variable], (variable, table[variable])
     assert set(table) == {v for v, _, _ in documented()}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["post", "weekly"], ["faq", "export"], ["calendar", "export"], ["backfill"]],
+)
+def test_a_folder_as_the_database_is_named_in_one_line(tmp_path, command):
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "secret",
+        "STUDYBOT_CHANNEL": "C0123ABCD",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # never reached
+        "STUDYBOT_DB": str(tmp_path),
+        "STUDYBOT_ROADMAP": str(ROOT / "roadmap.yaml"),
+    }
+    result = studybot(*command, env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "STUDYBOT_DB" in result.stderr, result.stderr
+    assert "is a folder" in result.stderr

@@ -190,6 +190,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 def _backup_or_restore(command: str, file: str, settings: Settings) -> int:
     from bot.core import backup
 
+    if os.path.isdir(settings.db_path):
+        # Said before anything is copied: a restore would move the whole folder aside.
+        raise ConfigError("STUDYBOT_DB", f"{settings.db_path} is a folder; name the database file")
     try:
         if command == "backup":
             backup.backup(settings.db_path, file)

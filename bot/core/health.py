@@ -69,6 +69,8 @@ def startup_problem(path: str | Path, budget: float = STARTUP_CHECK_SECONDS) -> 
     integrity check (bounded by `budget` seconds) finds damage."""
     file = Path(path)
     folder = file.resolve().parent
+    if file.is_dir():
+        return f"{file} is a folder; name the database file (e.g. {file / 'studybot.db'})"
     if file.exists() and not os.access(file, os.W_OK):
         return f"{file} is read-only for this user; the bot must write to it"
     if not os.access(folder, os.W_OK):
