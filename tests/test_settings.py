@@ -87,3 +87,12 @@ def test_a_folder_as_the_database_is_named_in_one_line(tmp_path, command):
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "STUDYBOT_DB" in result.stderr, result.stderr
     assert "is a folder" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["roadmap", "check"], ["doctor"]])
+def test_a_dotenv_that_is_not_utf8_is_named_in_one_line(tmp_path, command):
+    (tmp_path / ".env").write_bytes("SLACK_BOT_TOKEN=xoxb-1\n# café\n".encode("latin-1"))
+    result = studybot(*command, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert ".env: not UTF-8 text" in result.stderr
