@@ -96,3 +96,16 @@ def test_a_dotenv_that_is_not_utf8_is_named_in_one_line(tmp_path, command):
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert ".env: not UTF-8 text" in result.stderr
+
+
+def test_an_unknown_track_names_studybot_track(tmp_path):
+    env = {
+        "STUDYBOT_TRACK": "nosuch",
+        "STUDYBOT_DB": str(tmp_path / "bot.db"),
+        "STUDYBOT_ROADMAP": str(ROOT / "roadmap.yaml"),
+    }
+    result = studybot("faq", "export", env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "STUDYBOT_TRACK: unknown track 'nosuch'" in result.stderr
+    assert "career-switch" in result.stderr  # the tracks there are

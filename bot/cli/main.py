@@ -229,7 +229,7 @@ def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
     from bot.core.backup import BackupError, before_migrations
     from bot.core.db import Pool
     from bot.core.roadmap import RoadmapError
-    from bot.core.roadmap_load import RoadmapStore
+    from bot.core.roadmap_load import RoadmapStore, UnknownTrack
 
     try:
         kept = before_migrations(settings.db_path)
@@ -243,6 +243,8 @@ def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
         raise ConfigError("STUDYBOT_DB", f"cannot open {settings.db_path}: {exc}") from None
     try:
         roadmaps = RoadmapStore(settings.roadmap_path, settings.track)
+    except UnknownTrack as exc:
+        raise ConfigError("STUDYBOT_TRACK", exc.errors[0]) from None
     except RoadmapError as exc:
         first = exc.errors[0] if exc.errors else str(exc)
         more = (
