@@ -154,6 +154,21 @@ def test_backfill_reports_slack_refusals(qa_box):
     assert "not_in_channel" in err
 
 
+@pytest.mark.parametrize("days", ["0", "36501", "1000000", "99999999999999999999"])
+def test_days_out_of_range_is_a_usage_error_in_one_line(tmp_path, days):
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # never reached
+        "STUDYBOT_CHANNEL": "C0123ABCD",
+        "STUDYBOT_DB": str(tmp_path / "bot.db"),
+        "STUDYBOT_ROADMAP": str(QA_ROADMAP),
+    }
+    result = studybot("backfill", "--days", days, env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "--days must be between 1 and 36500" in result.stderr
+
+
 @pytest.mark.slow
 def test_studybot_backfill_command(qa_box, tmp_path):
     say(qa_box, OTHER, "Not yet in the archive?")  # delivered live, then…

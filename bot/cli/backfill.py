@@ -27,6 +27,7 @@ from bot.slack.render import blocks as bk
 log = logging.getLogger(__name__)
 
 PAGE = 200
+MAX_DAYS = 36_500
 
 
 @dataclass
@@ -60,8 +61,13 @@ def command(
 
     err = err or sys.stderr
     settings.require("bot_token")
-    if days < 1:
-        print("studybot: --days must be at least 1", file=err)
+    if not 1 <= days <= MAX_DAYS:
+        # Past a century the date would leave what datetime can hold (a traceback), and
+        # Slack's history does not reach that far anyway: a usage error, not a silent clamp.
+        print(
+            f"studybot: --days must be between 1 and {MAX_DAYS} (100 years: the whole history)",
+            file=err,
+        )
         return 2
     pool, roadmaps = open_deps_or_exit(settings)
     try:
