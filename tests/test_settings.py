@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 
 import pytest
 
@@ -109,3 +110,20 @@ def test_an_unknown_track_names_studybot_track(tmp_path):
     assert result.stderr.count("\n") == 1, result.stderr
     assert "STUDYBOT_TRACK: unknown track 'nosuch'" in result.stderr
     assert "career-switch" in result.stderr  # the tracks there are
+
+
+def test_a_port_in_use_is_named_in_one_line(tmp_path):
+    with socket.create_server(("0.0.0.0", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "secret",
+            "STUDYBOT_CHANNEL": "C0123ABCD",
+            "STUDYBOT_DB": str(tmp_path / "bot.db"),
+            "STUDYBOT_ROADMAP": str(ROOT / "roadmap.yaml"),
+            "PORT": str(port),
+        }
+        result = studybot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"PORT: port {port} is in use" in result.stderr

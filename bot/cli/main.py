@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -339,7 +340,17 @@ def _start_http(app: App, settings: Settings) -> HttpServer:
     from bot.slack.app import readiness
     from bot.slack.server import make_server
 
-    return make_server(app, "0.0.0.0", settings.port, ready=readiness(app)).start()
+    try:
+        server = make_server(app, "0.0.0.0", settings.port, ready=readiness(app))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                "PORT", f"port {settings.port} is in use (another studybot, or another server?)"
+            ) from None
+        raise ConfigError(
+            "PORT", f"cannot listen on port {settings.port}: {exc.strerror or exc}"
+        ) from None
+    return server.start()
 
 
 def _run_http(server: HttpServer, stop: threading.Event) -> None:
