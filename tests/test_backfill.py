@@ -6,6 +6,12 @@ import datetime as dt
 import io
 
 import pytest
+from slack_sdk.http_retry import (
+    HttpRequest,
+    HttpResponse,
+    RateLimitErrorRetryHandler,
+    RetryState,
+)
 
 from bot.cli import backfill
 from bot.cli.standin import BOT_ID, BOT_USER
@@ -13,6 +19,7 @@ from bot.core import qa_search, questions
 from bot.core.clock import ManualClock
 from bot.core.ledger import Claim, claim, mark_sent
 from bot.core.roadmap_load import load
+from bot.slack.client import import_client, web_client
 from tests.processes import studybot
 from tests.qa_kit import (
     ASKER,
@@ -147,11 +154,70 @@ def test_backfill_waits_out_rate_limits(qa_box):
     assert question_row(qa_box, past["q1"])["answer_count"] == 2
 
 
+@pytest.mark.slow  # two backoffs of a second or so
+def test_backfill_tries_again_after_slack_server_errors(qa_box):
+    past = history(qa_box)
+    qa_box.slack.fail("conversations.history", status=500, times=1)
+    qa_box.slack.fail("conversations.replies", status=503, times=1)
+    code, err = run(qa_box)
+    assert code == 0, err
+    for method, status in (("conversations.history", 500), ("conversations.replies", 503)):
+        statuses = [c.status for c in qa_box.slack.calls if c.method == method]
+        assert statuses[0] == status and 200 in statuses
+    assert question_row(qa_box, past["q1"])["answer_count"] == 2
+    assert "3 new questions, 3 new answers" in err
+
+
+def test_a_thread_deleted_during_the_import_is_skipped_with_a_warning(qa_box, caplog):
+    past = history(qa_box)
+    # The first thread read (q1's) is gone by the time its replies are asked for.
+    qa_box.slack.fail("conversations.replies", status=200, error="thread_not_found", times=1)
+    code, err = run(qa_box)
+    assert code == 0, err
+    assert question_row(qa_box, past["q1"]) is None
+    assert question_row(qa_box, past["q2"])["answer_count"] == 1  # the rest is imported
+    assert question_row(qa_box, past["q3"]) is not None
+    assert any(
+        past["q1"]["ts"] in r.getMessage() and "deleted" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_the_import_waits_out_a_retry_after_the_bot_would_hand_back(qa_box):
+    """The bot's own client hands a 429 over 30 s back (it would hold a worker thread); the
+    import's waits up to a quarter of an hour. (Waited for real in the test above.)"""
+    url = qa_box.settings.api_url + "conversations.history"
+    request = HttpRequest(method="POST", url=url, headers={})
+
+    def waits(client, seconds: str) -> bool:
+        response = HttpResponse(status_code=429, headers={"Retry-After": [seconds]})
+        [handler] = [h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)]
+        return handler.can_retry(state=RetryState(), request=request, response=response)
+
+    bot, backfilling = web_client(qa_box.settings), import_client(qa_box.settings)
+    assert [waits(bot, s) for s in ("30", "31", "120", "3600")] == [True, False, False, False]
+    assert [waits(backfilling, s) for s in ("30", "31", "120", "3600")] == [True, True, True, False]
+
+
 def test_backfill_reports_slack_refusals(qa_box):
     qa_box.slack.fail("conversations.history", status=200, error="not_in_channel")
     code, err = run(qa_box)
     assert code == 1
     assert "not_in_channel" in err
+
+
+@pytest.mark.parametrize("days", ["0", "36501", "1000000", "99999999999999999999"])
+def test_days_out_of_range_is_a_usage_error_in_one_line(tmp_path, days):
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # never reached
+        "STUDYBOT_CHANNEL": "C0123ABCD",
+        "STUDYBOT_DB": str(tmp_path / "bot.db"),
+        "STUDYBOT_ROADMAP": str(QA_ROADMAP),
+    }
+    result = studybot("backfill", "--days", days, env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "--days must be between 1 and 36500" in result.stderr
 
 
 @pytest.mark.slow

@@ -181,3 +181,18 @@ def test_studybot_calendar_export_and_an_unknown_track(tmp_path: Path) -> None:
     wrong = studybot("calendar", "export", "--track", "nope", env=env, cwd=tmp_path)
     assert wrong.returncode == 2 and len(wrong.stderr.strip().splitlines()) == 1
     assert "nope" in wrong.stderr and "full" in wrong.stderr
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "folder", "full-disk"])
+def test_export_to_a_place_that_cannot_be_written_is_one_line(box, tmp_path: Path, where) -> None:
+    out = {
+        "missing-folder": tmp_path / "nowhere" / "s.ics",
+        "folder": tmp_path,
+        "full-disk": Path("/dev/full"),
+    }[where]
+    if where == "full-disk" and not out.exists():
+        pytest.skip("no /dev/full here")
+    err = io.StringIO()
+    assert calendar_cli.export(box.settings, out=str(out), clock=box.clock, err=err) == 1
+    [line] = err.getvalue().strip().splitlines()
+    assert line.startswith(f"studybot: cannot write {out}: ")

@@ -127,3 +127,11 @@ def test_an_install_older_than_the_manifest_is_told_to_update(env, tmp_path, sla
     (commands,) = lines_of(out, "–")
     assert "slash commands" in commands and "manifest.yml" in commands
     assert "1 problem found." in out
+
+
+def test_a_folder_as_the_database_is_a_failed_check(env, tmp_path):
+    env["STUDYBOT_DB"] = str(tmp_path)
+    code, out = doctor(env, tmp_path)
+    assert code == 1 and "Traceback" not in out, out
+    [line] = [x for x in lines_of(out, "✗") if "database" in x]
+    assert "is a folder" in line

@@ -12,6 +12,7 @@ from bot.cli.roadmap_check import notes
 from bot.core.roadmap_load import load
 from bot.core.topic_search import find_topics
 from tests.conftest import FIXTURES, ROADMAP, ROOT
+from tests.processes import free_port, studybot
 
 ROADMAP_DATA = load(ROADMAP)
 
@@ -266,6 +267,49 @@ def test_check_a_broken_roadmap_exits_1_with_every_error() -> None:
     assert len(lines) == 7 and lines[-1] == f"{path}: 6 error(s)"
     assert lines[0].startswith(f"{path}:3: schedule.timezone: unknown IANA timezone")
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "encode, line",
+    [
+        (lambda text: text.encode("utf-16"), 1),  # saved as "Unicode" by a Windows editor
+        (lambda text: b"\xff\xfe" + text.encode(), 1),
+        (lambda text: text.replace("# ", "# caf\u00e9 ", 1).encode("latin-1"), None),
+    ],
+)
+def test_a_roadmap_that_is_not_utf8_is_one_error_line(tmp_path: Path, encode, line) -> None:
+    text = (ROOT / "roadmap.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "roadmap.yaml"
+    path.write_bytes(encode(text))
+    if line is None:  # the first line with a non-ASCII character, where Latin-1 differs
+        line = next(
+            n
+            for n, t in enumerate(text.replace("# ", "# caf\u00e9 ", 1).splitlines(), 1)
+            if not t.isascii()
+        )
+    result = run_check(path)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    first, total = result.stderr.splitlines()
+    assert first.startswith(f"{path}:{line}: (file): not UTF-8 text"), first
+    assert total == f"{path}: 1 error(s)"
+
+
+def test_a_roadmap_that_is_not_utf8_stops_run_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "roadmap.yaml"
+    path.write_bytes((ROOT / "roadmap.yaml").read_text(encoding="utf-8").encode("utf-16"))
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "secret",
+        "STUDYBOT_CHANNEL": "C0123ABCD",
+        "STUDYBOT_DB": str(tmp_path / "bot.db"),
+        "STUDYBOT_ROADMAP": str(path),
+        "PORT": str(free_port()),
+    }
+    result = studybot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"STUDYBOT_ROADMAP: {path}:1: (file): not UTF-8 text" in result.stderr
 
 
 # --- issue 15: --strict and --stats ---------------------------------------------------------

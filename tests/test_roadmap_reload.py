@@ -152,3 +152,14 @@ def test_at_start_warnings_are_logged_once_and_a_long_list_cut(
     assert f"loaded with {total} warning(s)" in record.getMessage()
     assert record.getMessage().count(": warning: ") == 20
     assert record.getMessage().endswith(f"…and {total - 20} more")
+
+
+def test_an_edit_saved_in_another_encoding_keeps_the_last_good_roadmap(tmp_path: Path) -> None:
+    path = tmp_path / "roadmap.yaml"
+    shutil.copy(SMALL, path)
+    store = RoadmapStore(path)
+    path.write_bytes(
+        path.read_text().replace("title: Clustering", "title: Clusters").encode("utf-16")
+    )
+    assert store.reload() is False and store.current().topic("clustering").title == "Clustering"
+    assert store.last_error and store.last_error.startswith(f"{path}:1: (file): not UTF-8 text")

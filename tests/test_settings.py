@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 
 import pytest
 
@@ -68,3 +69,61 @@ def test_readme_documents_every_setting_with_its_default():
         if default not in ("unset", "empty"):
             assert default in table[variable], (variable, table[variable])
     assert set(table) == {v for v, _, _ in documented()}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["post", "weekly"], ["faq", "export"], ["calendar", "export"], ["backfill"]],
+)
+def test_a_folder_as_the_database_is_named_in_one_line(tmp_path, command):
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "secret",
+        "STUDYBOT_CHANNEL": "C0123ABCD",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # never reached
+        "STUDYBOT_DB": str(tmp_path),
+        "STUDYBOT_ROADMAP": str(ROOT / "roadmap.yaml"),
+    }
+    result = studybot(*command, env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "STUDYBOT_DB" in result.stderr, result.stderr
+    assert "is a folder" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["roadmap", "check"], ["doctor"]])
+def test_a_dotenv_that_is_not_utf8_is_named_in_one_line(tmp_path, command):
+    (tmp_path / ".env").write_bytes("SLACK_BOT_TOKEN=xoxb-1\n# café\n".encode("latin-1"))
+    result = studybot(*command, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert ".env: not UTF-8 text" in result.stderr
+
+
+def test_an_unknown_track_names_studybot_track(tmp_path):
+    env = {
+        "STUDYBOT_TRACK": "nosuch",
+        "STUDYBOT_DB": str(tmp_path / "bot.db"),
+        "STUDYBOT_ROADMAP": str(ROOT / "roadmap.yaml"),
+    }
+    result = studybot("faq", "export", env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "STUDYBOT_TRACK: unknown track 'nosuch'" in result.stderr
+    assert "career-switch" in result.stderr  # the tracks there are
+
+
+def test_a_port_in_use_is_named_in_one_line(tmp_path):
+    with socket.create_server(("0.0.0.0", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "secret",
+            "STUDYBOT_CHANNEL": "C0123ABCD",
+            "STUDYBOT_DB": str(tmp_path / "bot.db"),
+            "STUDYBOT_ROADMAP": str(ROOT / "roadmap.yaml"),
+            "PORT": str(port),
+        }
+        result = studybot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"PORT: port {port} is in use" in result.stderr

@@ -27,6 +27,7 @@ from bot.slack.render import blocks as bk
 log = logging.getLogger(__name__)
 
 PAGE = 200
+MAX_DAYS = 36_500
 
 
 @dataclass
@@ -56,12 +57,17 @@ def command(
 ) -> int:
     """Exit 0 when done, 1 when Slack refused (the reason on one line)."""
     from bot.cli.main import open_deps_or_exit
-    from bot.slack.client import web_client
+    from bot.slack.client import import_client
 
     err = err or sys.stderr
     settings.require("bot_token")
-    if days < 1:
-        print("studybot: --days must be at least 1", file=err)
+    if not 1 <= days <= MAX_DAYS:
+        # Past a century the date would leave what datetime can hold (a traceback), and
+        # Slack's history does not reach that far anyway: a usage error, not a silent clamp.
+        print(
+            f"studybot: --days must be between 1 and {MAX_DAYS} (100 years: the whole history)",
+            file=err,
+        )
         return 2
     pool, roadmaps = open_deps_or_exit(settings)
     try:
@@ -69,7 +75,7 @@ def command(
         if not deps.channel:
             raise ConfigError("STUDYBOT_CHANNEL", "is required (the channel to import)")
         try:
-            tally = run(deps, web_client(settings), days=days, err=err)
+            tally = run(deps, import_client(settings), days=days, err=err)
         except SlackApiError as exc:
             print(f"\nstudybot: Slack refused: {exc.response.get('error')}", file=err)
             return 1
@@ -104,9 +110,11 @@ def run(deps: Deps, client: WebClient, *, days: int, err: TextIO) -> Tally:
         for message in top:
             thread = [message]
             if message.get("reply_count") or message.get("thread_ts") == message["ts"]:
-                thread += [
-                    m for m in _replies(client, channel, message["ts"]) if m["ts"] != message["ts"]
-                ]
+                replies = _thread_replies(client, channel, message["ts"])
+                if replies is None:  # deleted since the history was read: not imported
+                    threads.update(1)
+                    continue
+                thread += replies
             # One transaction per thread: a question and its answers land together.
             with transaction(deps.db):
                 for item in thread:
@@ -114,6 +122,18 @@ def run(deps: Deps, client: WebClient, *, days: int, err: TextIO) -> Tally:
             threads.update(1)
     verify_marks(deps, client)
     return tally
+
+
+def _thread_replies(client: WebClient, channel: str, ts: str) -> list[dict[str, Any]] | None:
+    """The replies in the thread under `ts`, or None when the thread was deleted since the
+    history was read (one vanished thread is no reason to stop the import)."""
+    try:
+        return [m for m in _replies(client, channel, ts) if m["ts"] != ts]
+    except SlackApiError as exc:
+        if exc.response.get("error") != "thread_not_found":
+            raise
+    log.warning("thread %s was deleted while the history was read; skipped", ts)
+    return None
 
 
 def _messages(response: SlackResponse) -> Iterator[dict[str, Any]]:

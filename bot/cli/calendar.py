@@ -64,8 +64,12 @@ def export(
     finally:
         pool.close()
     if out:
-        with open(out, "wb") as f:
-            f.write(data)
+        try:
+            with open(out, "wb") as f:
+                f.write(data)
+        except OSError as exc:  # no such folder, a folder, a full disk (/dev/full)
+            print(f"studybot: cannot write {out}: {exc.strerror or exc}", file=err or sys.stderr)
+            return 1
         print(f"wrote {events} weekly events to {out}", file=err or sys.stderr)
     else:
         sys.stdout.buffer.write(data)

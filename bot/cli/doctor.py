@@ -169,6 +169,8 @@ def check_database(settings: Settings) -> Check:
             "point STUDYBOT_DB at a file on a persistent, writable disk",
         )
     problem = health.startup_problem(path, budget=0.0)
+    if path.is_dir():
+        return Check("database", False, problem or "", "point STUDYBOT_DB at the database file")
     if problem and "damaged" not in problem:
         return Check("database", False, problem, "make the file and its folder writable")
     damage = health.integrity_problems(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -190,6 +191,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 def _backup_or_restore(command: str, file: str, settings: Settings) -> int:
     from bot.core import backup
 
+    if os.path.isdir(settings.db_path):
+        # Said before anything is copied: a restore would move the whole folder aside.
+        raise ConfigError("STUDYBOT_DB", f"{settings.db_path} is a folder; name the database file")
     try:
         if command == "backup":
             backup.backup(settings.db_path, file)
@@ -226,7 +230,7 @@ def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
     from bot.core.backup import BackupError, before_migrations
     from bot.core.db import Pool
     from bot.core.roadmap import RoadmapError
-    from bot.core.roadmap_load import RoadmapStore
+    from bot.core.roadmap_load import RoadmapStore, UnknownTrack
 
     try:
         kept = before_migrations(settings.db_path)
@@ -240,6 +244,8 @@ def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
         raise ConfigError("STUDYBOT_DB", f"cannot open {settings.db_path}: {exc}") from None
     try:
         roadmaps = RoadmapStore(settings.roadmap_path, settings.track)
+    except UnknownTrack as exc:
+        raise ConfigError("STUDYBOT_TRACK", exc.errors[0]) from None
     except RoadmapError as exc:
         first = exc.errors[0] if exc.errors else str(exc)
         more = (
@@ -338,7 +344,17 @@ def _start_http(app: App, settings: Settings) -> HttpServer:
     from bot.slack.app import readiness
     from bot.slack.server import make_server
 
-    return make_server(app, "0.0.0.0", settings.port, ready=readiness(app)).start()
+    try:
+        server = make_server(app, "0.0.0.0", settings.port, ready=readiness(app))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                "PORT", f"port {settings.port} is in use (another studybot, or another server?)"
+            ) from None
+        raise ConfigError(
+            "PORT", f"cannot listen on port {settings.port}: {exc.strerror or exc}"
+        ) from None
+    return server.start()
 
 
 def _run_http(server: HttpServer, stop: threading.Event) -> None:

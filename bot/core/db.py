@@ -38,6 +38,14 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
+def read_only(path: str | Path, timeout: float = 10.0) -> sqlite3.Connection:
+    """A read-only connection to the file at `path`, safe while others write to it."""
+    # `mode=ro` needs a URI, and a URI reads `?`, `#` and `%` in a file name as its own syntax:
+    # an unescaped `a#1.db` would open `a` (a new, empty database). as_uri() escapes them.
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=timeout)
+
+
 def _wal(conn: sqlite3.Connection) -> None:
     """Switch to WAL (kept in the file). Processes opening a new file at once may find it
     locked while another switches it, and SQLite answers that at once, without its busy

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.db import migration_steps, transaction
+from bot.core.db import migration_steps, read_only, transaction
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -69,6 +69,8 @@ def startup_problem(path: str | Path, budget: float = STARTUP_CHECK_SECONDS) -> 
     integrity check (bounded by `budget` seconds) finds damage."""
     file = Path(path)
     folder = file.resolve().parent
+    if file.is_dir():
+        return f"{file} is a folder; name the database file (e.g. {file / 'studybot.db'})"
     if file.exists() and not os.access(file, os.W_OK):
         return f"{file} is read-only for this user; the bot must write to it"
     if not os.access(folder, os.W_OK):
@@ -128,7 +130,7 @@ def readiness_problem(
 def integrity_problems(path: str | Path, limit: int = 10) -> list[str]:
     """SQLite's full `integrity_check` (every page, every index entry): its complaints, or []
     when the file is intact. Slow on a large archive: `studybot doctor` runs it, not start-up."""
-    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10)
+    conn = read_only(path)
     try:
         rows = conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()
     except sqlite3.DatabaseError as exc:
@@ -142,7 +144,7 @@ def migration_state(path: str | Path) -> tuple[list[str], list[str]]:
     """(migrations this code ships that the file lacks, migrations the file has that this code
     does not know: a newer version wrote it)."""
     shipped = [name for name, _ in migration_steps()]
-    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10)
+    conn = read_only(path)
     try:
         has_table = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"

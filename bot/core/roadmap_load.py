@@ -26,7 +26,19 @@ def load(path: str | Path, strict: bool = False, checking: bool = False) -> Road
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RoadmapError([f"{path}:1: (file): cannot read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise RoadmapError([_not_utf8(path, exc)]) from None
     return parse(text, path, strict=strict, checking=checking)
+
+
+def _not_utf8(path: str, exc: UnicodeDecodeError) -> str:
+    """The error line for a roadmap that is not UTF-8 (saved as UTF-16, or Latin-1), on the
+    line of its first bad byte."""
+    line = bytes(exc.object[: exc.start]).count(b"\n") + 1
+    return (
+        f"{path}:{line}: (file): not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+        f"offset {exc.start}); save the file as UTF-8"
+    )
 
 
 def log_warnings(roadmap: Roadmap) -> None:
@@ -47,6 +59,14 @@ def log_warnings(roadmap: Roadmap) -> None:
         roadmap.path,
         shown,
     )
+
+
+class UnknownTrack(RoadmapError):
+    """The track the store was asked to follow (STUDYBOT_TRACK) is not in the roadmap."""
+
+    def __init__(self, errors: list[str], track: str) -> None:
+        super().__init__(errors)
+        self.track = track
 
 
 class RoadmapStore:
@@ -81,6 +101,10 @@ class RoadmapStore:
         track = self.track or roadmap.schedule.track
         if track and track != FULL_TRACK and track not in roadmap.tracks:
             known = ", ".join([FULL_TRACK, *roadmap.tracks])
+            if self.track:  # the operator's setting names it, not the file
+                raise UnknownTrack(
+                    [f"unknown track {track!r}: {self.path} has {known}"], track=self.track
+                )
             raise RoadmapError(
                 [f"{self.path}:1: schedule.track: unknown track {track!r} ({known})"]
             )

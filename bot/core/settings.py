@@ -139,9 +139,7 @@ class Settings:
         then `.env` for variables the environment lacks."""
         values: dict[str, str] = {}
         if dotenv is not None and Path(dotenv).is_file():
-            from dotenv import dotenv_values
-
-            values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+            values.update(_dotenv(Path(dotenv)))
         values.update(environ)
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
@@ -163,6 +161,21 @@ class Settings:
     def is_admin_id(self, user_id: str) -> bool:
         """Whether STUDYBOT_ADMINS names this user."""
         return user_id in self.admins
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    """The variables a .env file sets; a file that cannot be read is a ConfigError naming it."""
+    from dotenv import dotenv_values
+
+    try:
+        found = dotenv_values(path)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def documented() -> list[tuple[str, str, str]]:
