@@ -293,3 +293,18 @@ def test_status_says_who_takes_part_in_buddies_and_who_leads_this_week(sbox):
     assert "Discussion lead this week" in text and "1 volunteer" in text
     command(sbox, "buddies resume")
     assert "paused" not in all_text(command(sbox, "status"))
+
+
+def test_after_an_early_weekly_post_the_next_post_lines_name_the_week_after(sbox):
+    sbox.clock.set(at(10, 0, 8))  # Monday 08:00: week 10's post is due at 09:00
+    assert "Sent" in command(sbox, "post weekly")["text"]
+    assert len(sent(sbox, "weekly", 10)) == 1
+    status = all_text(command(sbox, "status"))
+    assert "weekly for week 11:" in status and "weekly for week 10:" not in status
+    assert "nudge for week 10:" in status  # the nudge still goes out at its time
+    reply = command(sbox, f"skip {week(13).key}")["text"]
+    assert "Next weekly post: week 11 of" in reply
+    manual = ManualScheduler(sbox.deps, sbox.app.client)
+    upcoming = manual.upcoming(sbox.clock.now())
+    assert upcoming[0] == ("nudge", due("nudge", 10))
+    assert ("weekly", due("weekly", 11)) in upcoming

@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.core import calendar, ledger
+from bot.core import ledger
 from bot.core.calendar import Calendar, Change, Week
 from bot.core.calendar_changes import (
     Refused,
@@ -76,7 +76,8 @@ def _target(deps: Deps, cal: Calendar, args: list[str]) -> tuple[dt.date, Week]:
 
 
 def _next_line(deps: Deps, cal: Calendar) -> str:
-    upcoming = calendar.next_due(deps.roadmap.schedule, cal, "weekly", deps.now())
+    """When the next weekly post goes out, and about which week."""
+    upcoming = ledger.next_unsent(deps.db, deps.roadmap.schedule, cal, "weekly", deps.now())
     if upcoming is None:
         return "No more weekly posts are scheduled: the roadmap is done."
     week, at = upcoming

@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.core import buddies, calendar, lead
+from bot.core import buddies, lead, ledger
 from bot.core.calendar_changes import first_open_week
 from bot.core.deps import Deps
 from bot.slack import buddy_dm
@@ -53,7 +53,7 @@ def lead_control(
     now = deps.now()
     week = cal.week_of(first_open_week(deps, cal, now))
     if week.kind != "topic":
-        upcoming = calendar.next_due(deps.roadmap.schedule, cal, "weekly", now)
+        upcoming = ledger.next_unsent(deps.db, deps.roadmap.schedule, cal, "weekly", now)
         if upcoming is None:
             return say("There is no week left on the roadmap to lead.")
         week = upcoming[0]

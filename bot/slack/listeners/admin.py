@@ -209,18 +209,13 @@ def status(
                 "Run `studybot roadmap check`."
             )
         )
-    upcoming = [
-        (kind, due)
-        for kind in calendar.POST_KINDS
-        if (due := calendar.next_due(schedule, cal, kind, now)) is not None
-    ]
-    upcoming.sort(key=lambda item: item[1][1])
+    upcoming = ledger.upcoming(deps.db, schedule, cal, now)
     out += bk.sections(
         "*Next posts*\n"
         + (
             "\n".join(
                 f"• {kind} for week {w.study_week}: {slack_date(at, tz)}"
-                for kind, (w, at) in upcoming
+                for kind, w, at in upcoming
             )
             or "• none: the roadmap is done"
         )
