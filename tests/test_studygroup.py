@@ -308,3 +308,15 @@ def test_after_an_early_weekly_post_the_next_post_lines_name_the_week_after(sbox
     upcoming = manual.upcoming(sbox.clock.now())
     assert upcoming[0] == ("nudge", due("nudge", 10))
     assert ("weekly", due("weekly", 11)) in upcoming
+
+
+def test_with_the_group_paused_the_replies_say_so_not_that_the_roadmap_is_done(sbox):
+    command(sbox, "pause")
+    command(sbox, "resume")
+    answer = command(sbox, "undo")["text"]
+    assert "Undid the resume" in answer and "roadmap is done" not in answer
+    assert f"paused from the week of {week(10).start:%b %-d}" in answer
+    assert "`/studygroup resume`" in answer
+    sbox.clock.set(at(9, 5, 10))  # Saturday: this week's nudge and recap are behind us
+    status = all_text(command(sbox, "status"))
+    assert "roadmap is done" not in status and "• none: the group is paused" in status

@@ -83,7 +83,7 @@ class Calendar:
             return Week(index, self._slot_start(index), "before")
         if index <= len(self.weeks):
             return self.weeks[index - 1]
-        if self.weeks and self.weeks[-1].kind == "paused":
+        if self.paused_from is not None:
             return Week(index, self._slot_start(index), "paused")
         return Week(index, self._slot_start(index), "after")
 
@@ -120,6 +120,12 @@ class Calendar:
         if target < 1:
             return None
         return next((w for w in self.weeks if w.study_week == target), None)
+
+    @property
+    def paused_from(self) -> dt.date | None:
+        """The start of a pause with no resume to come (the group stays paused), or None."""
+        last = self.weeks[-1] if self.weeks else None
+        return last.start if last is not None and last.kind == "paused" else None
 
     @property
     def end(self) -> dt.date:

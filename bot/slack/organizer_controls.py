@@ -79,9 +79,19 @@ def _next_line(deps: Deps, cal: Calendar) -> str:
     """When the next weekly post goes out, and about which week."""
     upcoming = ledger.next_unsent(deps.db, deps.roadmap.schedule, cal, "weekly", deps.now())
     if upcoming is None:
-        return "No more weekly posts are scheduled: the roadmap is done."
+        return f"No more weekly posts are scheduled: {no_posts_reason(cal)}."
     week, at = upcoming
     return f"Next weekly post: {week_name(week, cal)}, {slack_date(at, deps.roadmap.schedule.tz)}."
+
+
+def no_posts_reason(cal: Calendar) -> str:
+    """Why no post is to come: the group is paused, or the roadmap is done."""
+    if cal.paused_from is not None:
+        return (
+            f"the group is paused from the week of {cal.paused_from:%b %-d}, with no posts "
+            "until `/studygroup resume`"
+        )
+    return "the roadmap is done"
 
 
 def skip(

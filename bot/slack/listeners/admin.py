@@ -24,6 +24,7 @@ from bot.slack.organizer_controls import (
     Message,
     Usage,
     change_words,
+    no_posts_reason,
     say,
     week_name,
 )
@@ -217,7 +218,7 @@ def status(
                 f"• {kind} for week {w.study_week}: {slack_date(at, tz)}"
                 for kind, w, at in upcoming
             )
-            or "• none: the roadmap is done"
+            or f"• none: {no_posts_reason(cal)}"
         )
     )
     ahead = [cal.week_of(week.start + dt.timedelta(weeks=i)) for i in range(AHEAD)]
