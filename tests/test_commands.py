@@ -515,6 +515,20 @@ def test_progress_done_of_a_word_several_topics_carry_asks_with_a_button_each(bo
     assert "Unticked *Logistic regression*" in shown(body)
 
 
+@pytest.mark.parametrize("word", ["here", "week", "learn", "math"])
+def test_progress_done_of_a_word_only_a_summary_carries_ticks_nothing(box: Sandbox, word: str):
+    # "here": Matrices' summary ends "...starts here."; no topic is named so.
+    body = answer(box.client.command("/progress", f"done {word}"))
+    assert "Ticked" not in shown(body)
+    assert "No topic matches" in shown(body) or "Several topics match" in shown(body)
+    assert progress.done_topics(box.deps.db, MEMBER) == set()
+
+
+def test_qa_topic_filter_of_a_word_only_a_summary_carries_names_no_topic(box: Sandbox):
+    body = answer(box.client.command("/qa", "topic:here"))
+    assert "There is no topic `here`" in shown(body)
+
+
 def test_progress_undo_of_a_topic_never_ticked_offers_no_tick_again(small: Sandbox):
     body = answer(small.client.command("/progress", "undo vectors"))
     assert "was not ticked" in shown(body)
