@@ -604,3 +604,8 @@ def test_nexttopic_follows_writes_from_another_process(small: Sandbox):
     assert "1/4" in ticked and "In step with the group" in ticked
     subprocess.run([*other, week], check=True, cwd=Path(__file__).parent.parent)
     assert "No session this week" in shown(answer(small.client.command("/nexttopic")))
+
+
+def test_roadmap_page_of_a_digit_that_is_no_number_gets_the_usage_card(small: Sandbox):
+    body = answer(small.client.command("/roadmap", "page ²"))
+    assert "`page` needs a number" in shown(body)

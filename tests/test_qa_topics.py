@@ -290,3 +290,27 @@ def test_the_faq_export_names_topics_as_qa_does():
     )
     close = faq._no_topic("baysian", topic_search.resolve(REAL, "baysian"))
     assert close.startswith("no topic 'baysian' in the roadmap; the closest: bayesian-statistics")
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "9223372036854775808", "²"])
+def test_an_id_no_row_can_have_is_a_question_no_longer_in_the_archive(qa_box, value):
+    say(qa_box, ASKER, "Is anyone else finding this hard?")
+    assert qa_box.client.action("qa_mark_answered", value, user=ASKER).status == 200
+    notice = qa_box.slack.wait_for("response_url", 1)[-1]
+    assert "no longer in the archive" in all_text(dict(notice.params))
+    chosen = {
+        MOVE_TOPIC: {
+            MOVE_TOPIC: {
+                "type": "static_select",
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": "Vectors"},
+                    "value": "vectors",
+                },
+            }
+        }
+    }
+    done = qa_box.client.view_submission(MOVE_VIEW, chosen, user=ASKER, private_metadata=value)
+    assert done.json() == {
+        "response_action": "errors",
+        "errors": {MOVE_TOPIC: "That question is no longer in the archive."},
+    }

@@ -17,6 +17,7 @@ from bot.core.deps import Deps
 from bot.core.format import plural
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Roadmap, Topic
+from bot.core.text import whole_number
 from bot.slack.ask import open_ask_modal, post_question
 from bot.slack.progress_changes import change_progress
 from bot.slack.render import blocks as bk
@@ -151,12 +152,12 @@ def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
     cal, week = deps.this_week()
     page: int | None = None
     if len(args) >= 2 and args[-2].lower() == "page":
-        if not args[-1].isdigit():
+        page, args = whole_number(args[-1]), args[:-2]
+        if page is None:
             ack(usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
             return
-        page, args = int(args[-1]), args[:-2]
-    elif len(args) == 1 and args[0].isdigit():  # `/roadmap 2` means page 2
-        page, args = int(args[0]), []
+    elif len(args) == 1 and (number := whole_number(args[0])) is not None:
+        page, args = number, []  # `/roadmap 2` means page 2
     elif args and args[-1].lower() == "page":
         ack(usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
         return

@@ -10,6 +10,7 @@ from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
 from bot.core.format import plural
 from bot.core.roadmap import Roadmap, Topic
+from bot.core.text import whole_number
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import ROADMAP
 from bot.slack.render.phrases import Block, Message
@@ -33,8 +34,9 @@ class RoadmapPage:
 
     @staticmethod
     def parse(value: str) -> RoadmapPage:
+        """The page a button's value (`stage:page`) names; no page for a value that is none."""
         stage, _, page = value.rpartition(":")
-        return RoadmapPage(stage or None, int(page) if page.isdigit() else None)
+        return RoadmapPage(stage or None, whole_number(page))
 
 
 def _runs(topics: Sequence[Topic], rows: dict[str, str]) -> list[tuple[str, list[str]]]:
