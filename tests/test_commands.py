@@ -609,3 +609,15 @@ def test_nexttopic_follows_writes_from_another_process(small: Sandbox):
 def test_roadmap_page_of_a_digit_that_is_no_number_gets_the_usage_card(small: Sandbox):
     body = answer(small.client.command("/roadmap", "page ²"))
     assert "`page` needs a number" in shown(body)
+
+
+def test_roadmap_header_names_both_years_when_the_span_crosses_one(box: Sandbox):
+    cal = box.deps.calendar()
+    assert cal.start.year != cal.end.year
+    text = shown(answer(box.client.command("/roadmap")))
+    assert f"{cal.start:%a %b %-d, %Y} – {cal.end:%a %b %-d, %Y}" in text
+
+
+def test_qa_topic_without_a_name_gets_the_usage_card(box: Sandbox):
+    body = answer(box.client.command("/qa", "topic:"))
+    assert "Name a topic after `topic:`" in shown(body)

@@ -145,7 +145,9 @@ def roadmap(
     ticked = sum(1 for t in cal.topics if t.id in done)
     facts = [f"{plural(len(cal.topics), 'topic')} in {plural(len(roadmap.stages), 'stage')}"]
     if cal.weeks:
-        facts.append(f"{fmt.day(cal.start)} – {fmt.day(cal.end, year=True)}")
+        # Both years when the span crosses one: "Mon Sep 7 – Sun Nov 14, 2027" hid a year.
+        crosses = cal.start.year != cal.end.year
+        facts.append(f"{fmt.day(cal.start, year=crosses)} – {fmt.day(cal.end, year=True)}")
     facts.append(f"you: `{bk.progress_bar(ticked, len(cal.topics), width=10)}`")
     blocks.append(bk.context(" · ".join(facts)))
     if not shown:
