@@ -165,3 +165,12 @@ def test_after_an_early_weekly_post_members_see_the_lead_organizers_set(lbox: Sa
     assert f"<@{C}> leads the week of" in text_of(organizer(lbox, f"lead <@{C}>"))
     assert lead.chosen(lbox.deps.db, week(6).key) == C
     assert f"Next up: <@{C}>" in text_of(command(lbox, "/lead", "", B))
+
+
+def test_organizers_cannot_make_a_bot_or_a_deactivated_account_lead(lbox: Sandbox):
+    lbox.slack.add_user("UBOT0001", "studybot", is_bot=True)
+    lbox.slack.add_user("U0GONE001", "gone", deleted=True)
+    for ref in ("<@UBOT0001>", "UBOT0001", "<@U0GONE001|gone>", "U0NOBODY1"):
+        assert "couldn't find the member" in text_of(organizer(lbox, f"lead {ref}"))
+    assert lead.chosen(lbox.deps.db, week(5).key) is None
+    assert f"<@{C}> leads the week of" in text_of(organizer(lbox, f"lead {C}"))

@@ -284,6 +284,7 @@ def test_usage_card_lists_undo_and_restart(sbox):
 def test_status_says_who_takes_part_in_buddies_and_who_leads_this_week(sbox):
     assert "Study buddies" not in all_text(command(sbox, "status"))
     for user in ("U0BUDDY01", "U0BUDDY02", "U0BUDDY03"):
+        sbox.slack.add_user(user)  # people of the workspace, as users.info knows them
         sbox.client.command("/buddy", "on", user=user, channel=sbox.channel)
     sbox.client.command("/lead", "on", user="U0BUDDY01", channel=sbox.channel)
     command(sbox, "buddies pause")
@@ -320,3 +321,10 @@ def test_with_the_group_paused_the_replies_say_so_not_that_the_roadmap_is_done(s
     sbox.clock.set(at(9, 5, 10))  # Saturday: this week's nudge and recap are behind us
     status = all_text(command(sbox, "status"))
     assert "roadmap is done" not in status and "• none: the group is paused" in status
+
+
+def test_members_get_the_usage_card_for_help(sbox):
+    for word in ("help", "?"):
+        text = all_text(command(sbox, word, user=MEMBER))
+        assert "/studygroup skip" in text and "organizers' commands" in text
+    assert "organizers' commands" not in all_text(command(sbox, "help"))
