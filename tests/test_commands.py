@@ -515,6 +515,20 @@ def test_progress_done_of_a_word_several_topics_carry_asks_with_a_button_each(bo
     assert "Unticked *Logistic regression*" in shown(body)
 
 
+@pytest.mark.parametrize("word", ["here", "week", "learn", "math"])
+def test_progress_done_of_a_word_only_a_summary_carries_ticks_nothing(box: Sandbox, word: str):
+    # "here": Matrices' summary ends "...starts here."; no topic is named so.
+    body = answer(box.client.command("/progress", f"done {word}"))
+    assert "Ticked" not in shown(body)
+    assert "No topic matches" in shown(body) or "Several topics match" in shown(body)
+    assert progress.done_topics(box.deps.db, MEMBER) == set()
+
+
+def test_qa_topic_filter_of_a_word_only_a_summary_carries_names_no_topic(box: Sandbox):
+    body = answer(box.client.command("/qa", "topic:here"))
+    assert "There is no topic `here`" in shown(body)
+
+
 def test_progress_undo_of_a_topic_never_ticked_offers_no_tick_again(small: Sandbox):
     body = answer(small.client.command("/progress", "undo vectors"))
     assert "was not ticked" in shown(body)
@@ -590,3 +604,20 @@ def test_nexttopic_follows_writes_from_another_process(small: Sandbox):
     assert "1/4" in ticked and "In step with the group" in ticked
     subprocess.run([*other, week], check=True, cwd=Path(__file__).parent.parent)
     assert "No session this week" in shown(answer(small.client.command("/nexttopic")))
+
+
+def test_roadmap_page_of_a_digit_that_is_no_number_gets_the_usage_card(small: Sandbox):
+    body = answer(small.client.command("/roadmap", "page ²"))
+    assert "`page` needs a number" in shown(body)
+
+
+def test_roadmap_header_names_both_years_when_the_span_crosses_one(box: Sandbox):
+    cal = box.deps.calendar()
+    assert cal.start.year != cal.end.year
+    text = shown(answer(box.client.command("/roadmap")))
+    assert f"{cal.start:%a %b %-d, %Y} – {cal.end:%a %b %-d, %Y}" in text
+
+
+def test_qa_topic_without_a_name_gets_the_usage_card(box: Sandbox):
+    body = answer(box.client.command("/qa", "topic:"))
+    assert "Name a topic after `topic:`" in shown(body)

@@ -195,3 +195,8 @@ def test_study_buddies_and_the_lead_in_the_console_when_time_moves_on(console):
     assert f"Discussion lead this week: @{ORGANIZER}" in out
     out = run(console, "leave", "as U0MEMBER3", "/buddy on", "advance 7d")  # U0MEMBER2 leaves
     assert f"group DM with U0MEMBER3, {ORGANIZER}" in out and "U0MEMBER2" not in out
+
+
+def test_next_while_paused_says_the_group_is_paused(console):
+    out = run(console, "/studygroup pause", "next", "next", "next")  # the nudge, the recap
+    assert "the group is paused" in out and "roadmap is done" not in out

@@ -262,3 +262,16 @@ def test_home_weighs_topics_not_ticks_like_progress(home_box):
     assert f"Behind the group on *{finished[0].title}*" in text
     assert f"{len(later)} topic" in text and "ahead" in text
     assert "in step" not in text.lower()
+
+
+def test_home_next_line_leaves_out_a_weekly_post_sent_early(home_box):
+    monday = this_week(home_box).start
+    tz = home_box.deps.roadmap.schedule.tz
+    home_box.clock.set(dt.datetime.combine(monday, dt.time(8, 0), tz))  # its post is due at 09:00
+    reply = home_box.client.command("/studygroup", "post weekly", user=ADMIN)
+    assert reply.status == 200
+    assert "Sent" in home_box.slack.wait_for("response_url", 1)[0]["text"]
+    text = all_text(open_home(home_box))
+    later = monday + dt.timedelta(weeks=1)
+    assert f"weekly post: Mon {later:%b %-d}, 09:00" in text
+    assert f"weekly post: Mon {monday:%b %-d}" not in text

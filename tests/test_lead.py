@@ -154,3 +154,23 @@ def test_no_volunteers_no_lead_line(lbox: Sandbox):
     assert len(sent(lbox, "weekly", 5)) == 1
     assert "Discussion lead" not in text_of(sent(lbox, "weekly", 5)[0])
     assert ADMIN not in [c.get("channel") for c in lbox.slack.posts()]
+
+
+def test_after_an_early_weekly_post_members_see_the_lead_organizers_set(lbox: Sandbox):
+    _volunteer(lbox, A, B)
+    lbox.clock.set(at(5, 0, 8))  # Monday 08:00: week 5's post is due at 09:00
+    assert ":white_check_mark:" in text_of(organizer(lbox, "post weekly"))
+    assert _named(lbox, 5) == [A]
+    # The organizer's lead goes to the first week not posted: week 6, not the one just out.
+    assert f"<@{C}> leads the week of" in text_of(organizer(lbox, f"lead <@{C}>"))
+    assert lead.chosen(lbox.deps.db, week(6).key) == C
+    assert f"Next up: <@{C}>" in text_of(command(lbox, "/lead", "", B))
+
+
+def test_organizers_cannot_make_a_bot_or_a_deactivated_account_lead(lbox: Sandbox):
+    lbox.slack.add_user("UBOT0001", "studybot", is_bot=True)
+    lbox.slack.add_user("U0GONE001", "gone", deleted=True)
+    for ref in ("<@UBOT0001>", "UBOT0001", "<@U0GONE001|gone>", "U0NOBODY1"):
+        assert "couldn't find the member" in text_of(organizer(lbox, f"lead {ref}"))
+    assert lead.chosen(lbox.deps.db, week(5).key) is None
+    assert f"<@{C}> leads the week of" in text_of(organizer(lbox, f"lead {C}"))

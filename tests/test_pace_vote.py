@@ -312,6 +312,22 @@ def test_a_vote_after_the_recap_has_closed(vbox):
     assert count == 2
 
 
+def test_a_vote_for_a_week_whose_nudge_did_not_ask_is_not_counted(vbox):
+    nudge(vbox)  # week 8's nudge goes out with the vote off: no question, no buttons
+    studygroup(vbox, "vote on")
+    updates = len(vbox.slack.calls_to("chat.update"))
+    for user in MEMBERS[:4]:
+        answer = click(vbox, PACE_VOTE + "yes", week(8).key, user)
+        assert "did not ask for a vote" in answer["text"]
+    # Nor a week whose nudge is not out yet.
+    answer = click(vbox, PACE_VOTE + "yes", week(9).key, MEMBERS[0])
+    assert "did not ask for a vote" in answer["text"]
+    assert vbox.deps.db.execute("SELECT count(*) FROM pace_votes").fetchone()[0] == 0
+    assert len(vbox.slack.calls_to("chat.update")) == updates  # the old nudge gets no buttons
+    assert dms(vbox) == []
+    assert "another week" not in recap(vbox)
+
+
 def test_turning_the_vote_off_drops_the_weeks_votes(vbox):
     passed(vbox, yes=3, no=0)
     studygroup(vbox, "vote off")

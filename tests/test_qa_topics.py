@@ -312,3 +312,27 @@ def test_questions_with_huge_words_are_filed_and_acked_in_time(qa_box):
     assert max(took) < 3, took
     filed = qa_box.pool.get().execute("SELECT topic_id FROM qa_questions").fetchall()
     assert len(filed) == 16 and all(topic for (topic,) in filed), filed
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "9223372036854775808", "²"])
+def test_an_id_no_row_can_have_is_a_question_no_longer_in_the_archive(qa_box, value):
+    say(qa_box, ASKER, "Is anyone else finding this hard?")
+    assert qa_box.client.action("qa_mark_answered", value, user=ASKER).status == 200
+    notice = qa_box.slack.wait_for("response_url", 1)[-1]
+    assert "no longer in the archive" in all_text(dict(notice.params))
+    chosen = {
+        MOVE_TOPIC: {
+            MOVE_TOPIC: {
+                "type": "static_select",
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": "Vectors"},
+                    "value": "vectors",
+                },
+            }
+        }
+    }
+    done = qa_box.client.view_submission(MOVE_VIEW, chosen, user=ASKER, private_metadata=value)
+    assert done.json() == {
+        "response_action": "errors",
+        "errors": {MOVE_TOPIC: "That question is no longer in the archive."},
+    }

@@ -284,6 +284,7 @@ def test_usage_card_lists_undo_and_restart(sbox):
 def test_status_says_who_takes_part_in_buddies_and_who_leads_this_week(sbox):
     assert "Study buddies" not in all_text(command(sbox, "status"))
     for user in ("U0BUDDY01", "U0BUDDY02", "U0BUDDY03"):
+        sbox.slack.add_user(user)  # people of the workspace, as users.info knows them
         sbox.client.command("/buddy", "on", user=user, channel=sbox.channel)
     sbox.client.command("/lead", "on", user="U0BUDDY01", channel=sbox.channel)
     command(sbox, "buddies pause")
@@ -293,3 +294,37 @@ def test_status_says_who_takes_part_in_buddies_and_who_leads_this_week(sbox):
     assert "Discussion lead this week" in text and "1 volunteer" in text
     command(sbox, "buddies resume")
     assert "paused" not in all_text(command(sbox, "status"))
+
+
+def test_after_an_early_weekly_post_the_next_post_lines_name_the_week_after(sbox):
+    sbox.clock.set(at(10, 0, 8))  # Monday 08:00: week 10's post is due at 09:00
+    assert "Sent" in command(sbox, "post weekly")["text"]
+    assert len(sent(sbox, "weekly", 10)) == 1
+    status = all_text(command(sbox, "status"))
+    assert "weekly for week 11:" in status and "weekly for week 10:" not in status
+    assert "nudge for week 10:" in status  # the nudge still goes out at its time
+    reply = command(sbox, f"skip {week(13).key}")["text"]
+    assert "Next weekly post: week 11 of" in reply
+    manual = ManualScheduler(sbox.deps, sbox.app.client)
+    upcoming = manual.upcoming(sbox.clock.now())
+    assert upcoming[0] == ("nudge", due("nudge", 10))
+    assert ("weekly", due("weekly", 11)) in upcoming
+
+
+def test_with_the_group_paused_the_replies_say_so_not_that_the_roadmap_is_done(sbox):
+    command(sbox, "pause")
+    command(sbox, "resume")
+    answer = command(sbox, "undo")["text"]
+    assert "Undid the resume" in answer and "roadmap is done" not in answer
+    assert f"paused from the week of {week(10).start:%b %-d}" in answer
+    assert "`/studygroup resume`" in answer
+    sbox.clock.set(at(9, 5, 10))  # Saturday: this week's nudge and recap are behind us
+    status = all_text(command(sbox, "status"))
+    assert "roadmap is done" not in status and "• none: the group is paused" in status
+
+
+def test_members_get_the_usage_card_for_help(sbox):
+    for word in ("help", "?"):
+        text = all_text(command(sbox, word, user=MEMBER))
+        assert "/studygroup skip" in text and "organizers' commands" in text
+    assert "organizers' commands" not in all_text(command(sbox, "help"))

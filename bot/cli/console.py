@@ -284,8 +284,15 @@ class Console:
     def next(self, _: str) -> None:
         upcoming = self.scheduler.upcoming(self.box.clock.now())
         if not upcoming:
-            raise ValueError("nothing more is scheduled: the roadmap is done")
+            raise ValueError(f"nothing more is scheduled: {self._why_nothing()}")
         self._run_until(upcoming[0][1])
+
+    def _why_nothing(self) -> str:
+        """Why no post is to come: a pause with no resume yet, or the end of the roadmap."""
+        paused = self.box.deps.calendar().paused_from
+        if paused is not None:
+            return f"the group is paused from the week of {paused:%b %-d} (`/studygroup resume`)"
+        return "the roadmap is done"
 
     def advance(self, rest: str) -> None:
         self._run_until(self.box.clock.now() + _duration(rest))

@@ -83,7 +83,7 @@ class Calendar:
             return Week(index, self._slot_start(index), "before")
         if index <= len(self.weeks):
             return self.weeks[index - 1]
-        if self.weeks and self.weeks[-1].kind == "paused":
+        if self.paused_from is not None:
             return Week(index, self._slot_start(index), "paused")
         return Week(index, self._slot_start(index), "after")
 
@@ -120,6 +120,12 @@ class Calendar:
         if target < 1:
             return None
         return next((w for w in self.weeks if w.study_week == target), None)
+
+    @property
+    def paused_from(self) -> dt.date | None:
+        """The start of a pause with no resume to come (the group stays paused), or None."""
+        last = self.weeks[-1] if self.weeks else None
+        return last.start if last is not None and last.kind == "paused" else None
 
     @property
     def end(self) -> dt.date:
@@ -259,7 +265,8 @@ def around_weekly(
 def next_due(
     schedule: Schedule, calendar: Calendar, kind: PostKind, after: dt.datetime
 ) -> tuple[Week, dt.datetime] | None:
-    """The next post of `kind` strictly after `after` for a week that has a topic."""
+    """The next post of `kind` strictly after `after` for a week that has a topic, by the
+    calendar alone (`ledger.next_unsent` also leaves out the posts already sent early)."""
     local = after.astimezone(schedule.tz).date()
     start = max(1, calendar.week_of(local).index - 1)
     for week in calendar.weeks[start - 1 :]:
@@ -269,18 +276,6 @@ def next_due(
         if at is not None and at > after:
             return week, at
     return None
-
-
-def upcoming(
-    schedule: Schedule, calendar: Calendar, after: dt.datetime
-) -> list[tuple[PostKind, dt.datetime]]:
-    """The next post of each kind after `after`, soonest first."""
-    found = []
-    for kind in POST_KINDS:
-        due = next_due(schedule, calendar, kind, after)
-        if due is not None:
-            found.append((kind, due[1]))
-    return sorted(found, key=lambda item: item[1])
 
 
 def local_today(schedule: Schedule, now: dt.datetime) -> dt.date:

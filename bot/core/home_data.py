@@ -83,7 +83,9 @@ def gather(
         done=frozenset(progress.done_topics(db, user)),
         mine=tuple(listings.open_questions(db, user=user, limit=MAX_LISTED)),
         to_help=tuple(listings.open_questions(db, exclude_user=user, limit=MAX_LISTED)),
-        upcoming=tuple(calendar.upcoming(roadmap.schedule, cal, now)),
+        upcoming=tuple(
+            (kind, at) for kind, _, at in ledger.upcoming(db, roadmap.schedule, cal, now)
+        ),
         thread_link=fmt.message_link(channel, ts, team=team_url) if channel and ts else None,
         organizer=organizer,
         team_url=team_url,

@@ -21,7 +21,10 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.core import calendar
+from bot.core.calendar import Calendar, PostKind, Week
 from bot.core.db import transaction
+from bot.core.roadmap import Schedule
 
 # A claim whose owner cannot be checked (another host) is considered abandoned after this long;
 # sending, with every retry, takes far less.
@@ -226,6 +229,30 @@ def sent_row(db: sqlite_utils.Database, kind: str, week_key: str) -> LedgerRow |
     mid-week does not repeat the week's posts)."""
     rows = _rows(db, "kind = ? AND week = ? AND status = 'sent' ORDER BY id", (kind, week_key))
     return rows[0] if rows else None
+
+
+def next_unsent(
+    db: sqlite_utils.Database, schedule: Schedule, cal: Calendar, kind: PostKind, after: dt.datetime
+) -> tuple[Week, dt.datetime] | None:
+    """The next post of `kind` due after `after` that has not gone out yet, and its week."""
+    due = calendar.next_due(schedule, cal, kind, after)
+    # A week's post sent early (`/studygroup post`, `studybot post`) is not sent again at its
+    # time: the next one to go out is a later week's.
+    while due is not None and sent_row(db, kind, due[0].key) is not None:
+        due = calendar.next_due(schedule, cal, kind, due[1])
+    return due
+
+
+def upcoming(
+    db: sqlite_utils.Database, schedule: Schedule, cal: Calendar, after: dt.datetime
+) -> list[tuple[PostKind, Week, dt.datetime]]:
+    """The next post of each kind still to go out after `after`, soonest first."""
+    found = [
+        (kind, *due)
+        for kind in calendar.POST_KINDS
+        if (due := next_unsent(db, schedule, cal, kind, after)) is not None
+    ]
+    return sorted(found, key=lambda item: item[2])
 
 
 def weekly_ts(db: sqlite_utils.Database, channel: str, week_key: str) -> str | None:

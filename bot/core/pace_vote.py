@@ -20,7 +20,7 @@ from typing import Literal
 
 import sqlite_utils
 
-from bot.core import calendar
+from bot.core import calendar, ledger
 from bot.core.calendar import Calendar, Change, Week
 from bot.core.db import transaction
 from bot.core.roadmap import Schedule, VoteRule
@@ -122,6 +122,19 @@ def ballot(
         return None
     extra = voted_extra_week(db, cal, week)
     return Ballot(week.key, week.study_week, tally(db, week.key), extra)
+
+
+def asked(db: sqlite_utils.Database, cal: Calendar, week: Week) -> bool:
+    """Whether `week`'s nudge went out asking the question, so votes for it may count: it was
+    sent while the vote was on, which it has stayed since, and the topic was not given its
+    extra week by an earlier vote. (The state keeps only its last change: a vote turned off
+    and on again after the nudge refuses that week's votes, as the nudge may not have asked.)"""
+    nudge = ledger.sent_row(db, "nudge", week.key)
+    state = db.execute("SELECT enabled, changed_at FROM pace_vote_state WHERE id = 1").fetchone()
+    if nudge is None or not nudge.sent_at or state is None or not state[0]:
+        return False
+    since = dt.datetime.fromisoformat(state[1])
+    return since <= dt.datetime.fromisoformat(nudge.sent_at) and not voted_extra_week(db, cal, week)
 
 
 def voted_extra_week(db: sqlite_utils.Database, cal: Calendar, week: Week) -> bool:

@@ -20,7 +20,7 @@ import sqlite_utils
 from bot.core import calendar, lead, listings, meta, pace_vote, questions
 from bot.core import format as fmt
 from bot.core.calendar import POST_KINDS, Calendar, PostKind, Week
-from bot.core.ledger import weekly_ts
+from bot.core.ledger import next_unsent, weekly_ts
 from bot.core.questions import Question
 from bot.core.roadmap import Roadmap, Schedule, Topic
 
@@ -354,6 +354,6 @@ def _recap(ctx: Context) -> RecapFacts:
     helpers: list[tuple[str, int]] = _qa(
         "recap", lambda: listings.answerers_between(ctx.db, start, ctx.now), []
     )
-    upcoming = calendar.next_due(ctx.roadmap.schedule, ctx.calendar, "weekly", ctx.now)
+    upcoming = next_unsent(ctx.db, ctx.roadmap.schedule, ctx.calendar, "weekly", ctx.now)
     pace = pace_vote.decision(ctx.db, week.key)
     return RecapFacts(week, topic, ctx.tz, asked, answered, helpers, upcoming, pace)

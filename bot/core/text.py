@@ -1,4 +1,5 @@
-"""Member text as Slack sends it: made safe to re-post, or turned into plain text."""
+"""Member text as Slack sends it: made safe to re-post, turned into plain text, or read as a
+number."""
 
 from __future__ import annotations
 
@@ -7,6 +8,17 @@ import re
 # Slack escapes &, < and > in member text; what remains in <...> is a control sequence.
 _CONTROL = re.compile(r"<([^<>]*)>")
 _ENTITY = re.compile(r"&(?!(?:amp|lt|gt);)")
+# The largest integer SQLite keeps: a bigger id names no row, and binding it overflows.
+MAX_ID = 2**63 - 1
+
+
+def whole_number(raw: str, most: int = MAX_ID) -> int | None:
+    """`raw` (a button's value, a view's metadata, a word) as a whole number up to `most`;
+    None for anything else, "²" and other non-ASCII digits included (int() refuses them)."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    number = int(raw)
+    return number if number <= most else None
 
 
 def from_plain(raw: str) -> str:

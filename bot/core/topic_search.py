@@ -2,8 +2,9 @@
 
 CONTRACT (used by /resources, /ask and /qa; keep these signatures):
   find_topics(roadmap, query) -> list[Topic]    best match first; [] when nothing matches
+  find_named(roadmap, query) -> list[Topic]     the same, through an id, title or alias only
   suggest(roadmap, query, n=3) -> list[Topic]   close topics for "did you mean"
-  resolve(roadmap, query) -> Resolution        the one topic meant, else the closest
+  resolve(roadmap, query) -> Resolution        the one topic named, else whom to ask about
 
 How it matches: text is lower-cased, punctuation becomes spaces ("k-means" == "k means") and
 each word is reduced to a crude singular ("forests" == "forest", "matrices" == "matrix"). A
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -90,23 +92,24 @@ class _Field:
     joined: str  # the words with the spaces squeezed out
     starts: frozenset[int]  # where each word begins in `joined`
     ends: frozenset[int]  # where each word ends in `joined`
+    name: bool  # an id, title or alias: a match here names the topic
 
 
-def _field(weight: float, text: str) -> _Field:
+def _field(weight: float, text: str, name: bool = False) -> _Field:
     parts = words(text)
     starts, ends, at = [], [], 0
     for w in parts:
         starts.append(at)
         at += len(w)
         ends.append(at)
-    return _Field(weight, "".join(parts), frozenset(starts), frozenset(ends))
+    return _Field(weight, "".join(parts), frozenset(starts), frozenset(ends), name)
 
 
 def _fields(roadmap: Roadmap, topic: Topic) -> list[_Field]:
     out = [
-        _field(W_ID, topic.id),
-        _field(W_TITLE, topic.title),
-        *(_field(W_ALIAS, a) for a in topic.aliases),
+        _field(W_ID, topic.id, name=True),
+        _field(W_TITLE, topic.title, name=True),
+        *(_field(W_ALIAS, a, name=True) for a in topic.aliases),
         *(_field(W_KEY_POINT, k) for k in topic.key_points),
         _field(W_SUMMARY, topic.summary),
         _field(W_STAGE, roadmap.stage_title(topic.stage)),
@@ -166,7 +169,14 @@ def find_topics(roadmap: Roadmap, query: str) -> list[Topic]:
     return [topic for topic, _ in _ranked(roadmap, query)]
 
 
-def _ranked(roadmap: Roadmap, query: str) -> list[tuple[Topic, float]]:
+def find_named(roadmap: Roadmap, query: str) -> list[Topic]:
+    """Topics whose id, title or an alias matches `query`, best first: the ones a member may
+    mean by it (a word found only in a summary or key point, like "here", names no topic)."""
+    return [topic for topic, _ in _ranked(roadmap, query, names_only=True)]
+
+
+def _ranked(roadmap: Roadmap, query: str, names_only: bool = False) -> list[tuple[Topic, float]]:
+    """Topics matching `query` with their scores, best first (`names_only`: by their names)."""
     q = words(query)
     if not q:
         return []
@@ -175,17 +185,17 @@ def _ranked(roadmap: Roadmap, query: str) -> list[tuple[Topic, float]]:
         if topic.id == query.strip().lower():
             scored.append((-1e9, order, topic))
             continue
-        score = _score(q, fields)
+        score = _score(q, [f for f in fields if f.name] if names_only else fields)
         if score > 0:
             scored.append((-score, order, topic))
     scored.sort(key=lambda s: (s[0], s[1]))
     return [(topic, -score) for score, _, topic in scored]
 
 
-# The best match is the one meant when it scores this many times the next one.
-CLEAR_LEAD = 1.5
 # How close (0..1) a misspelt id or name must be to be taken for it.
 NEAR = 0.8
+# Candidates a "which one?" offers.
+MAX_CHOICES = 5
 
 
 def _has_words(query: tuple[str, ...], name: str) -> bool:
@@ -204,39 +214,52 @@ class Resolution(NamedTuple):
     several: bool = False
 
 
-def resolve(roadmap: Roadmap, query: str) -> Resolution:
+def resolve(
+    roadmap: Roadmap, query: str, prefer: Collection[str] = (), near: bool = True
+) -> Resolution:
     """The one topic `query` names, else the closest ones (see Resolution).
 
-    Named means: its id or title; the only topic found; the only one with the query's words in
-    a name (id, title, alias: "svd"), or, when none has them whole, the one found far ahead of
-    the rest or the only one whose name starts so; or an id or name misspelt only a little
-    ("eigenvector-svd"). Several topics with the words in a name ("regression") are a
-    question, not a guess."""
-    found = _ranked(roadmap, query)
+    Named means: its id or title is the query, or an alias no other topic's name shares; or
+    it is the only topic found and found by a name. A word that only a summary or key point carries ("here"), or that more
+    topics mention ("math", in one title and many summaries), is a question, not a guess:
+    ticking or filtering the wrong topic would be silent. Of the candidates, the only one in
+    `prefer` (e.g. the ticked ones, for an undo) is taken. With `near`, an id or name misspelt
+    only a little ("eigenvector-svd") is taken too."""
+    found = find_topics(roadmap, query)
     if found:
-        topics = [t for t, _ in found]
-        q, qwords = "".join(words(query)), words(query)
-        exact = [t for t in topics if q in {"".join(words(t.id)), "".join(words(t.title))}]
-        if len(topics) == 1 or len(exact) == 1:
-            return Resolution((exact or topics)[0], [])
-        named = [t for t in topics if any(_has_words(qwords, n) for n in _names(t))]
-        if len(named) > 1:
-            return Resolution(None, named[:5], several=True)
-        if len(named) == 1:
-            return Resolution(named[0], [])
-        if found[0][1] >= CLEAR_LEAD * found[1][1]:
-            return Resolution(topics[0], [])
-        starts = [t for t in topics if any("".join(words(n)).startswith(q) for n in _names(t))]
-        if len(starts) == 1:
-            return Resolution(starts[0], [])
-        return Resolution(None, topics[:5], several=True)
+        return _named(roadmap, query, found, prefer)
     close = suggest(roadmap, query, 3)
     q = " ".join(words(query))
-    if close and q:
+    if near and close and q:
         scores = [_similarity(q, t) for t in close]
         if scores[0] >= NEAR and (len(scores) == 1 or scores[1] < scores[0]):
             return Resolution(close[0], [])
     return Resolution(None, close)
+
+
+def _named(roadmap: Roadmap, query: str, found: list[Topic], prefer: Collection[str]) -> Resolution:
+    """The topic `query` names among those `found` (see resolve), else whom to ask about."""
+    named = find_named(roadmap, query)
+    if not named:  # only a summary or key point carries it: "did you mean", never a guess
+        return Resolution(None, found[:3])
+    q, qwords = "".join(words(query)), words(query)
+    exact = [t for t in named if q in {"".join(words(t.id)), "".join(words(t.title))}]
+    if len(exact) == 1:
+        return Resolution(exact[0], [])
+    if len(found) == 1:
+        return Resolution(named[0], [])
+    whole = [t for t in named if any(_has_words(qwords, n) for n in _names(t))]
+    # An alias names its topic when no other topic has those words in a name ("svd"; not
+    # "regression", an alias of one topic and in two titles).
+    if len(whole) == 1 and q in {"".join(words(a)) for a in whole[0].aliases}:
+        return Resolution(whole[0], [])
+    candidates = whole or named
+    preferred = [t for t in candidates if t.id in prefer]
+    if len(preferred) == 1:
+        return Resolution(preferred[0], [])
+    if len(candidates) < 2:  # more topics mention it: offer them too
+        candidates = candidates + [t for t in found if t not in candidates]
+    return Resolution(None, candidates[:MAX_CHOICES], several=True)
 
 
 def _names(topic: Topic) -> tuple[str, ...]:

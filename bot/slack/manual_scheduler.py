@@ -14,7 +14,7 @@ from typing import Any
 from apscheduler.job import Job
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.core import calendar
+from bot.core import calendar, ledger
 from bot.core.clock import ManualClock
 from bot.core.deps import Deps
 from bot.slack import buddy_dm, lead_dm
@@ -49,8 +49,10 @@ class ManualScheduler:
         self.jobs.install(self.clock.now())
 
     def upcoming(self, now: dt.datetime) -> list[tuple[calendar.PostKind, dt.datetime]]:
-        """The next post of each kind after `now`, soonest first."""
-        return calendar.upcoming(self.deps.roadmap.schedule, self.deps.calendar(), now)
+        """The next post of each kind still to go out after `now`, soonest first."""
+        deps = self.deps
+        found = ledger.upcoming(deps.db, deps.roadmap.schedule, deps.calendar(), now)
+        return [(kind, at) for kind, _, at in found]
 
     def social(self, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
         """When the next study-buddy pairing and lead reminder are due, if any."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.core import calendar, ledger
+from bot.core import ledger
 from bot.core.calendar import Calendar, Change, Week
 from bot.core.calendar_changes import (
     Refused,
@@ -76,11 +76,22 @@ def _target(deps: Deps, cal: Calendar, args: list[str]) -> tuple[dt.date, Week]:
 
 
 def _next_line(deps: Deps, cal: Calendar) -> str:
-    upcoming = calendar.next_due(deps.roadmap.schedule, cal, "weekly", deps.now())
+    """When the next weekly post goes out, and about which week."""
+    upcoming = ledger.next_unsent(deps.db, deps.roadmap.schedule, cal, "weekly", deps.now())
     if upcoming is None:
-        return "No more weekly posts are scheduled: the roadmap is done."
+        return f"No more weekly posts are scheduled: {no_posts_reason(cal)}."
     week, at = upcoming
     return f"Next weekly post: {week_name(week, cal)}, {slack_date(at, deps.roadmap.schedule.tz)}."
+
+
+def no_posts_reason(cal: Calendar) -> str:
+    """Why no post is to come: the group is paused, or the roadmap is done."""
+    if cal.paused_from is not None:
+        return (
+            f"the group is paused from the week of {cal.paused_from:%b %-d}, with no posts "
+            "until `/studygroup resume`"
+        )
+    return "the roadmap is done"
 
 
 def skip(

@@ -8,8 +8,9 @@ import re
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from bot.core import buddies, calendar, lead
+from bot.core import buddies, lead, ledger
 from bot.core.calendar_changes import first_open_week
 from bot.core.deps import Deps
 from bot.slack import buddy_dm
@@ -53,7 +54,7 @@ def lead_control(
     now = deps.now()
     week = cal.week_of(first_open_week(deps, cal, now))
     if week.kind != "topic":
-        upcoming = calendar.next_due(deps.roadmap.schedule, cal, "weekly", now)
+        upcoming = ledger.next_unsent(deps.db, deps.roadmap.schedule, cal, "weekly", now)
         if upcoming is None:
             return say("There is no week left on the roadmap to lead.")
         week = upcoming[0]
@@ -61,13 +62,27 @@ def lead_control(
     return say(set_reply(chosen, before, week))
 
 
+def _a_person(client: WebClient, user_id: str) -> bool:
+    """Whether users.info knows `user_id` as a person (not a bot, not deactivated), as the
+    @name lookup requires; True when Slack cannot say (the organizer named them on purpose)."""
+    try:
+        person = client.users_info(user=user_id).get("user") or {}
+    except SlackApiError as exc:
+        return exc.response.get("error") != "user_not_found"
+    except Exception as exc:  # network trouble: take the organizer's word for it
+        log.warning("users.info failed: %s", exc.__class__.__name__)
+        return True
+    return not (person.get("deleted") or person.get("is_bot"))
+
+
 def member_id(client: WebClient, ref: str) -> str | None:
     """`<@U123|name>`, `U123`, or `@name` (looked up in users.list: the command does not
-    escape mentions) as a user id; None when nobody has that name."""
+    escape mentions) as a user id; None when nobody has that name, or it is a bot's or a
+    deactivated account's."""
     if match := _MENTION.match(ref):
-        return match.group(1)
+        return match.group(1) if _a_person(client, match.group(1)) else None
     if _USER_ID.match(ref):
-        return ref
+        return ref if _a_person(client, ref) else None
     name = ref.lstrip("@").lower()
     if not name:
         return None

@@ -24,6 +24,7 @@ from bot.slack.organizer_controls import (
     Message,
     Usage,
     change_words,
+    no_posts_reason,
     say,
     week_name,
 )
@@ -31,6 +32,7 @@ from bot.slack.organizers import is_organizer
 from bot.slack.pace import vote_control
 from bot.slack.render import blocks as bk
 from bot.slack.render.posts import describe, slack_date
+from bot.slack.render.usage import HELP_WORDS
 from bot.slack.routes import Routes
 from bot.slack.social_controls import buddies_control, lead_control
 
@@ -55,6 +57,7 @@ AHEAD = 8  # weeks shown by status
 RECENT = 8  # ledger rows shown by status
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 STATUS_ICON = {"sent": ":white_check_mark:", "failed": ":x:", "claimed": ":hourglass:"}
+MEMBERS_NOTE = "These are the study group organizers' commands; only they can run them."
 REFUSAL = (
     "Sorry, `/studygroup` is for the study group's organizers. If something needs changing, "
     "ask one of them or a workspace admin."
@@ -68,16 +71,20 @@ def studygroup(
     deps: Deps = context["deps"]
     user = str(command.get("user_id") or "")
     words = str(command.get("text") or "").split()
+    if words and words[0].lower() in HELP_WORDS:  # anyone may read how it is used
+        respond(
+            **bk.usage_card(
+                COMMAND, USAGE, None if is_organizer(deps.settings, client, user) else MEMBERS_NOTE
+            )
+        )
+        return
     if not is_organizer(deps.settings, client, user):
         respond(**bk.message(REFUSAL, [bk.section(REFUSAL)], response_type="ephemeral"))
         return
     action, args = (words[0].lower(), words[1:]) if words else ("status", [])
     handler = HANDLERS.get(action)
     if handler is None:
-        problem = (
-            None if action in ("help", "usage", "-h", "--help") else f"I don't know `{action}`."
-        )
-        respond(**bk.usage_card(COMMAND, USAGE, problem))
+        respond(**bk.usage_card(COMMAND, USAGE, f"I don't know `{action}`."))
         return
     try:
         reply = handler(deps, client, user, args, command)
@@ -209,20 +216,15 @@ def status(
                 "Run `studybot roadmap check`."
             )
         )
-    upcoming = [
-        (kind, due)
-        for kind in calendar.POST_KINDS
-        if (due := calendar.next_due(schedule, cal, kind, now)) is not None
-    ]
-    upcoming.sort(key=lambda item: item[1][1])
+    upcoming = ledger.upcoming(deps.db, schedule, cal, now)
     out += bk.sections(
         "*Next posts*\n"
         + (
             "\n".join(
                 f"• {kind} for week {w.study_week}: {slack_date(at, tz)}"
-                for kind, (w, at) in upcoming
+                for kind, w, at in upcoming
             )
-            or "• none: the roadmap is done"
+            or f"• none: {no_posts_reason(cal)}"
         )
     )
     ahead = [cal.week_of(week.start + dt.timedelta(weeks=i)) for i in range(AHEAD)]

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.core import ingest, marks, questions
 from bot.core.deps import Deps
 from bot.core.questions import Question
+from bot.core.text import whole_number
 from bot.slack import workspace
 from bot.slack.asked_before import reply_asked_before
 from bot.slack.mark_checks import verify_marks
@@ -132,7 +133,7 @@ def move_submitted(
     values = (view.get("state") or {}).get("values") or {}
     picked = (values.get(MOVE_TOPIC, {}).get(MOVE_TOPIC) or {}).get("selected_option") or {}
     topic = deps.roadmap.topic(str(picked.get("value") or ""))
-    question = questions.get_question(deps.db, int(meta)) if meta.isdigit() else None
+    question = _question(deps, meta)
     if topic is None:
         ack(response_action="errors", errors={MOVE_TOPIC: "Pick a topic of the roadmap."})
         return
@@ -159,4 +160,10 @@ def _clicked_question(deps: Deps, body: dict[str, Any]) -> tuple[str, Question |
     """Who clicked, and the archived question the button's value names (None if gone)."""
     user = str((body.get("user") or {}).get("id") or "")
     value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    return user, questions.get_question(deps.db, int(value)) if value.isdigit() else None
+    return user, _question(deps, value)
+
+
+def _question(deps: Deps, raw: str) -> Question | None:
+    """The archived question a payload's id names; None when it names none (gone, or no id)."""
+    question_id = whole_number(raw)
+    return None if question_id is None else questions.get_question(deps.db, question_id)

@@ -17,6 +17,7 @@ from bot.core.deps import Deps
 from bot.core.format import plural
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Roadmap, Topic
+from bot.core.text import whole_number
 from bot.slack.ask import open_ask_modal, post_question
 from bot.slack.progress_changes import change_progress
 from bot.slack.render import blocks as bk
@@ -55,17 +56,6 @@ def _normal(text: str) -> str:
     return "".join(search.words(text))
 
 
-def _names(topic: Topic) -> tuple[str, ...]:
-    return (topic.id, topic.title, *topic.aliases)
-
-
-def _has_words(query: tuple[str, ...], name: str) -> bool:
-    """`query`'s words appear, whole and in order, in `name` ("regression" in "Linear
-    regression", not "eigen" in "Eigenvectors")."""
-    words, n = search.words(name), len(query)
-    return any(words[i : i + n] == query for i in range(len(words) - n + 1))
-
-
 def resolve(
     roadmap: Roadmap,
     query: str,
@@ -74,36 +64,14 @@ def resolve(
     verb: str,
     prefer: Collection[str] = (),
 ) -> Topic | dict[str, Any]:
-    """The one topic a member named, or the message to answer instead (did you mean / which).
-
-    A topic is taken outright when it is the only match, or its id or title is the query.
-    Otherwise, when several topics carry the query's words in a name (id, title, alias), the
-    member picks: "regression" is an alias of one topic and in the titles of two others, and
-    ticking the wrong one would be silent. Of those, the one in `prefer` (e.g. the ticked
-    ones, for an undo) is taken when it is the only one."""
-    found = search.find_topics(roadmap, query)
-    if not found:
-        return no_match(command, query, search.suggest(roadmap, query), action, verb)
-    q = _normal(query)
-    if len(found) == 1 or found[0].id == query.strip().lower():
-        return found[0]
-    exact = [t for t in found if q in {_normal(t.id), _normal(t.title)}]
-    if len(exact) == 1:
-        return exact[0]
-    words = search.words(query)
-    named = [t for t in found if any(_has_words(words, n) for n in _names(t))]
-    if len(named) > 1:
-        preferred = [t for t in named if t.id in prefer]
-        if len(preferred) == 1:
-            return preferred[0]
-        return which_topic(query, named, action, verb)
-    if len(named) == 1:
-        return named[0]
-    # Only parts of words match: the one topic whose name starts that way, else ask.
-    starts = [t for t in found if any(_normal(n).startswith(q) for n in _names(t))]
-    if len(starts) == 1:
-        return starts[0]
-    return which_topic(query, found, action, verb)
+    """The one topic a member named (bot.core.topic_search.resolve, no guessing at
+    misspellings), or the message to answer instead: which one, or did you mean."""
+    found = search.resolve(roadmap, query, prefer, near=False)
+    if found.topic is not None:
+        return found.topic
+    if found.several:
+        return which_topic(query, found.closest, action, verb)
+    return no_match(command, query, found.closest, action, verb)
 
 
 # --- /nexttopic -------------------------------------------------------------------------
@@ -184,12 +152,12 @@ def roadmap(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> None:
     cal, week = deps.this_week()
     page: int | None = None
     if len(args) >= 2 and args[-2].lower() == "page":
-        if not args[-1].isdigit():
+        page, args = whole_number(args[-1]), args[:-2]
+        if page is None:
             ack(usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
             return
-        page, args = int(args[-1]), args[:-2]
-    elif len(args) == 1 and args[0].isdigit():  # `/roadmap 2` means page 2
-        page, args = int(args[0]), []
+    elif len(args) == 1 and (number := whole_number(args[0])) is not None:
+        page, args = number, []  # `/roadmap 2` means page 2
     elif args and args[-1].lower() == "page":
         ack(usage("/roadmap", "`page` needs a number, e.g. `/roadmap page 2`."))
         return

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.core import calendar, lead
+from bot.core import lead, ledger
 from bot.core.deps import Deps
 from bot.slack.render import lead as render
 from bot.slack.render.usage import HELP_WORDS, usage
@@ -41,7 +41,7 @@ def lead_command(ack: Ack, command: dict[str, Any], context: dict[str, Any]) -> 
 def _upcoming(deps: Deps) -> str | None:
     """Who leads the next week whose weekly post is still to come (kept, or whose turn it is)."""
     schedule = deps.roadmap.schedule
-    upcoming = calendar.next_due(schedule, deps.calendar(), "weekly", deps.now())
+    upcoming = ledger.next_unsent(deps.db, schedule, deps.calendar(), "weekly", deps.now())
     if upcoming is None:
         return None
     key = upcoming[0].key

@@ -26,8 +26,8 @@ def parse_filters(text: str) -> tuple[str, dict[str, Any]]:
     terms = []
     for word in text.split():
         lower = word.lower()
-        if lower.startswith("topic:") and len(word) > len("topic:"):
-            filters["topic"] = word[len("topic:") :].strip().lower()
+        if lower.startswith("topic:"):
+            filters["topic"] = word[len("topic:") :].strip().lower()  # "": no name given
         elif lower in ("unanswered", "open"):
             filters["unanswered"] = True
         elif lower == "mine":
@@ -48,6 +48,9 @@ def qa_command(
         ack(**render.usage(deps.roadmap))
         return
     terms, filters = parse_filters(text)
+    if filters["topic"] == "":
+        ack(**render.usage(deps.roadmap, "Name a topic after `topic:`, e.g. `topic:svd`."))
+        return
     if filters["topic"]:
         # An id, a word of a title ("svd") or an id misspelt a little; else the closest.
         found = topic_search.resolve(deps.roadmap, filters["topic"])

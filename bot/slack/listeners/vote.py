@@ -59,6 +59,10 @@ def vote(
     if not pace_vote.is_on(deps.db):
         _private(respond, render.off())
         return
+    if not pace_vote.asked(deps.db, deps.calendar(), week):
+        # A crafted click, or an old nudge: counting it could pass a vote nobody was asked.
+        _private(respond, render.not_asked(week.study_week))
+        return
     schedule = deps.roadmap.schedule
     try:
         got = pace_vote.cast(

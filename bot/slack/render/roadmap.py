@@ -10,6 +10,7 @@ from bot.core import format as fmt
 from bot.core.calendar import Calendar, Week
 from bot.core.format import plural
 from bot.core.roadmap import Roadmap, Topic
+from bot.core.text import whole_number
 from bot.slack.render import blocks as bk
 from bot.slack.render.ids import ROADMAP
 from bot.slack.render.phrases import Block, Message
@@ -33,8 +34,9 @@ class RoadmapPage:
 
     @staticmethod
     def parse(value: str) -> RoadmapPage:
+        """The page a button's value (`stage:page`) names; no page for a value that is none."""
         stage, _, page = value.rpartition(":")
-        return RoadmapPage(stage or None, int(page) if page.isdigit() else None)
+        return RoadmapPage(stage or None, whole_number(page))
 
 
 def _runs(topics: Sequence[Topic], rows: dict[str, str]) -> list[tuple[str, list[str]]]:
@@ -143,7 +145,9 @@ def roadmap(
     ticked = sum(1 for t in cal.topics if t.id in done)
     facts = [f"{plural(len(cal.topics), 'topic')} in {plural(len(roadmap.stages), 'stage')}"]
     if cal.weeks:
-        facts.append(f"{fmt.day(cal.start)} – {fmt.day(cal.end, year=True)}")
+        # Both years when the span crosses one: "Mon Sep 7 – Sun Nov 14, 2027" hid a year.
+        crosses = cal.start.year != cal.end.year
+        facts.append(f"{fmt.day(cal.start, year=crosses)} – {fmt.day(cal.end, year=True)}")
     facts.append(f"you: `{bk.progress_bar(ticked, len(cal.topics), width=10)}`")
     blocks.append(bk.context(" · ".join(facts)))
     if not shown:

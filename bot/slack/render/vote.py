@@ -58,6 +58,12 @@ def closed(study_week: int | None) -> Message:
     return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
 
 
+def not_asked(study_week: int) -> Message:
+    """A vote for a week whose nudge did not ask (the vote was off then, or it is not out)."""
+    text = f"The nudge for week {study_week} did not ask for a vote, so this one was not counted."
+    return bk.message(text, [bk.section(text)], response_type="ephemeral")
+
+
 def off() -> Message:
     """A vote while organizers have the vote turned off."""
     text = "The group's pace vote is off right now, so this vote was not counted."
