@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -147,8 +148,18 @@ def test_a_database_file_removed_or_replaced_under_the_bot_acknowledges_nothing(
     reply = box.client.event(_message("Still there?", "1700000002.000100"))
     assert reply.status == 503
     status, body = _get(box.url + "/readyz")
-    assert status == 503 and how in body["reason"] and "restart" in body["reason"]
+    assert status == 503 and how in body["reason"]
     assert _get(box.url + "/healthz")[0] == 200
+    # Asking again (on any thread) never creates a file at the path to take for the database.
+    for _ in range(3):
+        assert _get(box.url + "/readyz")[0] == 503
+    if how == "removed":
+        assert not path.exists()
+        # The data only the open connections could still reach is copied out, and named.
+        (rescued,) = path.parent.glob(f"{path.name}.recovered-*")
+        assert str(rescued) in body["reason"]
+        kept = sqlite3.connect(rescued).execute("SELECT text FROM qa_questions").fetchall()
+        assert kept == [("What is a basis?",)]
 
 
 @pytest.mark.slow  # a `studybot run` process
@@ -195,14 +206,14 @@ def test_run_refuses_a_database_it_cannot_write(tmp_path, slack):
 def test_readiness_says_why_when_the_disk_is_nearly_full_or_writes_fail(box):
     """The probe itself, on this thread's connection: a disk with less free space than the
     margin, then a connection that may not write (as a read-only file gives)."""
-    db, path = box.deps.db, box.settings.db_path
-    assert health.readiness_problem(db, Health(), path) is None
+    pool, db, path = box.pool, box.deps.db, box.settings.db_path
+    assert health.readiness_problem(pool, Health(), path) is None
     free = shutil.disk_usage(Path(path).parent).free
-    problem = health.readiness_problem(db, Health(), path, min_free=free * 2)
+    problem = health.readiness_problem(pool, Health(), path, min_free=free * 2)
     assert problem and problem.startswith("disk nearly full")
     db.conn.execute("PRAGMA query_only = ON")
     try:
-        problem = health.readiness_problem(db, Health(), path)
+        problem = health.readiness_problem(pool, Health(), path)
     finally:
         db.conn.execute("PRAGMA query_only = OFF")
     assert problem and problem.startswith("database not writable")

@@ -275,3 +275,15 @@ def test_home_next_line_leaves_out_a_weekly_post_sent_early(home_box):
     later = monday + dt.timedelta(weeks=1)
     assert f"weekly post: Mon {later:%b %-d}, 09:00" in text
     assert f"weekly post: Mon {monday:%b %-d}" not in text
+
+
+def test_home_counts_the_groups_track_like_progress(tmp_path, clock):
+    """On a track (STUDYBOT_TRACK), Home's bar and standing cover the track's topics, as the
+    calendar and /progress do, not every topic of the roadmap."""
+    with Sandbox(
+        roadmap_path=ROADMAP, db_path=tmp_path / "t.db", clock=clock, track="career-switch"
+    ) as box:
+        box.slack.add_user(MEMBER)
+        on_track = len(box.deps.calendar().topics)
+        assert on_track < len(load(ROADMAP).topics)
+        assert f"0/{on_track} " in all_text(open_home(box))

@@ -24,6 +24,7 @@ from bot.core.health import startup_problem
 from bot.core.roadmap import RoadmapError
 from bot.core.settings import Settings
 from bot.slack.manual_scheduler import ManualScheduler
+from bot.slack.organizer_controls import no_posts_reason
 
 HELP = """\
 Type what a member would type in Slack:
@@ -284,15 +285,10 @@ class Console:
     def next(self, _: str) -> None:
         upcoming = self.scheduler.upcoming(self.box.clock.now())
         if not upcoming:
-            raise ValueError(f"nothing more is scheduled: {self._why_nothing()}")
+            raise ValueError(
+                f"nothing more is scheduled: {no_posts_reason(self.box.deps.calendar())}"
+            )
         self._run_until(upcoming[0][1])
-
-    def _why_nothing(self) -> str:
-        """Why no post is to come: a pause with no resume yet, or the end of the roadmap."""
-        paused = self.box.deps.calendar().paused_from
-        if paused is not None:
-            return f"the group is paused from the week of {paused:%b %-d} (`/studygroup resume`)"
-        return "the roadmap is done"
 
     def advance(self, rest: str) -> None:
         self._run_until(self.box.clock.now() + _duration(rest))

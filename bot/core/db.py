@@ -114,6 +114,8 @@ class Pool:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[sqlite_utils.Database] = []
+        self._identity: tuple[int, int] | None = None  # the file opened (set once migrated)
+        self._rescued: str | None = None
         migrate(self.get())
         self._identity = _identity(self.path)
 
@@ -126,13 +128,42 @@ class Pool:
         now = _identity(self.path)
         if now == self._identity:
             return None
-        what = "removed" if now is None else "replaced by another file"
-        return f"the database file {self.path} was {what} while the bot ran; restart it"
+        if now is not None:
+            return f"the database file {self.path} was replaced by another file; restart the bot"
+        rescued = self._rescue()
+        where = (
+            f"its data is saved in {rescued}: stop the bot and move that file back to {self.path}"
+            if rescued
+            else "stop the bot and restore a backup"
+        )
+        return f"the database file {self.path} was removed while the bot ran; {where}"
+
+    def _rescue(self) -> str | None:
+        """Once: the removed file's data copied out through this thread's open connection (the
+        only way left to it) to `<path>.recovered-<time>`; its name, or None if it could not."""
+        with self._lock:
+            db = getattr(self._local, "db", None)
+            if self._rescued is None and db is not None:
+                target = f"{self.path}.recovered-{time.strftime('%Y%m%dT%H%M%S')}"
+                try:
+                    copy = sqlite3.connect(target)
+                    try:
+                        db.conn.backup(copy)
+                    finally:
+                        copy.close()
+                    self._rescued = target
+                except sqlite3.Error:
+                    pass  # the folder gone too: the message says to restore a backup
+            return self._rescued
 
     def get(self) -> sqlite_utils.Database:
-        """This thread's connection (opened on first use)."""
+        """This thread's connection (opened on first use). Not once the file was removed or
+        replaced: SQLite would create an empty one at the path, which the next start would
+        take for the group's database."""
         db = getattr(self._local, "db", None)
         if db is None:
+            if self._identity is not None and (problem := self.replaced()):
+                raise sqlite3.OperationalError(problem)
             db = connect(self.path)
             self._local.db = db
             with self._lock:

@@ -9,12 +9,8 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.core.db import migration_steps, read_only, transaction
-
-if TYPE_CHECKING:
-    import sqlite_utils
+from bot.core.db import Pool, migration_steps, read_only, transaction
 
 # SQLite's primary result codes for a damaged file (extended codes keep them in the low byte).
 SQLITE_CORRUPT = 11
@@ -98,19 +94,18 @@ def startup_problem(path: str | Path, budget: float = STARTUP_CHECK_SECONDS) -> 
 
 
 def readiness_problem(
-    db: sqlite_utils.Database,
-    health: Health,
-    path: str | Path,
-    min_free: int = MIN_FREE_BYTES,
-    replaced: str | None = None,
+    pool: Pool, health: Health, path: str | Path, min_free: int = MIN_FREE_BYTES
 ) -> str | None:
     """Why the bot cannot keep what Slack sends right now, or None: damage seen at run time,
-    the file removed or replaced under it (`replaced`, bot.core.db.Pool.replaced), a disk
-    nearly full, or a write that fails (read-only, full, damaged)."""
+    the file removed or replaced under it (asked before a connection is taken: a new one
+    would create an empty file), a disk nearly full, or a write that fails (read-only, full,
+    damaged)."""
     if health.damage:
         return health.damage
+    replaced = pool.replaced()
     if replaced is not None:
         return replaced
+    db = pool.get()
     folder = Path(path).resolve().parent
     free = shutil.disk_usage(folder).free
     if free < min_free:

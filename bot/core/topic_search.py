@@ -249,9 +249,14 @@ def _named(roadmap: Roadmap, query: str, found: list[Topic], prefer: Collection[
     if len(found) == 1:
         return Resolution(named[0], [])
     whole = [t for t in named if any(_has_words(qwords, n) for n in _names(t))]
-    # An alias names its topic when no other topic has those words in a name ("svd"; not
+    # An id or title that begins with the words, when no other topic has them in a name, is
+    # the one meant ("eigenvectors", "neural"; not "math", last in one title, nor "week", the
+    # start of an alias "week 0"). So is an alias no other topic's name shares ("svd"; not
     # "regression", an alias of one topic and in two titles).
-    if len(whole) == 1 and q in {"".join(words(a)) for a in whole[0].aliases}:
+    if len(whole) == 1 and (
+        any(words(n)[: len(qwords)] == qwords for n in (whole[0].id, whole[0].title))
+        or q in {"".join(words(a)) for a in whole[0].aliases}
+    ):
         return Resolution(whole[0], [])
     candidates = whole or named
     preferred = [t for t in candidates if t.id in prefer]

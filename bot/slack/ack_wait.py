@@ -26,26 +26,30 @@ ACK_TIMEOUT = 2.5
 
 
 # What a member sees when a command could not answer in time (the database busy, say).
-LATE = (
-    "Sorry, that is taking me longer than Slack waits for. If you don't see the result in a "
-    "minute, please try again."
-)
+LATE = "That is taking me longer than usual: the answer will follow here when it is ready."
 
 
 class SignallingAck(Ack):
     """Bolt's `ack` for one request, which also wakes whoever waits for it. The first answer
     counts: once the wait gave up and answered (`late`), the listener's own ack is too late."""
 
-    def __init__(self, inner: Ack, acked: threading.Event) -> None:
+    def __init__(
+        self, inner: Ack, acked: threading.Event, respond: Callable[..., Any] | None = None
+    ) -> None:
         super().__init__()
         self.inner = inner
         self.acked = acked
+        self.respond = respond  # a command's response_url: where an answer too late goes
         self.lock = threading.Lock()
         self.answered = False
+        self.late_answer = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
             if self.answered:
+                if self.late_answer and self.respond is not None and (args or kwargs):
+                    # The note promised the result: it goes to the member after all.
+                    self.respond(*args, **{"response_type": "ephemeral", **kwargs})
                 return self.inner.response
             self.answered = True
             response = self.inner(*args, **kwargs)
@@ -60,7 +64,7 @@ class SignallingAck(Ack):
         with self.lock:
             if self.answered or self.inner.response is not None:
                 return
-            self.answered = True
+            self.answered = self.late_answer = True
             if command:
                 self.inner(response_type="ephemeral", text=LATE)
             else:
@@ -76,11 +80,12 @@ def until_acked(
 
     def run(args: Args) -> None:
         acked = threading.Event()
-        ack = args.ack = SignallingAck(args.ack, acked)
+        command = args.command is not None
+        ack = args.ack = SignallingAck(args.ack, acked, args.respond if command else None)
         executor.submit(listener, args).add_done_callback(lambda _: acked.set())
         if not acked.wait(timeout):
             log.warning("a listener did not ack within %.0f s; answered for it", timeout)
-            ack.late(command=args.command is not None)
+            ack.late(command=command)
 
     return run
 

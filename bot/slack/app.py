@@ -231,9 +231,7 @@ def readiness(app: App) -> Callable[[], str | None]:
         if not gate_of(app).ready():
             return "starting"
         deps = deps_of(app)
-        return health.readiness_problem(
-            deps.db, deps.health, deps.settings.db_path, replaced=deps.pool.replaced()
-        )
+        return health.readiness_problem(deps.pool, deps.health, deps.settings.db_path)
 
     return problem
 

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 
 from bot.core.deps import Deps
 from bot.core.event_writer import Outcome
@@ -43,7 +44,15 @@ class Replays:
                 log.warning("refused a replayed request")
                 return False
             seen[signature] = now
+            seen.move_to_end(signature)  # a re-delivery's: the oldest stay first
         return True
+
+
+def is_redelivery(headers: Mapping[str, str | Sequence[str]]) -> bool:
+    """Slack says it delivers this event again (X-Slack-Retry-Num; lower-case names)."""
+    value = headers.get("x-slack-retry-num")
+    first = value if isinstance(value, str) else (value[0] if value else "")
+    return bool(first)
 
 
 def _oldest(seen: OrderedDict[str, float]) -> float:

@@ -24,7 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.core.deps import Deps
 from bot.core.event_writer import EventWriter, Outcome
-from bot.slack.event_checks import Replays, settle
+from bot.slack.event_checks import Replays, is_redelivery, settle
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class MessagePath:
             and event_id
         ):
             return None
-        if not self.replays.fresh(signature[:35], redelivery=_is_redelivery(headers)):
+        if not self.replays.fresh(signature[:35], redelivery=is_redelivery(headers)):
             return 401
         return payload
 
@@ -147,10 +147,6 @@ def _resolve(answers: list[tuple[asyncio.Future[int], int]]) -> None:
     for answered, status in answers:
         if not answered.done():  # the caller may have gone (its connection dropped)
             answered.set_result(status)
-
-
-def _is_redelivery(headers: Headers) -> bool:
-    return bool(_first(headers, "x-slack-retry-num"))
 
 
 def _first(headers: Headers, name: str) -> str:

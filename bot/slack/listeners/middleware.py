@@ -11,7 +11,7 @@ from slack_bolt.middleware import Middleware
 
 from bot.core.deps import Deps
 from bot.core.event_writer import EventWriter
-from bot.slack.event_checks import Replays, settle
+from bot.slack.event_checks import Replays, is_redelivery, settle
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,7 @@ def replay_guard(replays: Replays) -> Callable[..., BoltResponse | None]:
         """Runs after Bolt verified the signature: the same signed request twice gets a 401,
         unless it is an event Slack re-delivers (once_per_event handles it once)."""
         signature = (req.headers.get("x-slack-signature") or [""])[0][:35]
-        redelivery = req.body.get("type") == "event_callback" and bool(
-            (req.headers.get("x-slack-retry-num") or [""])[0]
-        )
+        redelivery = req.body.get("type") == "event_callback" and is_redelivery(req.headers)
         # Socket Mode: no signature, nothing to replay.
         if signature and not replays.fresh(signature, redelivery=redelivery):
             return BoltResponse(status=401, body="")

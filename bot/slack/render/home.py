@@ -70,7 +70,7 @@ def this_week_blocks(data: HomeData) -> list[dict[str, Any]]:
 def progress_blocks(data: HomeData) -> list[dict[str, Any]]:
     # The same standing as /progress: which topics, not how many (eight ticks ahead do not
     # make up for eight topics the group finished and the member did not).
-    standing = progress.standing(data.roadmap.followed(), data.calendar, data.week, data.done)
+    standing = progress.standing(data.calendar.topics, data.calendar, data.week, data.done)
     lines = [standing_text(standing, data.week)]
     missing = catch_up(data.roadmap, data.week.topic, data.done)
     if missing:
