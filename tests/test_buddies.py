@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.sandbox import Sandbox
-from bot.core import buddies
+from bot.core import buddies, channel_members
 from bot.core.clock import ManualClock
 from bot.slack.manual_scheduler import ManualScheduler
 from tests.posts_kit import at, due, week
@@ -181,3 +181,11 @@ def test_circle_method_slots_meet_every_pair_once():
         seats = [f"U{i}" for i in range(n)]
         met = Counter(frozenset(p) for slot in buddies.slots(seats) for p in slot if None not in p)
         assert len(met) == n * (n - 1) // 2 and set(met.values()) == {1}
+
+
+def test_buddy_counts_only_the_members_still_in_the_channel(bbox: Sandbox):
+    """Four sign up, two leave the channel (as the pairing last read it): /buddy says one
+    other, as the pairing will have it."""
+    _opt_in(bbox, PEOPLE[:4])
+    channel_members.remember(bbox.deps.db, bbox.channel, [PEOPLE[0], PEOPLE[1]], bbox.clock.now())
+    assert "with 1 other" in text_of(command(bbox, "/buddy", "", PEOPLE[0]))

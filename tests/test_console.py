@@ -42,6 +42,26 @@ def test_piped_question_answer_and_tick_show_up_in_qa():
     assert "Is SVD just PCA?" in after and "Answered" in after, result.stdout
 
 
+@pytest.mark.slow
+def test_piped_into_a_reader_that_stops_early_it_exits_quietly(tmp_path):
+    """`studybot console | head -3`: the reader goes away; no BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STUDYBOT_"))}
+    done = subprocess.run(
+        f"printf 'help\\nhelp\\nhelp\\n' | {sys.executable} -m bot console | head -3",
+        shell=True,
+        env={**env, "STUDYBOT_DB": str(tmp_path / "c.db"), "STUDYBOT_ROADMAP": str(ROADMAP)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert len(done.stdout.splitlines()) == 3
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
 # --- the console in this process (Console over the sandbox; quick) ------------------------
 
 

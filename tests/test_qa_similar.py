@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.core import similar
 from tests.blockkit import all_text, assert_valid_message
 from tests.qa_kit import (
     ASKER,
     HELPER,
     OTHER,
+    add_weekly_post,
     changed,
     reaction,
     reply,
@@ -163,3 +166,21 @@ def test_the_close_match_is_found_among_many_newer_answered_questions_sharing_a_
         asked_at=t0 + dt.timedelta(days=1),
     )
     assert [q.id for q in similar.similar_answered(db, new)] == [first.id]
+
+
+def test_in_the_weekly_posts_thread_the_reply_says_which_question_it_answers(qa_box, archive):
+    """Questions asked in the weekly post's thread share it: each "asked before" reply quotes
+    the question it is about (escaped: it is member text), so nobody wonders whose it is."""
+    weekly = add_weekly_post(qa_box)
+    before = len(qa_box.slack.calls_to("chat.postMessage"))
+    asked = reply(
+        qa_box,
+        weekly,
+        OTHER,
+        "How can I compute the eigenvalues of a 3x3 matrix by hand? <!channel>",
+    )
+    post = qa_box.slack.wait_for("chat.postMessage", before + 1)[-1]
+    assert post["thread_ts"] == weekly["ts"] and asked["thread_ts"] == weekly["ts"]
+    text = all_text(assert_valid_message(dict(post.params)))
+    assert "“How can I compute the eigenvalues of a 3x3 matrix by hand?" in text
+    assert "<!channel>" not in json.dumps(post.params)

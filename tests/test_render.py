@@ -262,3 +262,16 @@ def test_a_count_of_one_never_takes_a_plural_noun(n_topics):
             for shown in [*mrkdwn(message), all_text(message)]:
                 assert not ONE_PLURAL.search(shown), shown
     assert plural(1, "try", "tries") == "1 try" and plural(2, "try", "tries") == "2 tries"
+
+
+def test_the_recap_names_the_first_answerers_and_counts_the_rest():
+    from bot.core.post_plan import RecapFacts
+    from bot.slack.render.posts import THANKED, recap
+
+    roadmap = build(3)
+    cal = Calendar(roadmap.topics, START)
+    helpers = [(f"U0HELP{n:04d}", 30 - n) for n in range(THANKED + 5)]
+    facts = RecapFacts(cal.weeks[0], roadmap.topics[0], dt.UTC, 40, 10, helpers, None)
+    text = all_text(assert_valid_message(recap(facts)))
+    assert f"<@U0HELP{THANKED - 1:04d}>" in text and f"<@U0HELP{THANKED:04d}>" not in text
+    assert "and 5 others!" in text

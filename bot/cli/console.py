@@ -192,6 +192,8 @@ class Console:
         try:
             element = self.buttons[int(rest) - 1]
         except (ValueError, IndexError):
+            if not self.buttons:
+                raise ValueError("there are no buttons to press right now") from None
             raise ValueError(f"no button {rest!r}; press one of 1..{len(self.buttons)}") from None
         reply = self.box.client.action(
             element["action_id"], element.get("value", ""), user=self.user, channel=self.box.channel
@@ -373,6 +375,10 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"> {line}")
             if not console.handle(line):
                 break
+    except BrokenPipeError:
+        # The reader went away (`studybot console | head`): nothing more to say to it, and
+        # Python's own flush at exit must not fail on the closed pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         box.close()
     return 0

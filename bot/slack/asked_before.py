@@ -30,7 +30,14 @@ def reply_asked_before(
     with_answers = [
         (q, next(iter(questions.answers_accepted_first(deps.db, q)), None)) for q in earlier
     ]
-    message = render.asked_before_message(workspace.url(deps.db, client), with_answers, question.id)
+    # In a thread other questions share (the weekly post's), the reply says which it is about.
+    shared = question.thread_ts is not None and question.thread_ts != question.ts
+    message = render.asked_before_message(
+        workspace.url(deps.db, client),
+        with_answers,
+        question.id,
+        about=question.text if shared else None,
+    )
     client.chat_postMessage(
         channel=question.channel,
         thread_ts=question.thread_ts or question.ts,

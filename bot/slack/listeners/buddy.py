@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.core import buddies
+from bot.core import buddies, channel_members
 from bot.core.deps import Deps
 from bot.slack import buddy_dm
 from bot.slack.render import buddies as render
@@ -37,7 +37,9 @@ def buddy_command(ack: Ack, command: dict[str, Any], context: dict[str, Any]) ->
         others = [u for u in mine if u != user]
         nxt = buddy_dm.next_at(deps, deps.now())
         signed_up = buddies.is_in(db, user)
-        count = len(buddies.members(db))
+        # Those still in the channel as last read (the pairing skips the others).
+        present = channel_members.known(db, deps.channel)
+        count = sum(1 for m in buddies.members(db) if present is None or m in present or m == user)
         ack(render.status(signed_up, buddies.paused(db), others, count, nxt, tz))
 
 

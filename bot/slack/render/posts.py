@@ -145,6 +145,11 @@ def nudge(facts: NudgeFacts) -> dict[str, Any]:
     return bk.message(fallback, out)
 
 
+# Answerers named in the recap's thanks (the rest counted): a section stays well inside 3,000
+# characters, and a wall of mentions thanks nobody.
+THANKED = 25
+
+
 def recap(facts: RecapFacts) -> dict[str, Any]:
     """End of week: questions asked and answered, thanks to who answered, what comes next."""
     week, topic, asked, answered = facts.week, facts.topic, facts.asked, facts.answered
@@ -168,7 +173,9 @@ def recap(facts: RecapFacts) -> dict[str, Any]:
         if _USER_ID.match(user or "")
     ]
     if thanks:
-        out.append(bk.section(":raised_hands: *Thank you* " + ", ".join(thanks[:25]) + "!"))
+        more = len(thanks) - THANKED
+        named = ", ".join(thanks[:THANKED]) + (f" and {plural(more, 'other')}" if more > 0 else "")
+        out.append(bk.section(f":raised_hands: *Thank you* {named}!"))
     out += vote.recap_line(facts.pace, topic.title) if facts.pace else []
     out.append(bk.section(f"*What's next*\n{_whats_next(facts)}"))
     fallback = f"{title}: {plural(asked, 'question')} asked, {answered} answered."

@@ -219,10 +219,15 @@ def moved_form(question: Question, topic: Topic) -> dict[str, Any]:
 
 
 def asked_before_message(
-    base: str, earlier: list[tuple[Question, Answer | None]], question_id: int | None = None
+    base: str,
+    earlier: list[tuple[Question, Answer | None]],
+    question_id: int | None = None,
+    about: str | None = None,
 ) -> dict[str, Any]:
     """The thread reply for a question asked before: each earlier question with its accepted
-    (else first) answer, if any; and "Wrong topic?" for the new question (`question_id`)."""
+    (else first) answer, if any; and "Wrong topic?" for the new question (`question_id`).
+    `about`: the new question's text, quoted when the reply goes to a thread other questions
+    share (the weekly post's), so each reply says which one it answers."""
     lines = []
     for question, answer in earlier:
         links = [f"<{question_link(base, question)}|the question>"]
@@ -235,6 +240,8 @@ def asked_before_message(
         if len(earlier) == 1
         else ("This looks like it was asked before, here are earlier answers:")
     )
+    if about:
+        head = f"“{one_line(about, 80)}”: {head[0].lower()}{head[1:]}"
     blocks = [bk.section(f":bulb: {head}"), *bk.sections("\n".join(lines))]
     blocks.append(bk.context("If these don't help, your question stays open for the group."))
     if question_id is not None:
