@@ -165,6 +165,7 @@ def test_as_takes_any_member_id_and_says_who_organizes(console):
     [
         (["--at", "tomorrow"], "--at 'tomorrow' is not a date or time"),
         (["--at", "2026-13-01"], "--at '2026-13-01' is not a date or time"),
+        (["--at", "9999-12-31T23:59"], "pick a time between 1970 and 9000"),
         (["--db", "/no/such/folder/x.db"], "the folder /no/such/folder does not exist"),
         (["--db", "."], "is a folder"),
         (["--user", "alice"], "'alice' is not a member ID"),

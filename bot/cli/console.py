@@ -394,7 +394,14 @@ def _start_time(at: str | None) -> dt.datetime:
         raise ValueError(
             f"--at {at!r} is not a date or time: write it like 2026-10-06 or 2026-10-06T10:00"
         ) from None
+    if not 1970 <= start.year <= LAST_YEAR:
+        # The scheduler computes a year of posts ahead: past this it overflows datetime.
+        raise ValueError(f"--at {at!r}: pick a time between 1970 and {LAST_YEAR}")
     return start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+
+
+# The latest --at the console starts at.
+LAST_YEAR = 9000
 
 
 def _db_path(db: str | None) -> str | None:
