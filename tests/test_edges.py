@@ -252,3 +252,24 @@ def test_a_forged_event_id_cannot_forge_a_log_line(tmp_path, slack):
     lines = log.read_text().splitlines()
     assert not any(line.startswith("2026-01-01 00:00:00,000 ERROR") for line in lines)
     assert any("Ev1\\n2026-01-01" in line for line in lines), lines[-5:]
+
+
+def test_what_is_written_after_the_file_was_removed_is_saved_when_the_bot_stops(tmp_path, clock):
+    """The copy made when the removal is noticed, and again at a clean stop: a write through
+    a connection still open in between (a member's /progress, say) is not lost."""
+    from bot.cli.sandbox import Sandbox
+    from tests.conftest import ROADMAP
+
+    path = tmp_path / "studybot.db"
+    with Sandbox(roadmap_path=ROADMAP, db_path=path, clock=clock) as box:
+        assert box.client.event(_message("What is a basis?", "1700000001.000100")).status == 200
+        for extra in ("", "-wal", "-shm"):
+            Path(f"{path}{extra}").unlink(missing_ok=True)
+        assert box.client.event(_message("Still there?", "1700000002.000100")).status == 503
+        db = box.pool.get()  # this thread's connection, open since the start
+        db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES ('after', 'kept')")
+    (rescued,) = tmp_path.glob("studybot.db.recovered-*")
+    kept = sqlite3.connect(rescued)
+    assert kept.execute("SELECT value FROM kv WHERE key = 'after'").fetchall() == [("kept",)]
+    assert kept.execute("SELECT text FROM qa_questions").fetchall() == [("What is a basis?",)]
+    assert not path.exists()

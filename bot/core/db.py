@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 BUSY_TIMEOUT_MS = 10_000
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open the database file with the pragmas every connection needs."""
+def connect(path: str | Path, create: bool = True) -> sqlite_utils.Database:
+    """Open the database file with the pragmas every connection needs (`create=False`: only
+    if the file is there; SQLite would otherwise make an empty one)."""
     conn = sqlite3.connect(
-        str(path),
+        str(path) if create else Path(path).resolve().as_uri() + "?mode=rw",
+        uri=not create,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=False,
         isolation_level=None,  # autocommit; explicit transactions via `with db.conn:`
@@ -115,7 +117,8 @@ class Pool:
         self._lock = threading.Lock()
         self._all: list[sqlite_utils.Database] = []
         self._identity: tuple[int, int] | None = None  # the file opened (set once migrated)
-        self._rescued: str | None = None
+        self._rescue_path: str | None = None  # where a removed file's data goes
+        self._rescued = False  # copied once already (close() copies again)
         migrate(self.get())
         self._identity = _identity(self.path)
 
@@ -130,31 +133,39 @@ class Pool:
             return None
         if now is not None:
             return f"the database file {self.path} was replaced by another file; restart the bot"
-        rescued = self._rescue()
-        where = (
-            f"its data is saved in {rescued}: stop the bot and move that file back to {self.path}"
-            if rescued
-            else "stop the bot and restore a backup"
+        target = self._rescue()
+        return (
+            f"the database file {self.path} was removed while the bot ran; its data is still in "
+            f"the bot's open connections: stop the bot (not kill -9), which saves it to {target}, "
+            f"then move that file back to {self.path}"
         )
-        return f"the database file {self.path} was removed while the bot ran; {where}"
 
-    def _rescue(self) -> str | None:
-        """Once: the removed file's data copied out through this thread's open connection (the
-        only way left to it) to `<path>.recovered-<time>`; its name, or None if it could not."""
+    def _rescue(self) -> str:
+        """The removed file's data copied out (the open connections are the only way left to
+        it) to `<path>.recovered-<time>`, whose name is returned: now, through this thread's
+        connection if it has one outside a transaction, and again in close(), which copies
+        what was written since."""
+        db = getattr(self._local, "db", None)
         with self._lock:
-            db = getattr(self._local, "db", None)
-            if self._rescued is None and db is not None:
-                target = f"{self.path}.recovered-{time.strftime('%Y%m%dT%H%M%S')}"
-                try:
-                    copy = sqlite3.connect(target)
-                    try:
-                        db.conn.backup(copy)
-                    finally:
-                        copy.close()
-                    self._rescued = target
-                except sqlite3.Error:
-                    pass  # the folder gone too: the message says to restore a backup
-            return self._rescued
+            if self._rescue_path is None:
+                self._rescue_path = f"{self.path}.recovered-{time.strftime('%Y%m%dT%H%M%S')}"
+            target = self._rescue_path
+            now = not self._rescued and db is not None and not db.conn.in_transaction
+            self._rescued = self._rescued or now
+        if now and db is not None:
+            _copy(db.conn, target)  # outside the lock: a large archive takes a while
+        return target
+
+    def close(self) -> None:
+        """Close every connection; threads that ask again get new ones. A removed file's data
+        is copied out first (see _rescue), with everything written up to now."""
+        with self._lock:
+            if self._rescue_path is not None and self._all:
+                _copy(self._all[0].conn, self._rescue_path)
+            for db in self._all:
+                db.conn.close()
+            self._all.clear()
+        self._local = threading.local()
 
     def get(self) -> sqlite_utils.Database:
         """This thread's connection (opened on first use). Not once the file was removed or
@@ -164,19 +175,25 @@ class Pool:
         if db is None:
             if self._identity is not None and (problem := self.replaced()):
                 raise sqlite3.OperationalError(problem)
-            db = connect(self.path)
+            # Once the file exists, never create it: removed just now, it stays removed.
+            db = connect(self.path, create=self._identity is None)
             self._local.db = db
             with self._lock:
                 self._all.append(db)
         return db
 
-    def close(self) -> None:
-        """Close every connection; threads that ask again get new ones."""
-        with self._lock:
-            for db in self._all:
-                db.conn.close()
-            self._all.clear()
-        self._local = threading.local()
+
+def _copy(conn: sqlite3.Connection, target: str) -> None:
+    """The database `conn` has open, copied to `target` (SQLite's backup); quietly nothing
+    when it cannot (the folder gone too)."""
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            conn.backup(copy)
+        finally:
+            copy.close()
+    except sqlite3.Error:
+        pass
 
 
 def _identity(path: str) -> tuple[int, int] | None:

@@ -249,12 +249,12 @@ def _named(roadmap: Roadmap, query: str, found: list[Topic], prefer: Collection[
     if len(found) == 1:
         return Resolution(named[0], [])
     whole = [t for t in named if any(_has_words(qwords, n) for n in _names(t))]
-    # An id or title that begins with the words, when no other topic has them in a name, is
-    # the one meant ("eigenvectors", "neural"; not "math", last in one title, nor "week", the
-    # start of an alias "week 0"). So is an alias no other topic's name shares ("svd"; not
-    # "regression", an alias of one topic and in two titles).
+    # An id that begins with the words, when no other topic has them in a name, is the one
+    # meant ("eigenvectors", "neural"; not "math", last in one title, nor "machine learning",
+    # the start of the PyTorch topic's title). So is an alias no other topic's name shares
+    # ("svd"; not "regression", an alias of one topic and in two titles).
     if len(whole) == 1 and (
-        any(words(n)[: len(qwords)] == qwords for n in (whole[0].id, whole[0].title))
+        words(whole[0].id)[: len(qwords)] == qwords
         or q in {"".join(words(a)) for a in whole[0].aliases}
     ):
         return Resolution(whole[0], [])

@@ -47,15 +47,24 @@ class SignallingAck(Ack):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
             if self.answered:
-                if self.late_answer and self.respond is not None and (args or kwargs):
-                    # The note promised the result: it goes to the member after all.
-                    self.respond(*args, **{"response_type": "ephemeral", **kwargs})
+                if self.late_answer and (args or kwargs):
+                    self._follow_up(*args, **kwargs)
                 return self.inner.response
             self.answered = True
             response = self.inner(*args, **kwargs)
         self.response = response
         self.acked.set()
         return response
+
+    def _follow_up(self, *args: Any, **kwargs: Any) -> None:
+        """The answer the late note promised, through the command's response_url; a failure
+        is logged (it is after the ack: nobody else would hear of it)."""
+        if self.respond is None or not getattr(self.respond, "response_url", None):
+            return
+        try:
+            self.respond(*args, **{"response_type": "ephemeral", **kwargs})
+        except Exception:
+            log.warning("the answer after the late note could not be sent", exc_info=True)
 
     def late(self, command: bool) -> None:
         """Answer for a listener that has not acked in Slack's time: a note for a command, a
