@@ -207,13 +207,13 @@ def test_readiness_says_why_when_the_disk_is_nearly_full_or_writes_fail(box):
     """The probe itself, on this thread's connection: a disk with less free space than the
     margin, then a connection that may not write (as a read-only file gives)."""
     pool, db, path = box.pool, box.deps.db, box.settings.db_path
-    assert health.readiness_problem(pool, Health(), path) is None
+    assert health.readiness_problem(pool, Health()) is None
     free = shutil.disk_usage(Path(path).parent).free
-    problem = health.readiness_problem(pool, Health(), path, min_free=free * 2)
+    problem = health.readiness_problem(pool, Health(), min_free=free * 2)
     assert problem and problem.startswith("disk nearly full")
     db.conn.execute("PRAGMA query_only = ON")
     try:
-        problem = health.readiness_problem(pool, Health(), path)
+        problem = health.readiness_problem(pool, Health())
     finally:
         db.conn.execute("PRAGMA query_only = OFF")
     assert problem and problem.startswith("database not writable")

@@ -32,6 +32,12 @@ REAL = load(ROADMAP)  # the roadmap a group starts from
 QA = load(QA_ROADMAP)  # vectors, eigen, chain-rule (week 3, the qa_box's week), gradients
 
 
+def picked(topic_id: str, title: str) -> dict:
+    """The move form's state with `topic_id` chosen, as Slack submits it."""
+    option = {"text": {"type": "plain_text", "text": title}, "value": topic_id}
+    return {MOVE_TOPIC: {MOVE_TOPIC: {"type": "static_select", "selected_option": option}}}
+
+
 # --- the match, in the core ----------------------------------------------------------------
 
 
@@ -213,17 +219,7 @@ def test_the_asker_moves_a_question_with_the_form(qa_box):
     assert select["initial_option"]["value"] == "chain-rule"
     assert [o["value"] for o in select["options"]] == [t.id for t in QA.topics]
 
-    chosen = {
-        MOVE_TOPIC: {
-            MOVE_TOPIC: {
-                "type": "static_select",
-                "selected_option": {
-                    "text": {"type": "plain_text", "text": "Gradients"},
-                    "value": "gradients",
-                },
-            }
-        }
-    }
+    chosen = picked("gradients", "Gradients")
     done = qa_box.client.view_submission(MOVE_VIEW, chosen, user=ASKER, private_metadata=str(qid))
     assert done.json()["response_action"] == "update"
     assert "Moved to *Gradients*" in all_text(done.json()["view"])
@@ -238,17 +234,7 @@ def test_others_may_not_move_a_question_and_organizers_may(qa_box):
     refusal = qa_box.slack.wait_for("response_url", responses + 1)[-1]
     assert "Only the person who asked, or an organizer" in all_text(dict(refusal.params))
     assert qa_box.slack.calls_to("views.open") == []
-    chosen = {
-        MOVE_TOPIC: {
-            MOVE_TOPIC: {
-                "type": "static_select",
-                "selected_option": {
-                    "text": {"type": "plain_text", "text": "Vectors"},
-                    "value": "vectors",
-                },
-            }
-        }
-    }
+    chosen = picked("vectors", "Vectors")
     forged = qa_box.client.view_submission(MOVE_VIEW, chosen, user=OTHER, private_metadata=str(qid))
     assert forged.json()["response_action"] == "errors"
     assert question_row(qa_box, asked)["topic_id"] == "chain-rule"
@@ -270,17 +256,7 @@ def test_the_asked_before_reply_offers_wrong_topic(qa_box):
 def test_moving_needs_a_roadmap_topic_and_a_live_question(qa_box):
     asked = say(qa_box, ASKER, "Is anyone else finding this hard?")
     qid = question_row(qa_box, asked)["id"]
-    nowhere = {
-        MOVE_TOPIC: {
-            MOVE_TOPIC: {
-                "type": "static_select",
-                "selected_option": {
-                    "text": {"type": "plain_text", "text": "Gone"},
-                    "value": "gone",
-                },
-            }
-        }
-    }
+    nowhere = picked("gone", "Gone")
     bad = qa_box.client.view_submission(MOVE_VIEW, nowhere, user=ASKER, private_metadata=str(qid))
     assert bad.json()["response_action"] == "errors"
     assert questions.move_topic(qa_box.deps.db, 999, "vectors") is False
@@ -324,17 +300,7 @@ def test_an_id_no_row_can_have_is_a_question_no_longer_in_the_archive(qa_box, va
     assert qa_box.client.action("qa_mark_answered", value, user=ASKER).status == 200
     notice = qa_box.slack.wait_for("response_url", 1)[-1]
     assert "no longer in the archive" in all_text(dict(notice.params))
-    chosen = {
-        MOVE_TOPIC: {
-            MOVE_TOPIC: {
-                "type": "static_select",
-                "selected_option": {
-                    "text": {"type": "plain_text", "text": "Vectors"},
-                    "value": "vectors",
-                },
-            }
-        }
-    }
+    chosen = picked("vectors", "Vectors")
     done = qa_box.client.view_submission(MOVE_VIEW, chosen, user=ASKER, private_metadata=value)
     assert done.json() == {
         "response_action": "errors",

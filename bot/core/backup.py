@@ -72,23 +72,12 @@ def not_studybot(path: Path) -> str | None:
     with path.open("rb") as f:
         if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             return "is not an SQLite database"
-    first = migration_steps()[0][0]
     try:
-        conn = read_only(path)
-        try:
-            # Every studybot database records its migrations, starting with the first one.
-            has_table = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
-            ).fetchone()
-            known = (
-                has_table
-                and conn.execute("SELECT 1 FROM migrations WHERE name = ?", (first,)).fetchone()
-            )
-        finally:
-            conn.close()
+        missing, _newer = health.migration_state(path)
     except sqlite3.DatabaseError as exc:
         return f"is damaged ({exc})"
-    if not known:
+    # Every studybot database records its migrations, starting with the first one.
+    if migration_steps()[0][0] in missing:
         return "is an SQLite database, but not a studybot one (no studybot migrations in it)"
     return None
 

@@ -20,7 +20,7 @@ def connect(path: str | Path, create: bool = True) -> sqlite_utils.Database:
     """Open the database file with the pragmas every connection needs (`create=False`: only
     if the file is there; SQLite would otherwise make an empty one)."""
     conn = sqlite3.connect(
-        str(path) if create else Path(path).resolve().as_uri() + "?mode=rw",
+        str(path) if create else _uri(path, "rw"),
         uri=not create,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=False,
@@ -42,10 +42,14 @@ def connect(path: str | Path, create: bool = True) -> sqlite_utils.Database:
 
 def read_only(path: str | Path, timeout: float = 10.0) -> sqlite3.Connection:
     """A read-only connection to the file at `path`, safe while others write to it."""
-    # `mode=ro` needs a URI, and a URI reads `?`, `#` and `%` in a file name as its own syntax:
-    # an unescaped `a#1.db` would open `a` (a new, empty database). as_uri() escapes them.
-    uri = Path(path).resolve().as_uri() + "?mode=ro"
-    return sqlite3.connect(uri, uri=True, timeout=timeout)
+    return sqlite3.connect(_uri(path, "ro"), uri=True, timeout=timeout)
+
+
+def _uri(path: str | Path, mode: str) -> str:
+    """The file's SQLite URI with `mode` (ro, rw: never created). A URI reads `?`, `#` and
+    `%` in a file name as its own syntax (an unescaped `a#1.db` opens `a`); as_uri() escapes
+    them."""
+    return Path(path).resolve().as_uri() + f"?mode={mode}"
 
 
 def _wal(conn: sqlite3.Connection) -> None:

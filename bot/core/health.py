@@ -93,9 +93,7 @@ def startup_problem(path: str | Path, budget: float = STARTUP_CHECK_SECONDS) -> 
     return None
 
 
-def readiness_problem(
-    pool: Pool, health: Health, path: str | Path, min_free: int = MIN_FREE_BYTES
-) -> str | None:
+def readiness_problem(pool: Pool, health: Health, min_free: int = MIN_FREE_BYTES) -> str | None:
     """Why the bot cannot keep what Slack sends right now, or None: damage seen at run time,
     the file removed or replaced under it (asked before a connection is taken: a new one
     would create an empty file), a disk nearly full, or a write that fails (read-only, full,
@@ -106,7 +104,7 @@ def readiness_problem(
     if replaced is not None:
         return replaced
     db = pool.get()
-    folder = Path(path).resolve().parent
+    folder = Path(pool.path).resolve().parent
     free = shutil.disk_usage(folder).free
     if free < min_free:
         return f"disk nearly full: {free // 1024} KiB free in {folder}"

@@ -64,10 +64,6 @@ def log_warnings(roadmap: Roadmap) -> None:
 class UnknownTrack(RoadmapError):
     """The track the store was asked to follow (STUDYBOT_TRACK) is not in the roadmap."""
 
-    def __init__(self, errors: list[str], track: str) -> None:
-        super().__init__(errors)
-        self.track = track
-
 
 class RoadmapStore:
     """The current roadmap, re-read when the file changes; a bad edit keeps the last good one.
@@ -102,9 +98,7 @@ class RoadmapStore:
         if track and track != FULL_TRACK and track not in roadmap.tracks:
             known = ", ".join([FULL_TRACK, *roadmap.tracks])
             if self.track:  # the operator's setting names it, not the file
-                raise UnknownTrack(
-                    [f"unknown track {track!r}: {self.path} has {known}"], track=self.track
-                )
+                raise UnknownTrack([f"unknown track {track!r}: {self.path} has {known}"])
             raise RoadmapError(
                 [f"{self.path}:1: schedule.track: unknown track {track!r} ({known})"]
             )

@@ -220,9 +220,10 @@ def resolve(
     """The one topic `query` names, else the closest ones (see Resolution).
 
     Named means: its id or title is the query, or an alias no other topic's name shares; or
-    it is the only topic found and found by a name. A word that only a summary or key point carries ("here"), or that more
-    topics mention ("math", in one title and many summaries), is a question, not a guess:
-    ticking or filtering the wrong topic would be silent. Of the candidates, the only one in
+    it is the only topic found and found by a name (see _named). A word that only a summary
+    or key point carries ("here"), or that more topics mention ("math", in one title and many
+    summaries), is a question, not a guess: ticking or filtering the wrong topic would be
+    silent. Of the candidates, the only one in
     `prefer` (e.g. the ticked ones, for an undo) is taken. With `near`, an id or name misspelt
     only a little ("eigenvector-svd") is taken too."""
     found = find_topics(roadmap, query)

@@ -231,7 +231,7 @@ def readiness(app: App) -> Callable[[], str | None]:
         if not gate_of(app).ready():
             return "starting"
         deps = deps_of(app)
-        return health.readiness_problem(deps.pool, deps.health, deps.settings.db_path)
+        return health.readiness_problem(deps.pool, deps.health)
 
     return problem
 

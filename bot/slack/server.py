@@ -258,4 +258,4 @@ def _database_ready(app: App) -> Callable[[], str | None] | None:
     deps = getattr(app, "deps", None)
     if deps is None:  # a bare Bolt app (the benchmark's baseline)
         return None
-    return lambda: health.readiness_problem(deps.pool, deps.health, deps.settings.db_path)
+    return lambda: health.readiness_problem(deps.pool, deps.health)

@@ -72,7 +72,12 @@ def _a_person(client: WebClient, user_id: str) -> bool:
     except Exception as exc:  # network trouble: take the organizer's word for it
         log.warning("users.info failed: %s", exc.__class__.__name__)
         return True
-    return not (person.get("deleted") or person.get("is_bot"))
+    return _is_person(person)
+
+
+def _is_person(user: dict[str, Any]) -> bool:
+    """A Slack user who can lead: not a bot, not deactivated."""
+    return not (user.get("deleted") or user.get("is_bot"))
 
 
 def member_id(client: WebClient, ref: str) -> str | None:
@@ -91,7 +96,7 @@ def member_id(client: WebClient, ref: str) -> str | None:
         for _ in range(MAX_PAGES):
             page = client.users_list(limit=200, cursor=cursor)
             for person in page.get("members") or []:
-                if person.get("deleted") or person.get("is_bot"):
+                if not _is_person(person):
                     continue
                 profile = person.get("profile") or {}
                 names = {
