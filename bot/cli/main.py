@@ -133,8 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return doctor.command(settings, malformed=problems or [])
         return _dispatch(args, settings)
     except ConfigError as exc:
-        print(f"studybot: configuration error: {exc}", file=sys.stderr)
+        _refuse(f"configuration error: {exc}")
         return 2
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        _refuse(exc.code.removeprefix("studybot: "))  # e.g. Slack refused the app token
+        return 1
     except ModuleNotFoundError as exc:
         package = (exc.name or "").partition(".")[0]
         if not package or package == "bot":
@@ -147,6 +152,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _refuse(message: str) -> None:
+    """The one line a command that cannot go on prints on standard error: a JSON log line with
+    STUDYBOT_LOG_FORMAT=json (every line the collector reads is JSON), else plain text."""
+    try:
+        fmt = Settings.from_env(os.environ, problems=[]).log_format
+    except ConfigError:  # a .env that cannot be read: no format to go by
+        fmt = "text"
+    if fmt == "json":
+        logs.setup(False, "json")
+        logging.getLogger("studybot").error(message)
+    else:
+        print(f"studybot: {message}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
