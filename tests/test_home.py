@@ -135,6 +135,23 @@ def test_organizer_sees_ledger_and_controls_and_can_skip(home_box):
     assert "break week" in all_text(open_home(home_box, MEMBER))
 
 
+def test_organizer_home_lists_the_skipped_weeks(home_box):
+    """Issue 7: organizers see the ledger's sent and failed posts and the skipped weeks (the
+    weeks with no posts). A skip two weeks ahead shows there, for organizers only, until
+    it is undone."""
+    week = this_week(home_box)
+    later = week.start + dt.timedelta(weeks=2)
+    reply = home_box.client.command("/studygroup", f"skip {later:%Y-%m-%d}", user=ADMIN)
+    assert reply.status == 200
+    wait_until(lambda: calendar.load_changes(home_box.pool.get()))
+    text = all_text(open_home(home_box, ADMIN))
+    assert "Skipped weeks" in text and f"{later:%b %-d}" in text, text
+    assert "Skipped weeks" not in all_text(open_home(home_box, MEMBER))
+    home_box.client.command("/studygroup", "undo", user=ADMIN)
+    wait_until(lambda: not calendar.load_changes(home_box.pool.get()))
+    assert f"{later:%b %-d}" not in all_text(open_home(home_box, ADMIN))
+
+
 def test_non_organizer_cannot_use_controls_even_with_a_crafted_payload(home_box):
     week = this_week(home_box)
     payload_user = {"id": MEMBER, "is_admin": True, "is_owner": True}
