@@ -100,6 +100,44 @@ def test_a_bug_keeps_its_traceback_the_first_time_only(router_log) -> None:
     assert "seen 3 times" in errors[-1].getMessage()
 
 
+def test_a_database_removed_under_the_bot_is_one_line_saying_what_to_do(
+    router_log, tmp_path
+) -> None:
+    """The database file removed (or replaced, or found damaged) while the bot runs is the
+    operator's to fix, not a bug: one ERROR line per failure, with what to do, and no
+    traceback (it was logged as a bug's, 25 lines, the first time at each place)."""
+    import sqlite3
+    import threading
+
+    from bot.core.db import Pool
+
+    path = tmp_path / "bot.db"
+    pool = Pool(path)
+    path.unlink()
+    raised: list[Exception] = []
+
+    def listener_on_a_new_thread() -> None:
+        try:
+            pool.get()
+        except Exception as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=listener_on_a_new_thread)
+    thread.start()
+    thread.join()
+    (gone,) = raised
+    damaged = _raise(sqlite3.DatabaseError("database disk image is malformed"))
+    for error in (gone, gone, damaged):
+        router.log_error(error, {"command": "/review"})
+    shown = [r for r in router_log if r.levelno > logging.DEBUG]
+    assert [r.levelno for r in shown] == [logging.ERROR] * 3
+    assert not any(r.exc_info for r in shown)
+    assert "removed while the bot ran" in shown[0].getMessage()
+    assert "stop the bot" in shown[0].getMessage()
+    assert "malformed" in shown[2].getMessage()
+    pool.close()
+
+
 # --- as processes: what an operator sees -----------------------------------------------------
 
 
