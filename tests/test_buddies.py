@@ -189,3 +189,16 @@ def test_buddy_counts_only_the_members_still_in_the_channel(bbox: Sandbox):
     _opt_in(bbox, PEOPLE[:4])
     channel_members.remember(bbox.deps.db, bbox.channel, [PEOPLE[0], PEOPLE[1]], bbox.clock.now())
     assert "with 1 other" in text_of(command(bbox, "/buddy", "", PEOPLE[0]))
+
+
+def test_a_members_answer_without_members_leaves_nobody_out(bbox: Sandbox):
+    """conversations.members answered {"ok": true} and no `members` (a minimal Slack stand-in,
+    or a Slack that answered oddly) is Slack not saying who is in the channel, as when the call
+    fails: it must not read as an empty channel, where every volunteer had "left" and nobody
+    was ever paired (nor chosen to lead)."""
+    bbox.slack.unmodelled.add("conversations.members")
+    _opt_in(bbox, PEOPLE[:4])
+    manual = ManualScheduler(bbox.deps, bbox.app.client)
+    (groups,) = _weekly_groups(bbox, manual, 1)
+    assert sorted(u for g in groups for u in g) == sorted(PEOPLE[:4])
+    assert bbox.slack.calls_to("conversations.members")

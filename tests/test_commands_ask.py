@@ -8,6 +8,7 @@ from bot.cli.sandbox import Sandbox
 from bot.core import listings, qa_search, questions
 from tests.blockkit import all_text, assert_valid_view
 from tests.commands_kit import MEMBER, SMALL, SUBMIT, answer, form, monday, responses, valid
+from tests.paths import PAYLOADS
 from tests.polling import wait_until
 
 
@@ -199,3 +200,68 @@ def test_when_the_rest_cannot_be_posted_the_asker_is_told_it_was_shortened(small
     valid(note.params)
     assert note["user"] == MEMBER and "shortened" in all_text(note.params)
     assert "kept whole in the archive" in all_text(note.params)
+
+
+def _sample(name: str) -> dict:
+    return json.loads((PAYLOADS / name).read_text())
+
+
+def test_a_form_sent_with_every_field_of_slacks_sample_posts_with_the_bot_token(small: Sandbox):
+    """Slack's interactivity payloads carry `bot_access_token` and `function_data` (for
+    workflow functions; the shared samples list them, blank). Bolt's function-token middleware
+    put that blank token on the listener's client, so the form's question and every note to
+    the member went out unauthenticated (not_authed): the bot has no functions, so its own
+    token must stay."""
+    sample = _sample("ViewSubmissionPayload.json")
+    assert "bot_access_token" in sample and "function_data" in sample
+    payload = {
+        **sample,
+        "team": {"id": "T0STUDY01", "domain": "study"},
+        "user": {"id": MEMBER, "username": "member", "name": "member", "team_id": "T0STUDY01"},
+        "api_app_id": "A0STUDY01",
+        "trigger_id": "1.1.trigger",
+        "view": {
+            **sample["view"],
+            "id": "V0001",
+            "type": "modal",
+            "callback_id": SUBMIT,
+            "state": {"values": form("What is a Hessian?")},
+        },
+    }
+    assert small.client.interaction(payload).status == 200
+    (post,) = small.slack.wait_for("chat.postMessage", 1)
+    assert post.token and post.token.startswith("xoxb-"), post
+    assert post["text"] == f"<@{MEMBER}> asks: What is a Hessian?"
+    (note,) = small.slack.wait_for("chat.postEphemeral", 1)
+    assert note.token == post.token
+
+
+def test_a_button_sent_with_every_field_of_slacks_sample_calls_slack_with_the_bot_token(
+    small: Sandbox,
+):
+    """The same for a click: the Home tab's "Ask a question" button opens the form."""
+    sample = _sample("BlockActionPayload.json")
+    payload = {
+        **sample,
+        "type": "block_actions",
+        "team": {"id": "T0STUDY01", "domain": "study"},
+        "user": {"id": MEMBER, "username": "member", "name": "member", "team_id": "T0STUDY01"},
+        "api_app_id": "A0STUDY01",
+        "trigger_id": "2.2.trigger",
+        "container": {"type": "view", "view_id": "V0002"},
+        "view": {**sample["view"], "id": "V0002", "type": "home"},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "home_ask",
+                "block_id": "b1",
+                "value": "",
+                "action_ts": "1.2",
+            }
+        ],
+    }
+    for absent in ("channel", "message", "app_unfurl"):
+        payload.pop(absent, None)
+    assert small.client.interaction(payload).status == 200
+    (opened,) = small.slack.wait_for("views.open", 1)
+    assert opened.token and opened.token.startswith("xoxb-"), opened

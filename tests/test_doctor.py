@@ -135,3 +135,29 @@ def test_a_folder_as_the_database_is_a_failed_check(env, tmp_path):
     assert code == 1 and "Traceback" not in out, out
     [line] = [x for x in lines_of(out, "✗") if "database" in x]
     assert "is a folder" in line
+
+
+def test_malformed_variables_are_failed_checks_and_the_rest_still_run(env, tmp_path):
+    """doctor is what an operator runs to find what is wrong: a malformed variable is a line
+    of the checklist (exit 1, as for any problem), not the one-line refusal of `run` (exit 2),
+    and the other checks still run."""
+    Pool(tmp_path / "bot.db").close()
+    env["SLACK_APP_TOKEN"] = "xoxb-not-an-app-token"
+    env["STUDYBOT_ADMINS"] = "alice"
+    code, out = doctor(env, tmp_path)
+    assert code == 1, out
+    failed = lines_of(out, "✗")
+    assert any("SLACK_APP_TOKEN" in f and "xapp-" in f for f in failed), out
+    assert any("STUDYBOT_ADMINS" in f for f in failed), out
+    assert "xoxb-not-an-app-token" not in out
+    for name in ("bot", "scopes", "study", "database", "roadmap"):
+        assert name in [line.split()[1] for line in lines_of(out, "✓")], out
+    assert "2 problems found." in out
+
+
+def test_a_malformed_slack_api_url_skips_the_slack_checks(env, tmp_path):
+    Pool(tmp_path / "bot.db").close()
+    env["SLACK_API_URL"] = "localhost:9/api"
+    code, out = doctor(env, tmp_path)
+    assert code == 1 and "SLACK_API_URL" in " ".join(lines_of(out, "✗")), out
+    assert "bot token" not in out and "database" in out

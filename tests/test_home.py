@@ -8,10 +8,12 @@ import json
 import pytest
 
 from bot.cli.sandbox import Sandbox
+from bot.cli.standin import BOT_USER
 from bot.core import calendar, progress, questions
 from bot.core.roadmap_load import load
 from tests.blockkit import all_text, assert_valid_message, assert_valid_view
 from tests.conftest import ROADMAP
+from tests.polling import wait_until
 
 ADMIN = "U0ADMIN01"
 MEMBER = "U0MEMBER1"
@@ -133,6 +135,23 @@ def test_organizer_sees_ledger_and_controls_and_can_skip(home_box):
     assert "break week" in all_text(open_home(home_box, MEMBER))
 
 
+def test_organizer_home_lists_the_skipped_weeks(home_box):
+    """Issue 7: organizers see the ledger's sent and failed posts and the skipped weeks (the
+    weeks with no posts). A skip two weeks ahead shows there, for organizers only, until
+    it is undone."""
+    week = this_week(home_box)
+    later = week.start + dt.timedelta(weeks=2)
+    reply = home_box.client.command("/studygroup", f"skip {later:%Y-%m-%d}", user=ADMIN)
+    assert reply.status == 200
+    wait_until(lambda: calendar.load_changes(home_box.pool.get()))
+    text = all_text(open_home(home_box, ADMIN))
+    assert "Skipped weeks" in text and f"{later:%b %-d}" in text, text
+    assert "Skipped weeks" not in all_text(open_home(home_box, MEMBER))
+    home_box.client.command("/studygroup", "undo", user=ADMIN)
+    wait_until(lambda: not calendar.load_changes(home_box.pool.get()))
+    assert f"{later:%b %-d}" not in all_text(open_home(home_box, ADMIN))
+
+
 def test_non_organizer_cannot_use_controls_even_with_a_crafted_payload(home_box):
     week = this_week(home_box)
     payload_user = {"id": MEMBER, "is_admin": True, "is_owner": True}
@@ -189,6 +208,19 @@ def test_newcomer_is_greeted_once_with_a_catch_up_path(home_box):
     )
     home_box.slack.wait_for("chat.postEphemeral", 1)
     assert len(home_box.slack.calls_to("chat.postEphemeral")) == 1
+
+
+def test_the_bot_joining_the_channel_greets_nobody(home_box):
+    """Inviting the bot to the channel (the first step of the setup) sends Slack a
+    member_joined_channel for the bot itself, and Bolt keeps that self event: the bot greeted
+    itself. A member's join after it is still greeted."""
+    joined = {"type": "member_joined_channel", "channel": home_box.channel, "event_ts": "1.2"}
+    assert home_box.client.event(dict(joined, user=BOT_USER, inviter=ADMIN)).status == 200
+    assert home_box.client.event(dict(joined, user="U0NEWBIE1", event_ts="1.3")).status == 200
+    (greeting,) = home_box.slack.wait_for("chat.postEphemeral", 1)
+    assert greeting["user"] == "U0NEWBIE1"
+    wait_until(lambda: home_box.deps.db.execute("SELECT count(*) FROM welcomed").fetchone()[0])
+    assert [r[0] for r in home_box.deps.db.execute("SELECT user FROM welcomed")] == ["U0NEWBIE1"]
 
 
 def test_home_before_the_start_and_after_the_end(home_box):

@@ -100,6 +100,44 @@ def test_a_bug_keeps_its_traceback_the_first_time_only(router_log) -> None:
     assert "seen 3 times" in errors[-1].getMessage()
 
 
+def test_a_database_removed_under_the_bot_is_one_line_saying_what_to_do(
+    router_log, tmp_path
+) -> None:
+    """The database file removed (or replaced, or found damaged) while the bot runs is the
+    operator's to fix, not a bug: one ERROR line per failure, with what to do, and no
+    traceback (it was logged as a bug's, 25 lines, the first time at each place)."""
+    import sqlite3
+    import threading
+
+    from bot.core.db import Pool
+
+    path = tmp_path / "bot.db"
+    pool = Pool(path)
+    path.unlink()
+    raised: list[Exception] = []
+
+    def listener_on_a_new_thread() -> None:
+        try:
+            pool.get()
+        except Exception as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=listener_on_a_new_thread)
+    thread.start()
+    thread.join()
+    (gone,) = raised
+    damaged = _raise(sqlite3.DatabaseError("database disk image is malformed"))
+    for error in (gone, gone, damaged):
+        router.log_error(error, {"command": "/review"})
+    shown = [r for r in router_log if r.levelno > logging.DEBUG]
+    assert [r.levelno for r in shown] == [logging.ERROR] * 3
+    assert not any(r.exc_info for r in shown)
+    assert "removed while the bot ran" in shown[0].getMessage()
+    assert "stop the bot" in shown[0].getMessage()
+    assert "malformed" in shown[2].getMessage()
+    pool.close()
+
+
 # --- as processes: what an operator sees -----------------------------------------------------
 
 
@@ -186,3 +224,49 @@ def test_a_failed_studygroup_reply_is_one_line(tmp_path: Path, fmt: str) -> None
         assert entry["level"] == "WARNING" and "Slack unreachable" in entry["message"]
     else:
         assert " WARNING bot.slack.router: " in about[0] and "Slack unreachable" in about[0]
+
+
+@pytest.mark.slow
+def test_a_refused_start_is_one_json_line_in_json_format(tmp_path: Path) -> None:
+    """With STUDYBOT_LOG_FORMAT=json the collector reads every line of standard error as JSON:
+    the one line of a refused start too (it was plain text, the only line it could not read)."""
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": "0123456789abcdef0123456789abcdef",
+        "STUDYBOT_CHANNEL": "general",  # a name, not an ID
+        "STUDYBOT_DB": str(tmp_path / "bot.db"),
+        "STUDYBOT_ROADMAP": str(ROADMAP),
+        "STUDYBOT_LOG_FORMAT": "json",
+    }
+    result = studybot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    (line,) = lines(result.stderr)
+    entry = json.loads(line)
+    assert entry["level"] == "ERROR" and "STUDYBOT_CHANNEL" in entry["message"], entry
+    # text format: the same one line, as before
+    result = studybot("run", env={**env, "STUDYBOT_LOG_FORMAT": "text"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert lines(result.stderr) == [
+        "studybot: configuration error: STUDYBOT_CHANNEL: must be a channel ID such as "
+        "C0123ABCD (not a #name)"
+    ]
+
+
+@pytest.mark.slow
+def test_slack_refusing_the_app_token_is_one_json_line_in_json_format(tmp_path: Path) -> None:
+    with SlackStandIn() as slack:
+        slack.fail("apps.connections.open", status=200, error="invalid_auth")
+        env = {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_APP_TOKEN": "xapp-1-A0STUDY01-1-refusedtoken",
+            "SLACK_API_URL": slack.api_url,
+            "STUDYBOT_CHANNEL": "C0STUDY01",
+            "STUDYBOT_DB": str(tmp_path / "bot.db"),
+            "STUDYBOT_ROADMAP": str(ROADMAP),
+            "STUDYBOT_LOG_FORMAT": "json",
+        }
+        result = studybot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    entries = [json.loads(line) for line in lines(result.stderr)]  # every line is JSON
+    assert "invalid_auth" in entries[-1]["message"] and "SLACK_APP_TOKEN" in entries[-1]["message"]
+    assert "refusedtoken" not in result.stderr

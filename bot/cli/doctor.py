@@ -6,6 +6,7 @@ import logging
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,7 +18,7 @@ from bot.core import health
 from bot.core.format import plural
 from bot.core.roadmap import RoadmapError
 from bot.core.roadmap_load import load
-from bot.core.settings import Settings
+from bot.core.settings import ConfigError, Settings
 from bot.slack.manifest import BOT_SCOPES
 
 MIN_FREE_DISK = 100 * 1024 * 1024  # room for the archive to grow and for a backup beside it
@@ -52,26 +53,44 @@ def _slack_error(exc: Exception) -> str:
     return f"cannot reach Slack ({exc.__class__.__name__})"
 
 
-def check_configuration(settings: Settings) -> Check:
+def check_configuration(settings: Settings, malformed: Sequence[ConfigError] = ()) -> list[Check]:
+    """What is not set, and each variable set to something malformed (`malformed`: what
+    Settings.from_env found and left unset)."""
+    bad = {error.variable for error in malformed}
     missing = [
         env
         for env, value in (
             ("SLACK_BOT_TOKEN", settings.bot_token),
             ("STUDYBOT_CHANNEL", settings.channel),
         )
-        if not value
+        if not value and env not in bad
     ]
-    if not settings.app_token and not settings.signing_secret:
+    if not ({"SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"} & bad) and not (
+        settings.app_token or settings.signing_secret
+    ):
         missing.append("SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)")
-    if missing:
-        return Check(
+    checks = [
+        Check(
             "configuration",
             False,
-            "not set: " + ", ".join(missing),
-            "set them in the environment or in .env (README: Put it in your Slack, step 2)",
+            str(error),
+            f"correct {error.variable} in the environment or in .env (README: Configuration)",
         )
-    mode = "Socket Mode (SLACK_APP_TOKEN)" if settings.app_token else "HTTP mode"
-    return Check("configuration", True, f"tokens and channel set; {mode}")
+        for error in malformed
+    ]
+    if missing:
+        checks.append(
+            Check(
+                "configuration",
+                False,
+                "not set: " + ", ".join(missing),
+                "set them in the environment or in .env (README: Put it in your Slack, step 2)",
+            )
+        )
+    if not checks:
+        mode = "Socket Mode (SLACK_APP_TOKEN)" if settings.app_token else "HTTP mode"
+        checks.append(Check("configuration", True, f"tokens and channel set; {mode}"))
+    return checks
 
 
 def check_slack(settings: Settings, client: WebClient) -> list[Check]:
@@ -221,11 +240,16 @@ def check_disk(settings: Settings) -> Check:
     )
 
 
-def run_checks(settings: Settings, client: WebClient) -> list[Check]:
-    """Every check, in the order an operator sets things up."""
-    checks: list[Check | None] = [check_configuration(settings)]
-    checks += check_slack(settings, client)
-    checks += [check_signing_secret(settings), check_app_token(settings, client)]
+def run_checks(
+    settings: Settings, client: WebClient, malformed: Sequence[ConfigError] = ()
+) -> list[Check]:
+    """Every check, in the order an operator sets things up. A malformed SLACK_API_URL
+    leaves the Slack checks out: they would ask slack.com instead of the Slack meant."""
+    checks: list[Check | None] = [*check_configuration(settings, malformed)]
+    slack = "SLACK_API_URL" not in {error.variable for error in malformed}
+    checks += check_slack(settings, client) if slack else []
+    checks.append(check_signing_secret(settings))
+    checks.append(check_app_token(settings, client) if slack else None)
     checks += [check_database(settings), *check_roadmap(settings), check_disk(settings)]
     return [c for c in checks if c is not None]
 
@@ -243,8 +267,10 @@ def report(checks: list[Check], out: TextIO) -> int:
     return 1 if failed else 0
 
 
-def command(settings: Settings, out: TextIO = sys.stdout) -> int:
-    """`studybot doctor`."""
+def command(
+    settings: Settings, out: TextIO = sys.stdout, malformed: Sequence[ConfigError] = ()
+) -> int:
+    """`studybot doctor`; `malformed`: the variables Settings.from_env could not read."""
     # No retries: a check that fails should say so now, not after a minute of backing off;
     # and each failure is reported once, in the checklist, not again by slack_sdk's logger.
     client = WebClient(
@@ -252,4 +278,4 @@ def command(settings: Settings, out: TextIO = sys.stdout) -> int:
     )
     logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)
     print("studybot doctor", file=out)
-    return report(run_checks(settings, client), out)
+    return report(run_checks(settings, client, malformed), out)

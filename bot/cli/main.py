@@ -119,15 +119,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.setup(args.verbose)
     try:
-        settings = Settings.from_env(os.environ)
+        # doctor lists every malformed variable in its checklist (exit 1) instead of
+        # stopping at the first (exit 2): finding them is what it is run for.
+        problems: list[ConfigError] | None = [] if args.command == "doctor" else None
+        settings = Settings.from_env(os.environ, problems=problems)
         # The settings hold the token now. Bolt would read it from the environment again
         # and warn at every start that the client we give it overrides it.
         os.environ.pop("SLACK_BOT_TOKEN", None)
         logs.setup(args.verbose, settings.log_format)
+        if args.command == "doctor":
+            from bot.cli import doctor
+
+            return doctor.command(settings, malformed=problems or [])
         return _dispatch(args, settings)
     except ConfigError as exc:
-        print(f"studybot: configuration error: {exc}", file=sys.stderr)
+        _refuse(f"configuration error: {exc}")
         return 2
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        _refuse(exc.code.removeprefix("studybot: "))  # e.g. Slack refused the app token
+        return 1
     except ModuleNotFoundError as exc:
         package = (exc.name or "").partition(".")[0]
         if not package or package == "bot":
@@ -140,6 +152,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _refuse(message: str) -> None:
+    """The one line a command that cannot go on prints on standard error: a JSON log line with
+    STUDYBOT_LOG_FORMAT=json (every line the collector reads is JSON), else plain text."""
+    try:
+        fmt = Settings.from_env(os.environ, problems=[]).log_format
+    except ConfigError:  # a .env that cannot be read: no format to go by
+        fmt = "text"
+    if fmt == "json":
+        logs.setup(False, "json")
+        logging.getLogger("studybot").error(message)
+    else:
+        print(f"studybot: {message}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -165,10 +191,6 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return faq.export_command(settings, topic=args.topic, out=args.out)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args.command, args.file, settings)
-    if args.command == "doctor":
-        from bot.cli import doctor
-
-        return doctor.command(settings)
     if args.command == "backfill":
         from bot.cli import backfill
 

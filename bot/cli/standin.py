@@ -79,6 +79,9 @@ class SlackStandIn:
         # group DMs opened with conversations.open: their id -> the members
         self.group_dms: dict[str, list[str]] = {}
         self.members_page_size = 100
+        # Methods answered as by a minimal stand-in that does not model them: {"ok": true} and
+        # nothing else (the fields a real answer always has are missing).
+        self.unmodelled: set[str] = set()
         # A Socket Mode server (bot/cli/standin_socket.py) attaches itself here; then
         # apps.connections.open hands out its WebSocket URLs.
         self.socket_mode: Any = None
@@ -270,7 +273,11 @@ class SlackStandIn:
         if method != "response_url" and not token:
             self._record(call)
             return 200, {"ok": False, "error": "not_authed"}, {}
-        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        handler = (
+            None
+            if method in self.unmodelled
+            else getattr(self, "_m_" + method.replace(".", "_"), None)
+        )
         body = (
             handler(params) if handler else {"ok": True, "warning": "stand-in: method not modelled"}
         )

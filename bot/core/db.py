@@ -112,6 +112,11 @@ def _statements(sql: str) -> list[str]:
     return [s for s in statements if s.strip(" ;\n")]
 
 
+class DatabaseGone(sqlite3.OperationalError):
+    """The database file was removed or replaced while the bot ran; the message says what to
+    do (the operator's to fix, not a bug)."""
+
+
 class Pool:
     """One connection per thread: Bolt runs listeners on a thread pool."""
 
@@ -178,7 +183,7 @@ class Pool:
         db = getattr(self._local, "db", None)
         if db is None:
             if self._identity is not None and (problem := self.replaced()):
-                raise sqlite3.OperationalError(problem)
+                raise DatabaseGone(problem)
             # Once the file exists, never create it: removed just now, it stays removed.
             db = connect(self.path, create=self._identity is None)
             self._local.db = db

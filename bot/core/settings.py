@@ -134,12 +134,20 @@ class Settings:
     )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], dotenv: str | Path | None = ".env") -> Settings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str],
+        dotenv: str | Path | None = ".env",
+        problems: list[ConfigError] | None = None,
+    ) -> Settings:
         """Build from `environ` (the CLI passes the process environment: it is the only reader),
-        then `.env` for variables the environment lacks."""
+        then `.env` for variables the environment lacks. The first malformed variable raises
+        ConfigError; with a `problems` list, each is added to it instead and left unset (what
+        `doctor` wants: every problem in its checklist, not only the first). A `.env` that
+        cannot be read raises either way."""
         values: dict[str, str] = {}
         if dotenv is not None and Path(dotenv).is_file():
-            values.update(_dotenv(Path(dotenv)))
+            values.update(_dotenv(Path(dotenv)))  # unreadable: nothing to check, so raised
         values.update(environ)
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
@@ -149,7 +157,10 @@ class Settings:
             try:
                 kwargs[f.name] = f.metadata["parse"](raw)
             except ValueError as exc:
-                raise ConfigError(f.metadata["env"], str(exc)) from None
+                error = ConfigError(f.metadata["env"], str(exc))
+                if problems is None:
+                    raise error from None
+                problems.append(error)
         return cls(**kwargs)
 
     def require(self, *names: str) -> None:

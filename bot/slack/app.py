@@ -174,6 +174,10 @@ def new_app(settings: Settings, client: WebClient | None = None) -> App:
             # Socket Mode requests are not signed; HTTP requests always are.
             request_verification_enabled=bool(settings.signing_secret),
             token_verification_enabled=False,
+            # Slack's interactivity payloads carry `bot_access_token` (blank unless a workflow
+            # function sent them); Bolt would put it on the listener's client in place of the
+            # bot token. The bot has no functions: its own token always answers.
+            attaching_function_token_enabled=False,
             ignoring_self_events_enabled=True,
             raise_error_for_unhandled_request=False,
         )

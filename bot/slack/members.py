@@ -27,7 +27,13 @@ def in_channel(deps: Deps, client: Any) -> set[str] | None:
     try:
         for _ in range(MAX_PAGES):
             page = client.conversations_members(channel=channel, limit=PAGE, cursor=cursor)
-            found += [str(u) for u in page.get("members") or []]
+            listed = page.get("members")
+            if not isinstance(listed, list):  # not an empty channel: Slack did not say
+                log.warning(
+                    "conversations.members answered without members; using the members last read"
+                )
+                return channel_members.known(deps.db, channel)
+            found += [str(u) for u in listed]
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 break

@@ -17,6 +17,8 @@ from typing import Any
 from slack_bolt import App, Args, BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from bot.core import health
+from bot.core.db import DatabaseGone
 from bot.slack.ack_wait import after_returning, until_acked
 from bot.slack.routes import Routes
 
@@ -164,7 +166,8 @@ _traced: dict[tuple[str, str, int], int] = {}
 def log_error(error: Exception, body: dict[str, Any], response: BoltResponse | None = None) -> None:
     """Bolt's error handler (and the guard's log): the failure, and the status it answers.
 
-    Slack unreachable or refusing is one WARNING line; anything else is a bug, logged as an
+    Slack unreachable or refusing is one WARNING line; the database file removed, replaced or
+    damaged one ERROR line saying what to do; anything else is a bug, logged as an
     ERROR line with its traceback the first time it happens at that place, and as one line
     after that (every traceback is at DEBUG with -v)."""
     kind = body.get("type") or body.get("command") or "request"
@@ -182,6 +185,10 @@ def log_error(error: Exception, body: dict[str, Any], response: BoltResponse | N
             error.__class__.__name__,
             reason,
         )
+        log.debug("the failure in full", exc_info=error)
+    elif isinstance(error, DatabaseGone) or health.is_damage(error):
+        # The database file, not the code: the line says what to do (and /readyz says it).
+        log.error("listener failed on %s: %s", kind, error)
         log.debug("the failure in full", exc_info=error)
     else:
         frame = traceback.extract_tb(error.__traceback__)[-1:] or None

@@ -65,6 +65,8 @@ def member_joined(
     user, channel = event.get("user"), event.get("channel")
     if not isinstance(user, str) or not user or not channel or channel != deps.channel:
         return
+    if user == context.get("bot_user_id"):  # the bot invited to the channel: Bolt keeps it
+        return
     db = deps.db
     with transaction(db) as conn:
         fresh = conn.execute(

@@ -142,8 +142,23 @@ def organizer_blocks(data: HomeData) -> list[dict[str, Any]]:
         bk.divider(),
         bk.header("Organizer"),
         bk.section("*Recent posts*\n" + ("\n".join(lines) if lines else "No posts yet.")),
+        bk.section(skipped_weeks_text(data)),
         bk.actions(*controls, block_id="home_admin"),
     ]
+
+
+SKIPS_SHOWN = 8
+
+
+def skipped_weeks_text(data: HomeData) -> str:
+    """The break weeks (no posts) from last week on, the soonest first."""
+    since = data.week.start - dt.timedelta(weeks=1)
+    skips = [w for w in data.calendar.weeks if w.kind == "skip" and w.start >= since]
+    if not skips:
+        return "*Skipped weeks*\nNone ahead. `/studygroup skip [YYYY-MM-DD]` gives a break week."
+    shown = ", ".join(f"{w.start:%b %-d}" for w in skips[:SKIPS_SHOWN])
+    more = f" and {len(skips) - SKIPS_SHOWN} more" if len(skips) > SKIPS_SHOWN else ""
+    return f"*Skipped weeks* (no posts)\nWeeks of {shown}{more}."
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
