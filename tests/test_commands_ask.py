@@ -36,6 +36,25 @@ def test_ask_with_text_posts_for_the_member_and_archives_it(small: Sandbox):
     assert question.text == "Why is <!channel> & eigen *so* hard?"  # wire format, as sent
 
 
+def test_the_confirmations_link_through_the_workspace_url_whatever_the_payload_says(
+    small: Sandbox,
+):
+    """One link host, auth.test's, as /qa's: not the team_domain a payload carries (blank in
+    Slack's published samples), for /ask with text and for the form."""
+    team = small.app.client.auth_test()["url"]
+    small.client.command("/ask", "Is a basis unique?", team_domain="")
+    small.client.view_submission(SUBMIT, form("Are eigenvectors orthogonal?"))  # no team
+    for confirm in responses(small, 1) + [dict(c.params) for c in _told(small)]:
+        text = all_text(confirm)
+        assert f"{team}archives/{small.channel}/p" in text, text
+        assert "https://slack.com/archives" not in text
+
+
+def _told(box: Sandbox) -> list:
+    """The form's confirmation, told privately (chat.postEphemeral)."""
+    return wait_until(lambda: box.slack.calls_to("chat.postEphemeral"))
+
+
 def test_ask_with_text_when_slack_refuses_tells_the_member_and_keeps_nothing(small: Sandbox):
     small.slack.fail("chat.postMessage", status=200, error="channel_not_found")
     small.client.command("/ask", "Is a basis unique?")

@@ -40,3 +40,9 @@ def url(
     if keep:
         meta.set_meta(db, KEY, found)
     return found
+
+
+def known(db: sqlite_utils.Database, team_domain: str | None) -> str:
+    """Without asking Slack (for what answers before its ack): the workspace URL the bot
+    learnt, else the one a payload's team domain names, else Slack's redirecting one."""
+    return meta.get_meta(db, KEY) or fmt.team_url(team_domain)
