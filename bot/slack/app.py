@@ -174,7 +174,9 @@ def new_app(settings: Settings, client: WebClient | None = None) -> App:
             # Socket Mode requests are not signed; HTTP requests always are.
             request_verification_enabled=bool(settings.signing_secret),
             token_verification_enabled=False,
-            ignoring_self_events_enabled=True,
+            # Our Front middleware drops the bot's own events, but for the deletion of its own
+            # message: an /ask question it posted for a member (listeners/middleware.py).
+            ignoring_self_events_enabled=False,
             raise_error_for_unhandled_request=False,
         )
     finally:
