@@ -136,10 +136,16 @@ def test_backfill_catches_up_on_edits_and_joins_live_records(qa_box):
 
 def test_backfill_only_reaches_back_n_days(qa_box):
     past = history(qa_box)
-    code, _ = run(qa_box, days=3, now=WEEK1 + dt.timedelta(weeks=1, days=1))
+    code, err = run(qa_box, days=3, now=WEEK1 + dt.timedelta(weeks=1, days=1))
     assert code == 0
+    assert "(last 3 days)" in err
     assert question_row(qa_box, past["q1"]) is None
     assert question_row(qa_box, past["q3"]) is not None
+
+
+def test_one_day_is_said_as_one_day(qa_box):
+    code, err = run(qa_box, days=1)
+    assert code == 0 and "(last 1 day)" in err, err
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from bot.core.clock import ManualClock
 from bot.core.ledger import Claim, claim, mark_sent
 from bot.core.roadmap import Roadmap
 from bot.core.roadmap_load import load
+from bot.slack.delivery import SlackPoster, deliver
 from bot.slack.render.roadmap import roadmap_page_topics, roadmap_pages
 from tests.blockkit import all_text
 from tests.commands_kit import MEMBER, SMALL, answer, buttons, monday, responses, valid
@@ -109,6 +110,20 @@ def test_nexttopic_links_this_weeks_discussion_thread_once_the_post_went_out(sma
     mark_sent(db, sending, "1789000000.000200", now)
     text = shown(answer(small.client.command("/nexttopic")))
     link = f"https://standin.slack.com/archives/{small.channel}/p1789000000000200"
+    assert f"<{link}|This week's discussion thread>" in text
+
+
+def test_nexttopic_links_the_thread_through_the_workspace_url_not_the_payloads_domain(
+    small: Sandbox,
+):
+    """One link host: once the weekly post went out (which learns auth.test's workspace URL),
+    /nexttopic links its thread there as /qa does, whatever team_domain the payload carries
+    (blank in Slack's published samples)."""
+    outcome = deliver(small.deps, SlackPoster(small.app.client), "weekly")
+    assert outcome.status == "sent" and outcome.ts
+    team = small.app.client.auth_test()["url"]
+    text = shown(answer(small.client.command("/nexttopic", team_domain="")))
+    link = f"{team}archives/{small.channel}/p{outcome.ts.replace('.', '')}"
     assert f"<{link}|This week's discussion thread>" in text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.cli.sandbox import Sandbox
+from bot.cli.standin import BOT_USER
 from bot.core import listings, qa_search, questions
 from tests.blockkit import all_text, assert_valid_view
 from tests.commands_kit import MEMBER, SMALL, SUBMIT, answer, form, monday, responses, valid
@@ -35,6 +36,50 @@ def test_ask_with_text_posts_for_the_member_and_archives_it(small: Sandbox):
     assert question.user == MEMBER and question.source == "ask" and not question.anonymous
     assert question.topic_id == "eigen" and question.week == "2026-09-14"
     assert question.text == "Why is <!channel> & eigen *so* hard?"  # wire format, as sent
+
+
+def test_the_confirmations_link_through_the_workspace_url_whatever_the_payload_says(
+    small: Sandbox,
+):
+    """One link host, auth.test's, as /qa's: not the team_domain a payload carries (blank in
+    Slack's published samples), for /ask with text and for the form."""
+    team = small.app.client.auth_test()["url"]
+    small.client.command("/ask", "Is a basis unique?", team_domain="")
+    small.client.view_submission(SUBMIT, form("Are eigenvectors orthogonal?"))  # no team
+    for confirm in responses(small, 1) + [dict(c.params) for c in _told(small)]:
+        text = all_text(confirm)
+        assert f"{team}archives/{small.channel}/p" in text, text
+        assert "https://slack.com/archives" not in text
+
+
+def _told(box: Sandbox) -> list:
+    """The form's confirmation, told privately (chat.postEphemeral)."""
+    return wait_until(lambda: box.slack.calls_to("chat.postEphemeral"))
+
+
+def test_an_ask_question_deleted_in_the_channel_leaves_the_archive(small: Sandbox):
+    """The bot posted it, so Slack's message_deleted names the bot as its author: the archive
+    still follows the channel (an organizer removing a question), as for a member's own."""
+    small.client.command("/ask", "Is a basis unique?")
+    responses(small, 1)
+    ts = max(small.slack.messages[small.channel])
+    assert archived(small, ts)
+    previous = {k: v for k, v in small.slack.messages[small.channel][ts].items() if k != "channel"}
+    event = {
+        "type": "message",
+        "subtype": "message_deleted",
+        "channel": small.channel,
+        "hidden": True,
+        "deleted_ts": ts,
+        "previous_message": previous,  # user and bot_id: the bot's own
+        "event_ts": small.slack.next_ts(),
+        "ts": small.slack.next_ts(),
+        "channel_type": "channel",
+    }
+    assert previous["user"] == BOT_USER and previous["bot_id"]
+    assert small.client.event(event).status == 200
+    assert [q for q in listings.open_questions(small.deps.db) if q.ts == ts] == []
+    assert qa_search.search(small.deps.db, qa_search.fts_query("basis")) == []
 
 
 def test_ask_with_text_when_slack_refuses_tells_the_member_and_keeps_nothing(small: Sandbox):

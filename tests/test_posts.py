@@ -30,6 +30,8 @@ from tests.blockkit import all_text, assert_valid_message
 from tests.polling import wait_until
 from tests.posts_kit import ADMIN, CAL, LA, ROADMAP, at, due, ledger, sent, week
 
+WORKSPACE = "https://standin.slack.com/"  # the stand-in's auth.test url
+
 
 @pytest.fixture
 def lbox(tmp_path: Path) -> Iterator[Sandbox]:
@@ -104,7 +106,7 @@ def test_weekly_post_carries_the_weeks_material_review_and_open_questions(lbox):
     assert "Is a gradient a vector?" in text
     assert "Is this week's question carried?" not in text
     assert "<!channel>" not in json.dumps(post) and "@channel anyone &lt;here&gt;" in text
-    assert "https://slack.com/archives/" in text
+    assert f"{WORKSPACE}archives/" in text and "https://slack.com/archives/" not in text
     assert "thread" in post["blocks"][-1]["text"]["text"]
     assert post["metadata"] == post_plan.metadata("weekly", week(9).key, 0)
     assert topic.title in post["text"]
@@ -130,16 +132,20 @@ def test_nudge_counts_the_weeks_questions_and_links_the_unanswered(lbox):
     [weekly] = lbox.deps.db.execute(
         "SELECT ts FROM posts_ledger WHERE kind = 'weekly' AND week = ?", [week(9).key]
     ).fetchall()
-    assert fmt.message_link(lbox.channel, weekly[0]) not in text  # questions exist: no plea
-    assert "https://slack.com/archives/" in text
+    assert fmt.message_link(lbox.channel, weekly[0], team=WORKSPACE) not in text  # no plea
+    assert f"{WORKSPACE}archives/" in text and "https://slack.com/archives/" not in text
 
 
 def test_nudge_in_a_quiet_week_points_at_the_weekly_thread(lbox):
+    """Also the bot's first acts (no /qa, no App Home yet): their links already go through the
+    workspace URL auth.test gives, as /qa's will, not slack.com's (one host everywhere)."""
     ManualScheduler(lbox.deps, lbox.app.client).run_until(due("nudge", 9))
     [post] = sent(lbox, "nudge", 9)
     ts = weekly_ts(lbox.deps.db, lbox.channel, week(9).key)
-    assert ts and fmt.message_link(lbox.channel, ts) in all_text(post)
+    assert ts and fmt.message_link(lbox.channel, ts, team=WORKSPACE) in all_text(post)
+    assert "https://slack.com/archives/" not in all_text(post)
     assert "No questions yet" in all_text(post)
+    assert workspace.url(lbox.deps.db, None) == WORKSPACE  # kept, for `faq export` too
 
 
 def test_posts_link_messages_through_the_workspace_the_bot_learnt(lbox):

@@ -55,6 +55,8 @@ def test_a_close_match_of_an_answered_question_gets_one_reply_in_its_thread(qa_b
     message = assert_valid_message(dict(post.params))
     text = all_text(message)
     assert "asked before" in text
+    # The fallback text (the notification) counts in words: "1 earlier question", never "(s)".
+    assert "1 earlier question with an answer." in message["text"] and "(s)" not in text
     assert f"p{archive['eig']['ts'].replace('.', '')}" in text
     assert f"p{archive['eig_answer']['ts'].replace('.', '')}" in text  # the accepted answer
     # The same message again, an edit, and a retry: still one reply.

@@ -56,6 +56,17 @@ def picked(topic_id: str, title: str) -> dict:
         ("Is anyone else finding this week hard?", "integral-applications"),
         ("Which book should I buy?", "integral-applications"),
         ("Any tips for the exercise this week?", "integral-applications"),
+        # Everyday words found only in some topic's key points or readings are how members
+        # talk, not what the question is about.
+        ("Is the meeting still on Friday?", "integral-applications"),
+        ("Should I take notes by hand?", "integral-applications"),
+        ("Which chapter covers this?", "integral-applications"),
+        ("Is it okay if I fall behind a bit?", "integral-applications"),
+        ("Any recommendations for practice problems?", "integral-applications"),
+        # ...while enough of a topic's own words still file it there.
+        ("Why is my loss not going down?", "supervised-learning"),
+        # "good" is no start of "Goodfellow" when the question names PCA.
+        ("Is this a good intro to PCA?", "pca"),
         # The week's topic matches as well as another: it stays.
         ("Can someone explain the area between curves?", "integral-applications"),
     ],

@@ -203,6 +203,21 @@ def test_undo_reverses_the_latest_change_and_says_which(sbox):
     assert "no calendar change to undo" in command(sbox, "undo")["text"]
 
 
+def test_commands_sent_one_after_the_others_answer_run_in_that_order(sbox):
+    """An organizer's `skip` and then `undo`, each sent once Slack has the other's 200: the undo
+    reverses that skip, even when the skip's check of the organizer (users.info) is slow and
+    the undo's is not. (/studygroup answers after its ack, so the order is the bot's to keep.)"""
+    sbox.slack.fail("users.info", status=200, delay=1.0)  # the first look-up only
+    before = len(sbox.slack.calls_to("response_url"))
+    for text in ("skip", "undo"):
+        reply = sbox.client.command("/studygroup", text, user=WORKSPACE_ADMIN, channel=sbox.channel)
+        assert reply.status == 200
+    answers = [c["text"] for c in sbox.slack.wait_for("response_url", before + 2)[before:]]
+    assert "Skipped the week of" in answers[0], answers
+    assert "Undid the skip of the week of" in answers[1], answers
+    assert applying(sbox) == []
+
+
 def test_undo_of_a_pause_and_a_resume(sbox):
     command(sbox, "pause")
     command(sbox, f"resume {week(12).key}")

@@ -98,7 +98,7 @@ def run(deps: Deps, client: WebClient, *, days: int, err: TextIO) -> Tally:
     channel = deps.channel
     assert channel
     oldest = deps.now() - dt.timedelta(days=days)
-    print(f"Reading the history of {channel} (last {days} days)…", file=err)
+    print(f"Reading the history of {channel} (last {plural(days, 'day')})…", file=err)
     with _progress(err, None, "messages") as reading:
         found = []
         for message in _history(client, channel, oldest):

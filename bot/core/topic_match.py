@@ -8,8 +8,10 @@ names one topic, "khan" twenty). Words are those of bot.core.topic_search (lower
 singular), with each pair of neighbours also joined ("k means" meets "kmeans") and a longer
 word of the topics found by its start ("eigen" -> eigenvectors).
 
-The best topic is taken only above a threshold, and the week's own topic is kept whenever it
-matches nearly as well: a question that names nothing of the roadmap stays with the calendar.
+The best topic is taken only above a threshold (higher for a topic none of whose names the
+question uses: everyday words turn up in some key point), and the week's own topic is kept
+whenever it matches nearly as well: a question that names nothing of the roadmap stays with
+the calendar.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ MIN_PREFIX = 4
 MIN_SHARE = 0.75
 # The week's topic stays when it scores at least this share of the best one.
 KEEP_WEEK = 0.5
+# A topic none of whose names (id, title, aliases) the question uses needs this much more: a
+# word only in its key points or readings ("still", "notes", "cover", "bit") is more often the
+# way members talk ("is the meeting still on?") than what the question is about.
+BODY_SHARE = 1.0
 # Words too common to say what a question is about, beyond words.STOPWORDS: the roadmap's own
 # (in many topics' resources) and how members talk about studying ("this week is hard").
 _NOISE = frozenset(
@@ -68,9 +74,15 @@ class _Index:
     postings: dict[str, tuple[tuple[int, float], ...]]  # term -> (topic's place, count)
     norm: tuple[float, ...]  # per topic: BM25's length normalisation
     longest: int  # the longest term's length: no longer prefix of a query word can match
+    names: tuple[frozenset[str], ...]  # per topic: the terms of its id, title and aliases
 
     def score(self, query: list[str]) -> list[float]:
         """BM25 of each topic for the distinct query terms."""
+        return self.score_terms(self.wanted(query))
+
+    def wanted(self, query: list[str]) -> dict[str, float]:
+        """The index's terms the query words stand for, each with its share (1, or
+        PREFIX_SHARE for a word found by its start)."""
         wanted: dict[str, float] = {}
         for term in dict.fromkeys(query):
             if term in self.idf:
@@ -86,6 +98,10 @@ class _Index:
                 for k in range(MIN_PREFIX, min(len(term), self.longest + 1)):
                     if term[:k] in self.idf:
                         wanted.setdefault(term[:k], PREFIX_SHARE)
+        return wanted
+
+    def score_terms(self, wanted: dict[str, float]) -> list[float]:
+        """BM25 of each topic for these index terms (from `wanted`)."""
         # Through the postings: only the topics holding a term are touched (a question names
         # a few of the roadmap's thousand terms). Each topic's terms are added in the query's
         # order, as a loop over the topics would add them.
@@ -113,6 +129,11 @@ def _document(topic: Topic) -> dict[str, float]:
     return doc
 
 
+def _names(topic: Topic) -> frozenset[str]:
+    named = [topic.id.replace("-", " "), topic.title, *topic.aliases]
+    return frozenset(term for text in named for term in terms(text))
+
+
 def _build(roadmap: Roadmap) -> _Index:
     topics = roadmap.topics
     docs = [_document(t) for t in topics]
@@ -136,6 +157,7 @@ def _build(roadmap: Roadmap) -> _Index:
         {term: tuple(found) for term, found in postings.items()},
         norm,
         max(map(len, idf), default=0),
+        tuple(_names(t) for t in topics),
     )
 
 
@@ -147,17 +169,31 @@ def _index(roadmap: Roadmap) -> _Index:
     return _INDEXES.get(Same(roadmap), lambda: _build(roadmap))
 
 
-def _shares(roadmap: Roadmap, text: str) -> list[tuple[Topic, float]]:
-    """Every topic with its score as a share of one distinctive title word (1.0)."""
+def _shares(roadmap: Roadmap, text: str) -> list[tuple[Topic, float, bool]]:
+    """Every topic with its score as a share of one distinctive title word (1.0), and whether
+    the question uses one of its names."""
     index = _index(roadmap)
-    scores = index.score(terms(text))
-    return [(topic, score / index.unit) for topic, score in zip(index.topics, scores, strict=True)]
+    wanted = index.wanted(terms(text))
+    scores = index.score_terms(wanted)
+    return [
+        (topic, score / index.unit, not names.isdisjoint(wanted))
+        for topic, score, names in zip(index.topics, scores, index.names, strict=True)
+    ]
+
+
+def _about(share: float, named: bool) -> bool:
+    """Enough to say a question is about a topic: one distinctive word, or more when none of
+    the topic's names is used."""
+    return share >= (MIN_SHARE if named else BODY_SHARE)
 
 
 def ranked(roadmap: Roadmap, text: str) -> list[tuple[Topic, float]]:
     """The topics `text` is about, best first, each with its score as a share of one
-    distinctive title word (1.0); only those above the threshold (MIN_SHARE)."""
-    found = [(topic, share) for topic, share in _shares(roadmap, text) if share >= MIN_SHARE]
+    distinctive title word (1.0); only those above the threshold (MIN_SHARE, or BODY_SHARE
+    for a topic none of whose names it uses)."""
+    found = [
+        (topic, share) for topic, share, named in _shares(roadmap, text) if _about(share, named)
+    ]
     return sorted(found, key=lambda item: -item[1])
 
 
@@ -165,10 +201,11 @@ def file_under(roadmap: Roadmap, text: str, week_topic: str | None) -> str | Non
     """The id of the topic a question belongs to: the best match above the threshold, unless
     the week's topic (`week_topic`, an id or None) matches nearly as well; else the week's."""
     shares = _shares(roadmap, text)
-    best, best_share = max(shares, key=lambda item: item[1], default=(None, 0.0))
-    if best is None or best_share < MIN_SHARE:
+    found = [(topic, share) for topic, share, named in shares if _about(share, named)]
+    best, best_share = max(found, key=lambda item: item[1], default=(None, 0.0))
+    if best is None:
         return week_topic
-    mine = next((share for topic, share in shares if topic.id == week_topic), 0.0)
+    mine = next((share for topic, share, _ in shares if topic.id == week_topic), 0.0)
     if week_topic is not None and mine >= KEEP_WEEK * best_share:
         return week_topic
     return best.id

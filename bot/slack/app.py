@@ -178,7 +178,9 @@ def new_app(settings: Settings, client: WebClient | None = None) -> App:
             # function sent them); Bolt would put it on the listener's client in place of the
             # bot token. The bot has no functions: its own token always answers.
             attaching_function_token_enabled=False,
-            ignoring_self_events_enabled=True,
+            # Our Front middleware drops the bot's own events, but for the deletion of its own
+            # message: an /ask question it posted for a member (listeners/middleware.py).
+            ignoring_self_events_enabled=False,
             raise_error_for_unhandled_request=False,
         )
     finally:

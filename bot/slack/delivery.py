@@ -35,6 +35,7 @@ from bot.core.post_plan import (
     same_post,
     stale,
 )
+from bot.slack import workspace
 from bot.slack.render.posts import compose, failure_notice
 
 log = logging.getLogger(__name__)
@@ -269,6 +270,8 @@ def deliver(
         if kind == "recap" and pace_vote.decide(db, week, roadmap.schedule.vote, now):
             cal = deps.calendar()  # the group's vote may have given the topic another week
             week = cal.week_of(week.start)
+        if isinstance(poster, SlackPoster):  # links open in the workspace, as /qa's: learnt once
+            workspace.url(db, poster.client, quiet=True)  # Slack unreachable: the post says so
         ctx = Context(roadmap, cal, week, db, now, channel)
         ts = poster.post(channel, compose(gather(kind, ctx)), meta)
     except Exception as exc:

@@ -11,6 +11,7 @@ from bot.core import progress as ticks
 from bot.core.calendar import Week, local_today
 from bot.core.deps import Deps
 from bot.core.roadmap import Topic
+from bot.slack import workspace
 from bot.slack.render.topic import TopicCard
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ def thread_link(deps: Deps, week: Week, team_domain: str | None) -> str | None:
     except sqlite3.OperationalError:  # a ledger of another shape: show the card without it
         log.warning("posts_ledger has no (kind, channel, week, status, ts); no thread link")
         return None
-    return fmt.message_link(post[0], post[1], team=fmt.team_url(team_domain)) if post else None
+    team = workspace.known(deps.db, team_domain)  # one host: the workspace URL auth.test gave
+    return fmt.message_link(post[0], post[1], team=team) if post else None
 
 
 def topic_card(

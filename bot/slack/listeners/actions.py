@@ -16,6 +16,7 @@ from bot.core.deps import Deps
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Topic
 from bot.core.text import from_plain
+from bot.slack import workspace
 from bot.slack.ask import post_question
 from bot.slack.progress_changes import change_progress
 from bot.slack.render import blocks as bk
@@ -172,7 +173,8 @@ def ask_submitted(
         log.warning("/ask form could not post: %s", error)
         _tell(client, deps.channel, user, ask_failed(deps.channel, error))
         return
-    link = fmt.message_link(channel, ts, team=fmt.team_url(_domain(body))) if ts else None
+    team = workspace.url(deps.db, client)  # after the ack: one host, auth.test's
+    link = fmt.message_link(channel, ts, team=team) if ts else None
     _tell(client, channel, user, ask_posted(channel, link, anonymous))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -64,10 +65,23 @@ REFUSAL = (
 )
 
 
+# One /studygroup at a time, each taking its turn before its ack: a command sent once Slack had
+# the previous one's answer (`skip`, then `undo`) runs after it, even when the first one's
+# organizer check (users.info) is the slower.
+_TURN = threading.Lock()
+
+
 def studygroup(
     ack: Ack, command: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
 ) -> None:
-    ack()  # checking the organizer may ask Slack (users.info): answer after the ack
+    with _TURN:
+        ack()  # checking the organizer may ask Slack (users.info): answer after the ack
+        _studygroup(command, context, client, respond)
+
+
+def _studygroup(
+    command: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
     deps: Deps = context["deps"]
     user = str(command.get("user_id") or "")
     words = str(command.get("text") or "").split()

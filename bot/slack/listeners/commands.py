@@ -18,6 +18,7 @@ from bot.core.format import plural
 from bot.core.post_plan import PostError
 from bot.core.roadmap import Roadmap, Topic
 from bot.core.text import whole_number
+from bot.slack import workspace
 from bot.slack.ask import open_ask_modal, post_question
 from bot.slack.progress_changes import change_progress
 from bot.slack.render import blocks as bk
@@ -256,9 +257,8 @@ def ask(
         log.warning("/ask could not post: %s", exc.error)
         respond(ask_failed(deps.channel, exc.error))
         return
-    link = (
-        fmt.message_link(channel, ts, team=fmt.team_url(command.get("team_domain"))) if ts else None
-    )
+    team = workspace.url(deps.db, client)  # after the ack: one host, auth.test's
+    link = fmt.message_link(channel, ts, team=team) if ts else None
     respond(ask_posted(channel, link, anonymous=False))
 
 

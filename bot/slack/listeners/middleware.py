@@ -69,6 +69,28 @@ def once_per_event(
     return next()
 
 
+# Events the bot's own acts cause that still matter, as Bolt's self-event filter keeps them.
+_NOT_SELF = frozenset({"member_joined_channel", "member_left_channel"})
+
+
+def own_event(req: BoltRequest) -> bool:
+    """An event the bot caused itself, which listeners never see (what Bolt's
+    ignoring_self_events would drop), except the deletion of one of its messages: an /ask
+    question it posted for a member, removed in the channel, leaves the archive too."""
+    event = req.body.get("event")
+    if not isinstance(event, dict) or event.get("type") in _NOT_SELF:
+        return False
+    if event.get("type") == "message" and event.get("subtype") == "message_deleted":
+        return False
+    auth = req.context.authorize_result
+    if auth is None:
+        return False
+    user, bot_id = req.context.user_id, event.get("bot_id")
+    return (user is not None and user == auth.bot_user_id) or (
+        bot_id is not None and bot_id == auth.bot_id
+    )
+
+
 class Front(Middleware):
     """Every request's way in: hand listeners their dependencies, refuse replays, handle each
     event once. One class rather than three function middlewares: Bolt builds keyword
@@ -84,4 +106,6 @@ class Front(Middleware):
     ) -> BoltResponse | None:
         req.context["deps"] = self.deps
         req.context["writer"] = self.writer
+        if own_event(req):
+            return BoltResponse(status=200, body="")
         return self.refuse_replays(req, lambda: once_per_event(req.body, req.context, next))

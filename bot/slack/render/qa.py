@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.core import format as fmt
 from bot.core.qa_search import Hit, Query
 from bot.core.questions import Answer, Question, answer_link, question_link
 from bot.core.roadmap import Roadmap, Topic
@@ -246,7 +247,8 @@ def asked_before_message(
     blocks.append(bk.context("If these don't help, your question stays open for the group."))
     if question_id is not None:
         blocks.append(bk.actions(wrong_topic_button(question_id)))
-    return bk.message(f"{head} {len(earlier)} earlier question(s) with answers.", blocks)
+    answered = "with an answer" if len(earlier) == 1 else "with answers"
+    return bk.message(f"{head} {fmt.plural(len(earlier), 'earlier question')} {answered}.", blocks)
 
 
 def notice(text: str) -> dict[str, Any]:
