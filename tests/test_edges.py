@@ -134,6 +134,31 @@ def test_a_damaged_database_acknowledges_nothing_it_did_not_store(box, caplog):
     assert _get(box.url + "/healthz")[0] == 200
 
 
+def test_a_database_locked_by_another_process_is_answered_503_within_slacks_3_s(box):
+    """Another writer holds the database (a sqlite3 shell's BEGIN EXCLUSIVE, another process
+    busy): an event gets 503 before Slack gives up waiting (3 s), so it is delivered again,
+    and /readyz says so in time for a probe; once the lock goes, the re-delivery is kept."""
+    other = sqlite3.connect(box.settings.db_path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        event = _message("What does a lock do?", "1700000100.000100")
+        started = time.monotonic()
+        reply = box.client.event(event, event_id="EvLOCKED01", timeout=3.0)
+        assert reply.status == 503 and time.monotonic() - started < 2.5
+        started = time.monotonic()
+        status, body = _get(box.url + "/readyz", timeout=3.0)
+        assert status == 503 and "locked" in body["reason"]
+        assert time.monotonic() - started < 2.5
+        assert _get(box.url + "/healthz", timeout=1.0)[0] == 200
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert box.client.event(event, event_id="EvLOCKED01", retry_num=1).status == 200
+    texts = [r["text"] for r in box.deps.db.query("SELECT text FROM qa_questions")]
+    assert texts == ["What does a lock do?"]
+    assert _get(box.url + "/readyz") == (200, {"ok": True})
+
+
 @pytest.mark.parametrize("how", ["removed", "replaced"])
 def test_a_database_file_removed_or_replaced_under_the_bot_acknowledges_nothing(box, how):
     """Someone deletes the database file, or puts another in its place (a restore while the

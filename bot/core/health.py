@@ -20,6 +20,9 @@ SQLITE_NOTADB = 26
 STARTUP_CHECK_SECONDS = 1.0
 # Below this much free disk the next write may fail: not ready, before it does.
 MIN_FREE_BYTES = 8 * 1024 * 1024
+# How long the readiness probe waits for another writer: a platform's probe gives up after a
+# second or a few, and a database held that long cannot take Slack's events either.
+READY_WAIT_SECONDS = 1.0
 RESTORE_HINT = (
     "check it with `studybot doctor`; restore a backup (`studybot restore FILE`) "
     "or recover what is readable with `sqlite3 BROKEN.db .recover | sqlite3 NEW.db`"
@@ -109,13 +112,15 @@ def readiness_problem(pool: Pool, health: Health, min_free: int = MIN_FREE_BYTES
     if free < min_free:
         return f"disk nearly full: {free // 1024} KiB free in {folder}"
     try:
-        with transaction(db) as conn:
+        with transaction(db, wait=READY_WAIT_SECONDS) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO kv (key, value) VALUES ('readyz', ?)",
                 (dt.datetime.now(dt.UTC).isoformat(),),
             )
     except sqlite3.DatabaseError as exc:
         health.saw(exc)
+        if "locked" in str(exc):
+            return f"database locked: another process or connection is writing to it ({exc})"
         return f"database not writable: {exc}"
     return None
 
