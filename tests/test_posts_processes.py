@@ -240,6 +240,30 @@ def test_killed_while_slack_is_slow_and_restarted_at_once_gives_one_post(env, sl
     assert [r["status"] for r in ledger(env)] == ["sent"]
 
 
+def test_killed_while_slow_after_a_minutes_retry_after_then_restarted_gives_one_post(env, slack):
+    """Slack rate-limits the post for 60 s (Retry-After: 60, waited out), then takes 4.5 s
+    over the second request; kill -9 during it and restart at once. The restart must wait for
+    that request, which left a minute after the claim: it used to wait only until a minute
+    after the claim, so it sent the post a second time."""
+    slack.fail("chat.postMessage", 429, times=1, retry_after=60)
+    slack.fail("chat.postMessage", 200, times=1, delay=4.5)
+    proc = start(env, "weekly")
+    deadline = time.time() + 90
+    while slack.faults[1].times > 0:  # the second request has reached Slack
+        assert time.time() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    time.sleep(1.0)
+    proc.kill()
+    proc.wait()
+    assert channel_posts(slack) == []  # Slack is still working on it
+
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert "already in the channel" in out
+    assert len(channel_posts(slack)) == 1
+    assert [r["status"] for r in ledger(env)] == ["sent"]
+
+
 def test_slack_unreachable_says_nobody_was_told_without_organizers(env, slack):
     env = {**env, "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/"}  # nothing listens
     code, out = run(env, "weekly")
