@@ -22,7 +22,8 @@ from bot.core import health
 from bot.core.db import Pool
 from bot.core.health import Health
 from bot.slack.server import IDLE_SECONDS
-from tests.damage import damage_event_index
+from tests.damage import damage_event_index, damage_table
+from tests.polling import wait_until
 from tests.processes import bot_env, free_port, start_bot, stop_bot
 
 SECRET = "test-signing-secret"
@@ -157,6 +158,26 @@ def test_a_database_locked_by_another_process_is_answered_503_within_slacks_3_s(
     texts = [r["text"] for r in box.deps.db.query("SELECT text FROM qa_questions")]
     assert texts == ["What does a lock do?"]
     assert _get(box.url + "/readyz") == (200, {"ok": True})
+
+
+def test_a_command_that_meets_a_damaged_database_logs_one_line_not_a_traceback(box, caplog):
+    """A listener reading a damaged page (/qa over the archive's table) fails: one line that
+    says the database is damaged and what to do, no traceback (the failure is the file's, not
+    a bug), and the readiness check says so."""
+    for n in range(3):
+        box.client.event(_message(f"What is an eigenvector {n}?", f"170000010{n}.000100"))
+    damage_table(Path(box.settings.db_path), "qa_questions")
+    with caplog.at_level("DEBUG", logger="bot"):
+        caplog.clear()
+        assert box.client.command("/qa", "eigenvector").status == 200
+        wait_until(lambda: any("/qa" in r.getMessage() for r in caplog.records), timeout=5)
+    failed = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(failed) == 1, [r.getMessage() for r in failed]
+    line = failed[0].getMessage()
+    assert "database damaged" in line and "studybot doctor" in line and "\n" not in line
+    assert failed[0].exc_info is None
+    status, body = _get(box.url + "/readyz")
+    assert status == 503 and "damaged" in body["reason"]
 
 
 @pytest.mark.parametrize("how", ["removed", "replaced"])

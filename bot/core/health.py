@@ -40,6 +40,28 @@ def is_damage(error: BaseException) -> bool:
     return "malformed" in text or "not a database" in text
 
 
+# SQLite's primary result codes that say the database cannot serve right now (busy, locked,
+# read-only, I/O error, damaged, full, cannot open, not a database): the state of the file,
+# not a bug in a query.
+_UNAVAILABLE = {5, 6, 8, 10, SQLITE_CORRUPT, 13, 14, SQLITE_NOTADB}
+
+
+def unavailable(error: BaseException) -> str | None:
+    """What is wrong with the database when `error` says it cannot serve right now (damaged,
+    locked, full, read-only, removed), in a few words; None for anything else (a bug)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return None
+    if is_damage(error):
+        return f"database damaged ({error}); {RESTORE_HINT}"
+    code = getattr(error, "sqlite_errorcode", None)
+    text = str(error)
+    if (code is not None and code & 0xFF in _UNAVAILABLE) or (
+        code is None and ("locked" in text or "the database file" in text)
+    ):
+        return f"database unavailable ({text})"
+    return None
+
+
 class Health:
     """What this process has seen of its database: the first sign of damage is kept, so the
     readiness check stays false until an operator restores the file and restarts."""

@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt import App, Args, BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from bot.core import health
 from bot.slack.ack_wait import after_returning, until_acked
 from bot.slack.routes import Routes
 
@@ -172,6 +173,12 @@ def log_error(error: Exception, body: dict[str, Any], response: BoltResponse | N
         why = error.response.get("error") if isinstance(error.response.data, dict) else None
         log.warning(
             "listener failed on %s: Slack answered %s", kind, why or error.response.status_code
+        )
+        log.debug("the failure in full", exc_info=error)
+    elif (why := health.unavailable(error)) is not None:
+        # The database's state (damaged, locked, full), not a bug: one line with what to do.
+        (log.error if health.is_damage(error) else log.warning)(
+            "listener failed on %s: %s", kind, why
         )
         log.debug("the failure in full", exc_info=error)
     elif isinstance(error, NETWORK):
