@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -38,7 +39,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core import calendar, search_index
+from bot.core import calendar, health, search_index
 from bot.core.deps import Deps
 from bot.core.post_plan import Outcome
 from bot.slack import buddy_dm, lead_dm, review_dm
@@ -212,7 +213,18 @@ class PostJobs:
         with self._lock:
             if self._stopping.is_set():
                 return []
-            outcomes = run_due(self.deps, self.poster, stop=self._stopping.is_set)
+            try:
+                outcomes = run_due(self.deps, self.poster, stop=self._stopping.is_set)
+            except sqlite3.DatabaseError as exc:
+                # Locked by another process past the busy timeout, full, damaged: the posts
+                # could not even be claimed. Come back as after a failed post.
+                why = health.unavailable(exc)
+                if why is None:
+                    raise  # a bug: APScheduler logs it with its traceback
+                at = self.deps.now() + RETRY_DELAYS[0]
+                self._once(RETRY_ID, at)
+                log.error("the posts due could not be claimed: %s; retrying at %s", why, at)
+                return []
             failed = [o for o in outcomes if o.status == "failed"]
             if failed:
                 tries = min(o.tries for o in failed)
