@@ -249,6 +249,32 @@ def test_run_refuses_a_database_it_cannot_write(tmp_path, slack):
     assert "\n" not in line and "STUDYBOT_DB" in line and "read-only" in line
 
 
+@pytest.mark.slow  # waits out SQLite's busy timeout (10 s)
+def test_run_on_a_database_another_process_keeps_locked_says_so(tmp_path, slack):
+    """Another process holds the write lock for as long as `studybot run` waits to migrate:
+    one line saying the file is locked and to try again, not "cannot open" as if the file
+    or the setting were wrong."""
+    db = tmp_path / "bot.db"
+    Pool(db).close()
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            env=bot_env(slack, db, free_port()),
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=60,
+        )
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert done.returncode == 2, done.stderr.decode()
+    line = done.stderr.decode().strip()
+    assert "\n" not in line and "STUDYBOT_DB" in line
+    assert "is locked: another process" in line and "try again" in line
+
+
 def test_readiness_says_why_when_the_disk_is_nearly_full_or_writes_fail(box):
     """The probe itself, on this thread's connection: a disk with less free space than the
     margin, then a connection that may not write (as a read-only file gives)."""

@@ -241,6 +241,12 @@ def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
     try:
         pool = Pool(settings.db_path)
     except sqlite3.Error as exc:
+        if "locked" in str(exc):
+            raise ConfigError(
+                "STUDYBOT_DB",
+                f"{settings.db_path} is locked: another process is writing to it and did not "
+                "let go within 10 s (a sqlite3 shell, a restore?); try again once it is done",
+            ) from None
         raise ConfigError("STUDYBOT_DB", f"cannot open {settings.db_path}: {exc}") from None
     try:
         roadmaps = RoadmapStore(settings.roadmap_path, settings.track)
