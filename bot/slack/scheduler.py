@@ -252,14 +252,16 @@ class PostJobs:
         log.info("search indexes compacted in %d steps", steps)
         return steps
 
-    def stop(self, timeout: float) -> None:
+    def stop(self, timeout: float) -> bool:
         """Start no more posts; give the one being sent up to `timeout` seconds to finish (a post
-        cut off mid-send is recovered on the next start, but finishing it is cleaner)."""
+        cut off mid-send is recovered on the next start, but finishing it is cleaner). False
+        when it is still being sent."""
         self._stopping.set()
         if self._lock.acquire(timeout=timeout):
             self._lock.release()
-        else:
-            log.warning("a post is still being sent; stopping anyway (it resumes on restart)")
+            return True
+        log.warning("a post is still being sent; stopping anyway (it resumes on restart)")
+        return False
 
     def _once(self, job_id: str, at: dt.datetime) -> None:
         self.scheduler.add_job(
@@ -278,10 +280,13 @@ class PostScheduler(BackgroundScheduler):
     finish (bounded): the CLI closes the database right after."""
 
     post_jobs: PostJobs | None = None
+    # False after a shutdown that left a post still being sent: its thread will use the
+    # database when Slack answers, so the CLI must not close it under that thread.
+    posts_stopped = True
 
     def shutdown(self, wait: bool = True) -> None:
         if self.post_jobs is not None:
-            self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
+            self.posts_stopped = self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
         super().shutdown(wait)
 
 
