@@ -22,7 +22,8 @@ from bot.core import health
 from bot.core.db import Pool
 from bot.core.health import Health
 from bot.slack.server import IDLE_SECONDS
-from tests.damage import damage_event_index
+from tests.damage import damage_event_index, damage_table
+from tests.polling import wait_until
 from tests.processes import bot_env, free_port, start_bot, stop_bot
 
 SECRET = "test-signing-secret"
@@ -134,6 +135,51 @@ def test_a_damaged_database_acknowledges_nothing_it_did_not_store(box, caplog):
     assert _get(box.url + "/healthz")[0] == 200
 
 
+def test_a_database_locked_by_another_process_is_answered_503_within_slacks_3_s(box):
+    """Another writer holds the database (a sqlite3 shell's BEGIN EXCLUSIVE, another process
+    busy): an event gets 503 before Slack gives up waiting (3 s), so it is delivered again,
+    and /readyz says so in time for a probe; once the lock goes, the re-delivery is kept."""
+    other = sqlite3.connect(box.settings.db_path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        event = _message("What does a lock do?", "1700000100.000100")
+        started = time.monotonic()
+        reply = box.client.event(event, event_id="EvLOCKED01", timeout=3.0)
+        assert reply.status == 503 and time.monotonic() - started < 2.5
+        started = time.monotonic()
+        status, body = _get(box.url + "/readyz", timeout=3.0)
+        assert status == 503 and "locked" in body["reason"]
+        assert time.monotonic() - started < 2.5
+        assert _get(box.url + "/healthz", timeout=1.0)[0] == 200
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert box.client.event(event, event_id="EvLOCKED01", retry_num=1).status == 200
+    texts = [r["text"] for r in box.deps.db.query("SELECT text FROM qa_questions")]
+    assert texts == ["What does a lock do?"]
+    assert _get(box.url + "/readyz") == (200, {"ok": True})
+
+
+def test_a_command_that_meets_a_damaged_database_logs_one_line_not_a_traceback(box, caplog):
+    """A listener reading a damaged page (/qa over the archive's table) fails: one line that
+    says the database is damaged and what to do, no traceback (the failure is the file's, not
+    a bug), and the readiness check says so."""
+    for n in range(3):
+        box.client.event(_message(f"What is an eigenvector {n}?", f"170000010{n}.000100"))
+    damage_table(Path(box.settings.db_path), "qa_questions")
+    with caplog.at_level("DEBUG", logger="bot"):
+        caplog.clear()
+        assert box.client.command("/qa", "eigenvector").status == 200
+        wait_until(lambda: any("/qa" in r.getMessage() for r in caplog.records), timeout=5)
+    failed = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(failed) == 1, [r.getMessage() for r in failed]
+    line = failed[0].getMessage()
+    assert "database damaged" in line and "studybot doctor" in line and "\n" not in line
+    assert failed[0].exc_info is None
+    status, body = _get(box.url + "/readyz")
+    assert status == 503 and "damaged" in body["reason"]
+
+
 @pytest.mark.parametrize("how", ["removed", "replaced"])
 def test_a_database_file_removed_or_replaced_under_the_bot_acknowledges_nothing(box, how):
     """Someone deletes the database file, or puts another in its place (a restore while the
@@ -201,6 +247,32 @@ def test_run_refuses_a_database_it_cannot_write(tmp_path, slack):
     assert done.returncode == 2, done.stderr.decode()
     line = done.stderr.decode().strip()
     assert "\n" not in line and "STUDYBOT_DB" in line and "read-only" in line
+
+
+@pytest.mark.slow  # waits out SQLite's busy timeout (10 s)
+def test_run_on_a_database_another_process_keeps_locked_says_so(tmp_path, slack):
+    """Another process holds the write lock for as long as `studybot run` waits to migrate:
+    one line saying the file is locked and to try again, not "cannot open" as if the file
+    or the setting were wrong."""
+    db = tmp_path / "bot.db"
+    Pool(db).close()
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            env=bot_env(slack, db, free_port()),
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=60,
+        )
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert done.returncode == 2, done.stderr.decode()
+    line = done.stderr.decode().strip()
+    assert "\n" not in line and "STUDYBOT_DB" in line
+    assert "is locked: another process" in line and "try again" in line
 
 
 def test_readiness_says_why_when_the_disk_is_nearly_full_or_writes_fail(box):

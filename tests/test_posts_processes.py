@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from bot.slack.delivery import POST_TIMEOUT
 from tests.conftest import ROOT
 from tests.polling import wait_until
 from tests.posts_kit import LA, TZ
-from tests.processes import free_port
+from tests.processes import free_port, start_bot, stop_bot
 
 pytestmark = pytest.mark.slow  # `studybot post` processes, killed and restarted
 
@@ -238,6 +239,73 @@ def test_killed_while_slack_is_slow_and_restarted_at_once_gives_one_post(env, sl
     assert "already in the channel" in out
     assert len(channel_posts(slack)) == 1
     assert [r["status"] for r in ledger(env)] == ["sent"]
+
+
+def test_killed_while_slow_after_a_minutes_retry_after_then_restarted_gives_one_post(env, slack):
+    """Slack rate-limits the post for 60 s (Retry-After: 60, waited out), then takes 4.5 s
+    over the second request; kill -9 during it and restart at once. The restart must wait for
+    that request, which left a minute after the claim: it used to wait only until a minute
+    after the claim, so it sent the post a second time."""
+    slack.fail("chat.postMessage", 429, times=1, retry_after=60)
+    slack.fail("chat.postMessage", 200, times=1, delay=4.5)
+    proc = start(env, "weekly")
+    deadline = time.time() + 90
+    while slack.faults[1].times > 0:  # the second request has reached Slack
+        assert time.time() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    time.sleep(1.0)
+    proc.kill()
+    proc.wait()
+    assert channel_posts(slack) == []  # Slack is still working on it
+
+    code, out = run(env, "weekly")
+    assert code == 0, out
+    assert "already in the channel" in out
+    assert len(channel_posts(slack)) == 1
+    assert [r["status"] for r in ledger(env)] == ["sent"]
+
+
+def test_sigterm_while_slack_is_slow_with_the_post_exits_cleanly_then_one_post(
+    env, slack, tmp_path
+):
+    """`studybot run` sends the week's post at start; Slack takes 25 s; SIGTERM meanwhile.
+    The stop gives the post its grace (20 s), then exits 0 without closing the database under
+    it (it used to, and Slack's late answer ended in a ProgrammingError traceback); the
+    restart finds the post instead of sending it again."""
+    today = dt.datetime.now(dt.UTC).date()
+    schedule = (
+        "schedule:\n  timezone: UTC\n"
+        f"  start: {today - dt.timedelta(days=today.weekday())}\n"
+        f'  weekly: {{weekday: {today.strftime("%A").lower()}, time: "00:00"}}\n'
+    )
+    roadmap = tmp_path / "utc.yaml"
+    roadmap.write_text(re.sub(r"schedule:\n(  .*\n)+", schedule, LA.read_text(), count=1))
+    log = tmp_path / "run.log"
+    run_env = {
+        **env,
+        "STUDYBOT_ROADMAP": str(roadmap),
+        "SLACK_SIGNING_SECRET": "test-signing-secret",
+        "PORT": str(free_port()),
+    }
+    slow = slack.fail("chat.postMessage", 200, times=1, delay=25)
+    proc, _ = start_bot(run_env, tmp_path, log)
+    try:
+        wait_until(lambda: slow.times == 0, timeout=20)  # the post is in Slack's hands
+        proc.terminate()
+        assert proc.wait(timeout=40) == 0
+    finally:
+        stop_bot(proc)
+    said = log.read_text()
+    assert "still being sent" in said and "Traceback" not in said, said
+    assert channel_posts(slack) == []  # Slack is still working on it
+
+    proc, _ = start_bot(run_env, tmp_path, log)
+    try:
+        wait_until(lambda: [r["status"] for r in ledger(env)] == ["sent"], timeout=40)
+    finally:
+        stop_bot(proc)
+    assert len(channel_posts(slack)) == 1
+    assert "Traceback" not in log.read_text()
 
 
 def test_slack_unreachable_says_nobody_was_told_without_organizers(env, slack):

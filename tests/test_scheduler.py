@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.cli.sandbox import Sandbox
 from bot.core import calendar, ledger, questions, search_index
+from bot.core import db as dbmod
 from bot.core.calendar import Change
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.roadmap_load import load
@@ -206,6 +208,34 @@ def test_a_failing_manual_job_is_logged_and_the_clock_goes_on(tmp_path, caplog):
         assert "'broken' raised an exception" in caplog.text
         assert manual.scheduler.get_job("broken") is None
         assert clock.now() == at(1, 0, 9, 1) and len(sent(box, "weekly", 1)) == 1
+
+
+def test_a_post_due_while_another_process_holds_the_database_is_retried(tmp_path, caplog):
+    """The weekly post comes due while another process holds the database's write lock
+    longer than the busy timeout: the tick cannot claim it. It used to raise out of the job
+    (a traceback) with no retry, so the week's prompt waited for a restart; now one line
+    says why and the post goes out at the retry, once."""
+    clock = ManualClock(at(2, 0, 8))
+    original = dbmod.BUSY_TIMEOUT_MS
+    with Sandbox(roadmap_path=LA, db_path=tmp_path / "s.db", clock=clock) as box:
+        manual = ManualScheduler(box.deps, box.app.client)
+        manual.run_until(clock.now())
+        before = len(_kinds(box))
+        other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+        dbmod.BUSY_TIMEOUT_MS = 300  # the other process holds it longer than SQLite waits
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            with caplog.at_level("WARNING"):
+                manual.run_until(due("weekly", 2))
+        finally:
+            dbmod.BUSY_TIMEOUT_MS = original
+            other.execute("ROLLBACK")
+            other.close()
+        assert len(_kinds(box)) == before
+        said = [r for r in caplog.records if "retrying at" in r.getMessage()]
+        assert said and "locked" in said[0].getMessage() and said[0].exc_info is None
+        manual.run_until(due("weekly", 2) + scheduler.RETRY_DELAYS[0])
+        assert _kinds(box)[before:] == [("weekly", week(2).key)]
 
 
 def test_start_runs_a_background_scheduler_with_the_post_jobs(tmp_path: Path):

@@ -271,6 +271,12 @@ def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
     try:
         pool = Pool(settings.db_path)
     except sqlite3.Error as exc:
+        if "locked" in str(exc):
+            raise ConfigError(
+                "STUDYBOT_DB",
+                f"{settings.db_path} is locked: another process is writing to it and did not "
+                "let go within 10 s (a sqlite3 shell, a restore?); try again once it is done",
+            ) from None
         raise ConfigError("STUDYBOT_DB", f"cannot open {settings.db_path}: {exc}") from None
     try:
         roadmaps = RoadmapStore(settings.roadmap_path, settings.track)
@@ -327,11 +333,13 @@ def run(settings: Settings) -> int:
     finally:
         scheduler.shutdown(wait=False)
         # Committed work is safe without a close (WAL); closing under a listener still at
-        # work would crash, so the database is closed only once after-ack work is done.
-        if finish_after_ack(app, SHUTDOWN_WAIT):
+        # work would crash, so the database is closed only once after-ack work is done, and
+        # not under a post still waiting on Slack (its claim is taken up by the next start).
+        if scheduler.posts_stopped and finish_after_ack(app, SHUTDOWN_WAIT):
             pool.close()
         else:
-            log.warning("work after an ack still running after %.0f s; exiting", SHUTDOWN_WAIT)
+            if scheduler.posts_stopped:
+                log.warning("work after an ack still running after %.0f s; exiting", SHUTDOWN_WAIT)
             # The interpreter would wait for those threads at exit, each as long as a slow
             # Slack keeps its calls (10 s and retries). What was acknowledged is committed.
             logging.shutdown()

@@ -231,29 +231,49 @@ class transaction:
     Threads of this process queue on a lock before asking SQLite for the write lock: SQLite's
     busy handler sleeps and polls (backing off up to 100 ms), so under load its waiters woke
     late; a queue wakes the next writer the moment the last one commits (ingest p99 at
-    concurrency 16: 543 -> 120 ms). busy_timeout still arbitrates between processes."""
+    concurrency 16: 543 -> 120 ms). busy_timeout still arbitrates between processes.
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    `wait`: give up after this many seconds (both queues together) instead of the busy
+    timeout, for a caller with a deadline of its own (an event Slack stops waiting for after
+    3 s, a readiness probe)."""
+
+    def __init__(self, db: sqlite_utils.Database, wait: float | None = None) -> None:
         self.conn = db.conn
         self.outer = False
         self.lock: threading.RLock | None = getattr(db, "writer_lock", None)
+        self.wait = wait
 
     def __enter__(self) -> sqlite3.Connection:
         if not self.conn.in_transaction:
             # As long as SQLite would wait, so a database held by another process still fails
             # (and is answered 503) in time instead of queueing every writer behind it.
-            if self.lock is not None and not self.lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            wait = BUSY_TIMEOUT_MS / 1000 if self.wait is None else self.wait
+            deadline = time.monotonic() + wait
+            if self.lock is not None and not self.lock.acquire(timeout=wait):
                 raise sqlite3.OperationalError(
                     "database is locked (waited for this process's writers)"
                 )
             try:
-                self.conn.execute("BEGIN IMMEDIATE")
+                if self.wait is None:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                else:
+                    self._begin_within(deadline)
             except BaseException:
                 if self.lock is not None:
                     self.lock.release()
                 raise
             self.outer = True
         return self.conn
+
+    def _begin_within(self, deadline: float) -> None:
+        """BEGIN IMMEDIATE with SQLite's busy handler cut to the time left (in WAL mode only
+        BEGIN IMMEDIATE waits for another writer; the statements after it do not)."""
+        left = max(int((deadline - time.monotonic()) * 1000), 1)
+        self.conn.execute(f"PRAGMA busy_timeout = {left}")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if not self.outer:

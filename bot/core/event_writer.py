@@ -29,6 +29,11 @@ Done = Callable[[list[tuple[Any, "Outcome"]]], None]
 # commit, few enough that the first of them is not kept waiting long for the last.
 MAX_BATCH = 64
 SQLITE_BUSY, SQLITE_LOCKED = 5, 6
+# How long a batch waits for another writer (another process, `studybot post`, a sqlite3
+# shell) before its events are refused with 503: Slack stops waiting for an answer after 3 s,
+# and an event may wait out the batch before its own. A healthy writer holds it for
+# milliseconds.
+WAIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,7 @@ class EventWriter:
             return [Outcome("unavailable", e.event, error=error) for e in batch]
         if len(batch) > 1:
             try:
-                with transaction(self.deps.db) as conn:
+                with transaction(self.deps.db, wait=WAIT_SECONDS) as conn:
                     return [self._record(conn, e.event_id, e.event) for e in batch]
             except sqlite3.DatabaseError as exc:
                 if _busy(exc):  # each alone would wait as long again, for every event
@@ -167,7 +172,7 @@ class EventWriter:
 
     def _attempt(self, event_id: str, event: dict[str, Any]) -> Outcome:
         try:
-            with transaction(self.deps.db) as conn:
+            with transaction(self.deps.db, wait=WAIT_SECONDS) as conn:
                 return self._record(conn, event_id, event)
         except sqlite3.DatabaseError as exc:
             return Outcome("unavailable", event, error=exc)

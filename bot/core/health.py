@@ -20,6 +20,9 @@ SQLITE_NOTADB = 26
 STARTUP_CHECK_SECONDS = 1.0
 # Below this much free disk the next write may fail: not ready, before it does.
 MIN_FREE_BYTES = 8 * 1024 * 1024
+# How long the readiness probe waits for another writer: a platform's probe gives up after a
+# second or a few, and a database held that long cannot take Slack's events either.
+READY_WAIT_SECONDS = 1.0
 RESTORE_HINT = (
     "check it with `studybot doctor`; restore a backup (`studybot restore FILE`) "
     "or recover what is readable with `sqlite3 BROKEN.db .recover | sqlite3 NEW.db`"
@@ -35,6 +38,28 @@ def is_damage(error: BaseException) -> bool:
         return code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
     text = str(error).lower()
     return "malformed" in text or "not a database" in text
+
+
+# SQLite's primary result codes that say the database cannot serve right now (busy, locked,
+# read-only, I/O error, damaged, full, cannot open, not a database): the state of the file,
+# not a bug in a query.
+_UNAVAILABLE = {5, 6, 8, 10, SQLITE_CORRUPT, 13, 14, SQLITE_NOTADB}
+
+
+def unavailable(error: BaseException) -> str | None:
+    """What is wrong with the database when `error` says it cannot serve right now (damaged,
+    locked, full, read-only, removed), in a few words; None for anything else (a bug)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return None
+    if is_damage(error):
+        return f"database damaged ({error}); {RESTORE_HINT}"
+    code = getattr(error, "sqlite_errorcode", None)
+    text = str(error)
+    if (code is not None and code & 0xFF in _UNAVAILABLE) or (
+        code is None and ("locked" in text or "the database file" in text)
+    ):
+        return f"database unavailable ({text})"
+    return None
 
 
 class Health:
@@ -109,13 +134,15 @@ def readiness_problem(pool: Pool, health: Health, min_free: int = MIN_FREE_BYTES
     if free < min_free:
         return f"disk nearly full: {free // 1024} KiB free in {folder}"
     try:
-        with transaction(db) as conn:
+        with transaction(db, wait=READY_WAIT_SECONDS) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO kv (key, value) VALUES ('readyz', ?)",
                 (dt.datetime.now(dt.UTC).isoformat(),),
             )
     except sqlite3.DatabaseError as exc:
         health.saw(exc)
+        if "locked" in str(exc):
+            return f"database locked: another process or connection is writing to it ({exc})"
         return f"database not writable: {exc}"
     return None
 

@@ -63,8 +63,9 @@ class Claim:
     attempt: int
     tries: int
     resumed: bool
-    # When the try taken over began, if its process died mid-send: its request may still be
-    # in Slack's hands, so the new owner waits for it before deciding to send.
+    # When the try taken over began or last sent a request (`sending`), if its process died
+    # mid-send: that request may still be in Slack's hands, so the new owner waits for it
+    # before deciding to send.
     in_flight_since: dt.datetime | None = None
 
     @property
@@ -190,6 +191,18 @@ def claim(
     with _inflight_lock:
         _inflight.add(made.key)
     return made
+
+
+def sending(db: sqlite_utils.Database, made: Claim, now: dt.datetime) -> None:
+    """A request for the claimed post leaves now: the claim's time becomes now, so whoever
+    takes it over after this process died waits for this request (Claim.in_flight_since),
+    and the lease runs from here."""
+    with transaction(db) as conn:
+        conn.execute(
+            "UPDATE posts_ledger SET claimed_at = ? WHERE id = ? AND status = 'claimed'"
+            " AND owner = ?",
+            (now.isoformat(), made.row_id, owner()),
+        )
 
 
 def _release(made: Claim) -> None:

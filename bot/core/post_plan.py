@@ -52,8 +52,16 @@ class PostError(Exception):
 class Poster(Protocol):
     """What sends a post: Slack in production (bot.slack.delivery.SlackPoster)."""
 
-    def post(self, channel: str, message: dict[str, Any], metadata: dict[str, Any]) -> str:
-        """Send; return the message ts. Raise PostError when Slack would not take it."""
+    def post(
+        self,
+        channel: str,
+        message: dict[str, Any],
+        metadata: dict[str, Any],
+        sending: Callable[[], None] | None = None,
+    ) -> str:
+        """Send; return the message ts. Raise PostError when Slack would not take it.
+        `sending` is called just before each request leaves (the ledger notes when, so a
+        restart after a kill waits for the latest one, not the first)."""
         ...
 
     def find(self, channel: str, metadata: dict[str, Any]) -> str | None:

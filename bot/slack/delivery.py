@@ -22,7 +22,16 @@ from slack_sdk.errors import SlackApiError
 from bot.core import calendar, pace_vote
 from bot.core.calendar import POST_KINDS, Calendar, Week
 from bot.core.deps import Deps
-from bot.core.ledger import Claim, LedgerRow, claim, mark_failed, mark_reported, mark_sent, sent_row
+from bot.core.ledger import (
+    Claim,
+    LedgerRow,
+    claim,
+    mark_failed,
+    mark_reported,
+    mark_sent,
+    sending,
+    sent_row,
+)
 from bot.core.post_plan import (
     Context,
     Outcome,
@@ -81,9 +90,16 @@ class SlackPoster:
         self.sleep = sleep
         self._bot_id: str | None = None
 
-    def post(self, channel: str, message: dict[str, Any], metadata: dict[str, Any]) -> str:
+    def post(
+        self,
+        channel: str,
+        message: dict[str, Any],
+        metadata: dict[str, Any],
+        sending: Callable[[], None] | None = None,
+    ) -> str:
         """Send; 429 waits for Retry-After, 5xx and network errors retry with backoff. Before a
-        retry that follows an unclear failure (Slack may have posted it anyway), look first."""
+        retry that follows an unclear failure (Slack may have posted it anyway), look first.
+        `sending` is called before each request leaves."""
         backoff = list(self.backoff)
         rate_limited = 0
         unclear: str | None = None  # "answered" (5xx) or "no answer": Slack may have posted it
@@ -98,6 +114,8 @@ class SlackPoster:
                 if not self.resend_unconfirmed:
                     raise PostError(f"Slack did not confirm it ({last})")
             try:
+                if sending is not None:
+                    sending()
                 response = self.client.chat_postMessage(
                     channel=channel,
                     text=message["text"],
@@ -273,7 +291,10 @@ def deliver(
         if isinstance(poster, SlackPoster):  # links open in the workspace, as /qa's: learnt once
             workspace.url(db, poster.client, quiet=True)  # Slack unreachable: the post says so
         ctx = Context(roadmap, cal, week, db, now, channel)
-        ts = poster.post(channel, compose(gather(kind, ctx)), meta)
+        message = compose(gather(kind, ctx))
+        # Each request's departure is noted: a restart after a kill waits for the latest one
+        # (after a Retry-After or a retry it can leave a minute or more after the claim).
+        ts = poster.post(channel, message, meta, sending=lambda: sending(db, got, deps.now()))
     except Exception as exc:
         error = exc.error if isinstance(exc, PostError) else f"{exc.__class__.__name__}: {exc}"
         if not isinstance(exc, PostError):
@@ -290,7 +311,7 @@ def _earlier_copy(
     deps: Deps, poster: Poster, got: Claim, channel: str, meta: dict[str, Any], now: dt.datetime
 ) -> str | None:
     """An earlier try's post, if it is in the channel. A try cut off mid-send (its process
-    died) may still be in Slack's hands: look until its request is surely done."""
+    died) may still be in Slack's hands: look until its latest request is surely done."""
     if got.in_flight_since is None:
         return poster.find(channel, meta)
     done_by = got.in_flight_since + dt.timedelta(seconds=POST_TIMEOUT + GRACE)

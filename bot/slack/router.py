@@ -167,7 +167,8 @@ def log_error(error: Exception, body: dict[str, Any], response: BoltResponse | N
     """Bolt's error handler (and the guard's log): the failure, and the status it answers.
 
     Slack unreachable or refusing is one WARNING line; the database file removed, replaced or
-    damaged one ERROR line saying what to do; anything else is a bug, logged as an
+    damaged one ERROR line saying what to do (locked, full or read-only: a WARNING line);
+    anything else is a bug, logged as an
     ERROR line with its traceback the first time it happens at that place, and as one line
     after that (every traceback is at DEBUG with -v)."""
     kind = body.get("type") or body.get("command") or "request"
@@ -175,6 +176,16 @@ def log_error(error: Exception, body: dict[str, Any], response: BoltResponse | N
         why = error.response.get("error") if isinstance(error.response.data, dict) else None
         log.warning(
             "listener failed on %s: Slack answered %s", kind, why or error.response.status_code
+        )
+        log.debug("the failure in full", exc_info=error)
+    elif isinstance(error, DatabaseGone):
+        # The database file removed or replaced: the line says what to do (/readyz says it).
+        log.error("listener failed on %s: %s", kind, error)
+        log.debug("the failure in full", exc_info=error)
+    elif (why := health.unavailable(error)) is not None:
+        # The database's state (damaged, locked, full), not a bug: one line with what to do.
+        (log.error if health.is_damage(error) else log.warning)(
+            "listener failed on %s: %s", kind, why
         )
         log.debug("the failure in full", exc_info=error)
     elif isinstance(error, NETWORK):
@@ -185,10 +196,6 @@ def log_error(error: Exception, body: dict[str, Any], response: BoltResponse | N
             error.__class__.__name__,
             reason,
         )
-        log.debug("the failure in full", exc_info=error)
-    elif isinstance(error, DatabaseGone) or health.is_damage(error):
-        # The database file, not the code: the line says what to do (and /readyz says it).
-        log.error("listener failed on %s: %s", kind, error)
         log.debug("the failure in full", exc_info=error)
     else:
         frame = traceback.extract_tb(error.__traceback__)[-1:] or None

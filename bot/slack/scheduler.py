@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -38,7 +39,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core import calendar, search_index
+from bot.core import calendar, health, search_index
 from bot.core.deps import Deps
 from bot.core.post_plan import Outcome
 from bot.slack import buddy_dm, lead_dm, review_dm
@@ -212,7 +213,18 @@ class PostJobs:
         with self._lock:
             if self._stopping.is_set():
                 return []
-            outcomes = run_due(self.deps, self.poster, stop=self._stopping.is_set)
+            try:
+                outcomes = run_due(self.deps, self.poster, stop=self._stopping.is_set)
+            except sqlite3.DatabaseError as exc:
+                # Locked by another process past the busy timeout, full, damaged: the posts
+                # could not even be claimed. Come back as after a failed post.
+                why = health.unavailable(exc)
+                if why is None:
+                    raise  # a bug: APScheduler logs it with its traceback
+                at = self.deps.now() + RETRY_DELAYS[0]
+                self._once(RETRY_ID, at)
+                log.error("the posts due could not be claimed: %s; retrying at %s", why, at)
+                return []
             failed = [o for o in outcomes if o.status == "failed"]
             if failed:
                 tries = min(o.tries for o in failed)
@@ -240,14 +252,16 @@ class PostJobs:
         log.info("search indexes compacted in %d steps", steps)
         return steps
 
-    def stop(self, timeout: float) -> None:
+    def stop(self, timeout: float) -> bool:
         """Start no more posts; give the one being sent up to `timeout` seconds to finish (a post
-        cut off mid-send is recovered on the next start, but finishing it is cleaner)."""
+        cut off mid-send is recovered on the next start, but finishing it is cleaner). False
+        when it is still being sent."""
         self._stopping.set()
         if self._lock.acquire(timeout=timeout):
             self._lock.release()
-        else:
-            log.warning("a post is still being sent; stopping anyway (it resumes on restart)")
+            return True
+        log.warning("a post is still being sent; stopping anyway (it resumes on restart)")
+        return False
 
     def _once(self, job_id: str, at: dt.datetime) -> None:
         self.scheduler.add_job(
@@ -266,10 +280,13 @@ class PostScheduler(BackgroundScheduler):
     finish (bounded): the CLI closes the database right after."""
 
     post_jobs: PostJobs | None = None
+    # False after a shutdown that left a post still being sent: its thread will use the
+    # database when Slack answers, so the CLI must not close it under that thread.
+    posts_stopped = True
 
     def shutdown(self, wait: bool = True) -> None:
         if self.post_jobs is not None:
-            self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
+            self.posts_stopped = self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
         super().shutdown(wait)
 
 
