@@ -161,3 +161,21 @@ def test_a_malformed_slack_api_url_skips_the_slack_checks(env, tmp_path):
     code, out = doctor(env, tmp_path)
     assert code == 1 and "SLACK_API_URL" in " ".join(lines_of(out, "✗")), out
     assert "bot token" not in out and "database" in out
+
+
+def test_a_database_another_process_keeps_locked_is_named(env, tmp_path):
+    """The checklist used to say "writable, intact" while the bot could keep no event."""
+    db = tmp_path / "bot.db"
+    Pool(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, out = doctor(env, tmp_path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 1, out
+    [line] = [x for x in lines_of(out, "✗") if "database" in x]
+    assert "locked" in line and "writable" not in line
+    code, out = doctor(env, tmp_path)  # released: the same file passes again
+    assert code == 0, out

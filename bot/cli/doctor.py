@@ -197,6 +197,15 @@ def check_database(settings: Settings) -> Check:
         return Check(
             "database", False, f"{path} is damaged: {damage[0]}", health.RESTORE_HINT.capitalize()
         )
+    held = health.write_lock_problem(path)
+    if held:
+        return Check(
+            "database",
+            False,
+            f"{path} is {held}",
+            "stop the process holding it (a second bot, a script or a sqlite3 shell left in a "
+            "transaction); the bot cannot keep events meanwhile",
+        )
     missing, unknown = health.migration_state(path)
     if unknown:
         return Check(

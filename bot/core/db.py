@@ -45,6 +45,12 @@ def read_only(path: str | Path, timeout: float = 10.0) -> sqlite3.Connection:
     return sqlite3.connect(_uri(path, "ro"), uri=True, timeout=timeout)
 
 
+def read_write(path: str | Path, timeout: float) -> sqlite3.Connection:
+    """A plain connection to the existing file at `path` (never created), in autocommit
+    mode: for probes that take a lock themselves."""
+    return sqlite3.connect(_uri(path, "rw"), uri=True, timeout=timeout, isolation_level=None)
+
+
 def _uri(path: str | Path, mode: str) -> str:
     """The file's SQLite URI with `mode` (ro, rw: never created). A URI reads `?`, `#` and
     `%` in a file name as its own syntax (an unescaped `a#1.db` opens `a`); as_uri() escapes

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from bot.core.db import Pool, migration_steps, read_only, transaction
+from bot.core.db import Pool, migration_steps, read_only, read_write, transaction
 
 # SQLite's primary result codes for a damaged file (extended codes keep them in the low byte).
 SQLITE_CORRUPT = 11
@@ -23,6 +23,8 @@ MIN_FREE_BYTES = 8 * 1024 * 1024
 # How long the readiness probe waits for another writer: a platform's probe gives up after a
 # second or a few, and a database held that long cannot take Slack's events either.
 READY_WAIT_SECONDS = 1.0
+# How long `studybot doctor` waits for another process's write lock before calling it held.
+LOCK_PROBE_SECONDS = 3.0
 RESTORE_HINT = (
     "check it with `studybot doctor`; restore a backup (`studybot restore FILE`) "
     "or recover what is readable with `sqlite3 BROKEN.db .recover | sqlite3 NEW.db`"
@@ -144,6 +146,22 @@ def readiness_problem(pool: Pool, health: Health, min_free: int = MIN_FREE_BYTES
         if "locked" in str(exc):
             return f"database locked: another process or connection is writing to it ({exc})"
         return f"database not writable: {exc}"
+    return None
+
+
+def write_lock_problem(path: str | Path, wait: float = LOCK_PROBE_SECONDS) -> str | None:
+    """Whether another connection keeps the file's write lock longer than `wait` seconds (a
+    running bot holds it for a batch, milliseconds), or None. Nothing is written."""
+    conn = read_write(path, wait)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return f"locked: another process has held its write lock for over {wait:.0f} s ({exc})"
+        raise
+    finally:
+        conn.close()
     return None
 
 
