@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from bot.cli import faq
 from bot.core import marks, questions
 from bot.core.roadmap_load import load
-from bot.core.settings import ConfigError
 from tests.processes import studybot
 from tests.qa_kit import (
     ADMIN,
@@ -169,15 +167,3 @@ def test_studybot_faq_export_without_slack(qa_box, tmp_path):
 
 def test_empty_archive(qa_box):
     assert "No answered questions yet" in export(qa_box)
-
-
-def test_export_without_a_database_says_so_and_creates_none(qa_box, tmp_path, capsys):
-    """Run in the wrong folder, the export names STUDYBOT_DB instead of leaving an empty
-    database behind and printing an empty FAQ."""
-    missing = tmp_path / "elsewhere" / "studybot.db"
-    missing.parent.mkdir()
-    settings = dataclasses.replace(qa_box.settings, db_path=str(missing))
-    with pytest.raises(ConfigError, match="^STUDYBOT_DB: no database at "):
-        faq.export_command(settings)
-    assert not missing.exists()
-    assert list(missing.parent.iterdir()) == []

@@ -28,7 +28,7 @@ def export_command(settings: Settings, topic: str | None = None, out: str | None
     named as in `/qa topic:` (an id, a word of its title, an id misspelt a little)."""
     from bot.cli.main import open_deps_or_exit
 
-    pool, roadmaps = open_deps_or_exit(settings, existing=True)
+    pool, roadmaps = open_deps_or_exit(settings)
     try:
         roadmap = roadmaps.current()
         topic_id = None

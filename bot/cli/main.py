@@ -232,16 +232,8 @@ def _backup_or_restore(command: str, file: str, settings: Settings) -> int:
     return 0
 
 
-def open_deps_or_exit(settings: Settings, existing: bool = False) -> tuple[Pool, RoadmapStore]:
-    """The database pool and roadmap store; a problem with either is a configuration error.
-    `existing`: a command that only reads the archive refuses to create an empty database
-    (run in the wrong folder, it would leave a studybot.db there and report nothing)."""
-    if existing and not os.path.exists(settings.db_path):
-        raise ConfigError(
-            "STUDYBOT_DB",
-            f"no database at {settings.db_path}: point STUDYBOT_DB at the bot's database"
-            " (nothing is archived before `studybot run` or `studybot backfill`)",
-        )
+def open_deps_or_exit(settings: Settings) -> tuple[Pool, RoadmapStore]:
+    """The database pool and roadmap store; a problem with either is a configuration error."""
     check_database_or_exit(settings)
     return _open_checked(settings)
 
