@@ -323,17 +323,14 @@ def run(settings: Settings) -> int:
         else:
             _run_http(server, stop)
     finally:
-        # Committed work is safe without a close (WAL); closing under a listener or a job
-        # still at work would crash, so the database is closed only once the jobs (a post or
-        # a DM waiting on Slack: a post's claim is taken up by the next start) and the work
-        # after the acks are done.
-        jobs_done = scheduler.stop()
-        if not jobs_done:
-            log.warning("a scheduled job is still waiting on Slack; exiting without it")
-        if jobs_done and finish_after_ack(app, SHUTDOWN_WAIT):
+        scheduler.shutdown(wait=False)
+        # Committed work is safe without a close (WAL); closing under a listener still at
+        # work would crash, so the database is closed only once after-ack work is done, and
+        # not under a post still waiting on Slack (its claim is taken up by the next start).
+        if scheduler.posts_stopped and finish_after_ack(app, SHUTDOWN_WAIT):
             pool.close()
         else:
-            if jobs_done:
+            if scheduler.posts_stopped:
                 log.warning("work after an ack still running after %.0f s; exiting", SHUTDOWN_WAIT)
             # The interpreter would wait for those threads at exit, each as long as a slow
             # Slack keeps its calls (10 s and retries). What was acknowledged is committed.

@@ -280,27 +280,18 @@ class PostScheduler(BackgroundScheduler):
     finish (bounded): the CLI closes the database right after."""
 
     post_jobs: PostJobs | None = None
+    # False after a shutdown that left a post still being sent: its thread will use the
+    # database when Slack answers, so the CLI must not close it under that thread.
+    posts_stopped = True
 
     def shutdown(self, wait: bool = True) -> None:
         if self.post_jobs is not None:
-            self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
+            self.posts_stopped = self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
         super().shutdown(wait)
-
-    def stop(self, timeout: float = SHUTDOWN_GRACE) -> bool:
-        """Shut down, waiting up to `timeout` seconds for the jobs still running; False when
-        one is: a post or a DM (review, buddies, lead) waiting on a slow Slack keeps its
-        thread, which uses the database when Slack answers, so the caller must not close
-        the database under it (a post's claim is taken up by the next start)."""
-        stopper = threading.Thread(
-            target=self.shutdown, kwargs={"wait": True}, daemon=True, name="scheduler-stop"
-        )
-        stopper.start()
-        stopper.join(timeout)
-        return not stopper.is_alive()
 
 
 def start(deps: Deps, client: Any) -> PostScheduler:
-    """Start the posts' scheduler for `studybot run`; stop it with .stop()."""
+    """Start the posts' scheduler for `studybot run`; stop it with .shutdown(wait=False)."""
     scheduler = PostScheduler(timezone=dt.UTC, job_defaults=JOB_DEFAULTS, daemon=True)
     scheduler.start()
     jobs = PostJobs(deps, client, scheduler)
