@@ -287,6 +287,13 @@ class PostScheduler(BackgroundScheduler):
     def shutdown(self, wait: bool = True) -> None:
         if self.post_jobs is not None:
             self.posts_stopped = self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
+        if self.running:
+            # APScheduler removes a one-off job (the catch-up at start) right after handing
+            # it to its executor; stopped in between, it looks for the job among pending ones
+            # and its thread dies with a JobLookupError traceback. Paused, it starts no new
+            # round, and get_jobs() waits (on the job stores' lock) for the one in progress.
+            self.pause()
+            self.get_jobs()
         super().shutdown(wait)
 
 
