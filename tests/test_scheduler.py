@@ -370,7 +370,8 @@ def test_stopping_the_bot_lets_the_post_being_sent_finish(tmp_path: Path):
         try:  # the weekly post is at Slack, which is slow
             wait_until(lambda: not box.slack.faults[0].times, timeout=15, interval=0.01)
         finally:
-            running.shutdown(wait=False)
+            stopped = running.stop()  # as `studybot run` stops it
+        assert stopped, "stop() said a job was still running"
         # Stopped: the post in flight finished and was recorded; nothing further was started.
         assert [
             (r["kind"], r["status"])

@@ -323,14 +323,14 @@ def run(settings: Settings) -> int:
         else:
             _run_http(server, stop)
     finally:
-        scheduler.shutdown(wait=False)
-        # Committed work is safe without a close (WAL); closing under a listener still at
-        # work would crash, so the database is closed only once after-ack work is done, and
-        # not under a post still waiting on Slack (its claim is taken up by the next start).
-        if scheduler.posts_stopped and finish_after_ack(app, SHUTDOWN_WAIT):
+        # Committed work is safe without a close (WAL); closing under a listener or a job
+        # still at work would crash, so the database is closed only once the scheduled jobs
+        # (a post or a DM waiting on Slack) and the work after the acks are done.
+        jobs_done = scheduler.stop()
+        if jobs_done and finish_after_ack(app, SHUTDOWN_WAIT):
             pool.close()
         else:
-            if scheduler.posts_stopped:
+            if jobs_done:
                 log.warning("work after an ack still running after %.0f s; exiting", SHUTDOWN_WAIT)
             # The interpreter would wait for those threads at exit, each as long as a slow
             # Slack keeps its calls (10 s and retries). What was acknowledged is committed.

@@ -276,17 +276,12 @@ class PostJobs:
 
 
 class PostScheduler(BackgroundScheduler):
-    """The BackgroundScheduler of `studybot run`, whose shutdown first lets a post being sent
-    finish (bounded): the CLI closes the database right after."""
+    """The BackgroundScheduler of `studybot run`; stop() lets the jobs still running (a post,
+    a DM waiting on Slack) finish, bounded, before the CLI closes the database."""
 
     post_jobs: PostJobs | None = None
-    # False after a shutdown that left a post still being sent: its thread will use the
-    # database when Slack answers, so the CLI must not close it under that thread.
-    posts_stopped = True
 
     def shutdown(self, wait: bool = True) -> None:
-        if self.post_jobs is not None:
-            self.posts_stopped = self.post_jobs.stop(timeout=SHUTDOWN_GRACE)
         if self.running:
             # APScheduler removes a one-off job (the catch-up at start) right after handing
             # it to its executor; stopped in between, it looks for the job among pending ones
@@ -296,9 +291,25 @@ class PostScheduler(BackgroundScheduler):
             self.get_jobs()
         super().shutdown(wait)
 
+    def stop(self, timeout: float = SHUTDOWN_GRACE) -> bool:
+        """Start no more jobs and give those running up to `timeout` seconds in all; False
+        when one still runs. Its thread uses the database when Slack answers (a post, or a
+        review, buddy or lead DM), so the caller must not close the database under it; a
+        post's claim is taken up by the next start."""
+        deadline = time.monotonic() + timeout
+        posts_done = self.post_jobs.stop(timeout) if self.post_jobs is not None else True
+        stopper = threading.Thread(
+            target=self.shutdown, kwargs={"wait": True}, daemon=True, name="scheduler-stop"
+        )
+        stopper.start()
+        stopper.join(max(0.0, deadline - time.monotonic()))
+        if posts_done and stopper.is_alive():  # a post still being sent said so already
+            log.warning("a scheduled DM is still waiting on Slack; stopping without it")
+        return posts_done and not stopper.is_alive()
+
 
 def start(deps: Deps, client: Any) -> PostScheduler:
-    """Start the posts' scheduler for `studybot run`; stop it with .shutdown(wait=False)."""
+    """Start the posts' scheduler for `studybot run`; stop it with .stop()."""
     scheduler = PostScheduler(timezone=dt.UTC, job_defaults=JOB_DEFAULTS, daemon=True)
     scheduler.start()
     jobs = PostJobs(deps, client, scheduler)
