@@ -99,6 +99,19 @@ def test_a_dotenv_that_is_not_utf8_is_named_in_one_line(tmp_path, command):
     assert ".env: not UTF-8 text" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["run"], ["roadmap", "check"], ["doctor"]])
+def test_a_dotenv_line_that_cannot_be_parsed_is_named_in_one_line(tmp_path, command):
+    # python-dotenv only warns (twice, once per read) and drops the variable, so the bot
+    # blamed its absence: "SLACK_SIGNING_SECRET: is required", under two warning lines.
+    (tmp_path / ".env").write_text(
+        'SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET="abc\nSTUDYBOT_CHANNEL=C0STUDY01\n'
+    )
+    result = studybot(*command, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert ".env:2: cannot read this line as NAME=value" in result.stderr
+
+
 def test_an_unknown_track_names_studybot_track(tmp_path):
     env = {
         "STUDYBOT_TRACK": "nosuch",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -175,17 +176,27 @@ class Settings:
 
 
 def _dotenv(path: Path) -> dict[str, str]:
-    """The variables a .env file sets; a file that cannot be read is a ConfigError naming it."""
+    """The variables a .env file sets; a file that cannot be read, or a line python-dotenv
+    cannot parse (it would warn, then drop that variable and blame its absence), is a
+    ConfigError naming it."""
     from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
 
     try:
-        found = dotenv_values(path)
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(
             str(path), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8"
         ) from None
     except OSError as exc:
         raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise ConfigError(
+                f"{path}:{binding.original.line}",
+                "cannot read this line as NAME=value (an unclosed quote?)",
+            )
+    found = dotenv_values(stream=io.StringIO(text))
     return {k: v for k, v in found.items() if v is not None}
 
 
