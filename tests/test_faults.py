@@ -463,6 +463,32 @@ def test_events_are_kept_while_auth_test_fails_after_a_restart(
         assert [r["ts"] for r in box.deps.db.query("SELECT ts FROM qa_questions")] == [event["ts"]]
 
 
+def test_requests_are_answered_in_time_while_auth_test_is_slower_than_the_client_timeout(
+    tmp_path: Path,
+) -> None:
+    """Bolt asks auth.test on the first request; Slack answering it after 12 s (past the
+    client's 10 s timeout) held that request, and every one arriving meanwhile, for 10 s,
+    past Slack's 3 s for an answer. auth.test is waited for a moment only."""
+    clock = ManualClock(_week_monday(3) + dt.timedelta(hours=10))
+    with Sandbox(roadmap_path=ROADMAP, db_path=tmp_path / "studybot.db", clock=clock) as box:
+        box.slack.fail("auth.test", status=200, delay=12, times=100)
+        mention = {
+            "type": "app_mention",
+            "user": MEMBER,
+            "text": "<@UBOT0001> hello",
+            "channel": box.channel,
+            "ts": box.slack.next_ts(),
+        }
+        for send in (
+            lambda: box.client.command("/nexttopic", user=MEMBER),
+            lambda: box.client.event(mention),
+            lambda: box.client.command("/roadmap", user=MEMBER),
+        ):
+            started = time.monotonic()
+            reply = send()
+            assert reply.status == 200 and time.monotonic() - started < 3.0, reply
+
+
 @pytest.mark.slow
 def test_studybot_run_survives_slack_failing_everything(tmp_path: Path) -> None:
     """`studybot run` (HTTP) while every Web API call fails in turn: 500, dropped, lost after

@@ -21,7 +21,7 @@ from bot.core import calendar
 from bot.core.settings import Settings
 from bot.slack.router import SORRY
 from tests.conftest import ROADMAP
-from tests.hardening import HOSTILE_TEXTS, assert_no_pings, posted_texts, week3_clock
+from tests.hardening import HOSTILE_TEXTS, PING, assert_no_pings, posted_texts, week3_clock
 from tests.polling import quiet_for, wait_until
 from tests.processes import bot_env, free_port, start_bot, stop_bot
 
@@ -713,3 +713,22 @@ def test_member_text_never_pings_anyone_when_re_posted(tmp_path: Path) -> None:
             if reposted(c)
         }
         assert {"reply", "nudge"} <= kinds, kinds  # /ask and "asked before"; the digest
+
+
+@pytest.mark.parametrize(
+    "typed", ["&lt;!channel&gt;", "&lt;@U0VICTIM1&gt; x", "<<!channel>> nested <!here"]
+)
+def test_qa_search_words_a_member_typed_never_ping_in_the_fallback(
+    box: Sandbox, typed: str
+) -> None:
+    """A member who types `<!channel>` into /qa (Slack sends `&lt;!channel&gt;`): the answer
+    quotes the search words, and its plain fallback `text`, which Slack reads as mrkdwn too,
+    must not turn them back into a ping (it did: `text.plain()` unescaped `&lt;`)."""
+    answered = len(box.slack.calls_to("response_url"))
+    reply = box.client.command("/qa", typed, user=MEMBER)
+    assert reply.status == 200, reply.text
+    calls = box.slack.wait_for("response_url", answered + 1)[answered:]
+    assert_no_pings(calls)
+    assert not PING.search(reply.text)
+    # The words are quoted (shown as typed or inert), not dropped.
+    assert any("channel" in t or "U0VICTIM1" in t for t in posted_texts(calls)), calls

@@ -356,6 +356,27 @@ def test_envelopes_no_listener_takes_are_still_acknowledged(bot):
     assert bot.socket.unacked() == []
 
 
+def test_envelopes_bolt_cannot_take_are_acknowledged_and_the_link_goes_on(bot):
+    """Payloads of shapes Slack never sends, on which Bolt trips (building the request or in
+    its own middleware): acknowledged, as HTTP mode answers them 400, and logged; they were
+    left unacknowledged (`"channel": 5` even unlogged), so Slack would deliver them again."""
+    message = {"type": "message", "text": "hi", "user": "U0MEMBER1", "channel": 5, "ts": "1.2"}
+    sent = [
+        bot.socket.send("events_api", {"type": "event_callback", "event": message}),
+        bot.socket.send("events_api", {"type": "event_callback", "event": None}),
+        bot.socket.send("interactive", {"type": "block_actions", "actions": None}),
+        bot.socket.send("interactive", {"type": "view_submission", "view": None}),
+    ]
+    for envelope in sent:
+        bot.socket.wait_ack(envelope["envelope_id"])
+    assert bot.socket.unacked() == []
+    assert "refused as malformed" in bot.logged("refused as malformed")
+    assert (
+        bot.archived(bot.question("Q: still listening after the junk?")["payload"]["event"]["ts"])
+        == 1
+    )
+
+
 def test_slack_failing_to_give_the_first_link_is_tried_again(tmp_path, slack):
     """Slack's own trouble while the bot starts (internal_error, then a 500) is waited out
     as it is once connected; only a refused app token stops the bot."""

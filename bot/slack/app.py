@@ -85,6 +85,10 @@ def subscribed_events() -> set[str]:
 # After auth.test failed, requests go on without the bot's ids for this long before it is
 # asked again (each try may take seconds of retries).
 AUTH_RETRY_SECONDS = 30.0
+# How long requests wait for auth.test's answer, from when it was asked, before going on
+# without the bot's ids: Slack wants the answer within 3 s, and a listener has its own 2.5 s
+# (ack_wait.py).
+AUTH_WAIT_SECONDS = 0.4
 
 
 def _authorize(client: WebClient) -> Callable[..., AuthorizeResult]:
@@ -93,24 +97,46 @@ def _authorize(client: WebClient) -> Callable[..., AuthorizeResult]:
     "reinstall this app": events acknowledged that way are never recorded, and Slack does not
     deliver them again. Here a failed auth.test is logged and the request goes on with the
     bot token alone (the archive skips bot messages by their bot_id anyway); auth.test is
-    asked again later, and its answer kept."""
+    asked again later, and its answer kept. It is asked on a thread of its own, waited for
+    up to AUTH_WAIT_SECONDS after it was asked: a Slack slow to answer it (up to the client's
+    10 s timeout) kept the requests arriving meanwhile from being answered in Slack's 3 s."""
     lock = threading.Lock()
     found: list[Any] = []
     failed_at = [-AUTH_RETRY_SECONDS]
+    # The auth.test under way: set when it has its answer, and when to stop waiting for it.
+    asking: list[tuple[threading.Event, float]] = []
+
+    def ask(answered: threading.Event) -> None:
+        try:
+            auth = client.auth_test()
+        except Exception as exc:  # SlackApiError or the network
+            why = (
+                exc.response.get("error")
+                if isinstance(exc, SlackApiError)
+                else exc.__class__.__name__
+            )
+            log.warning("auth.test failed (%s); going on without the bot's ids", why)
+            with lock:
+                failed_at[0] = time.monotonic()
+        else:
+            with lock:
+                found.append(auth)
+        finally:
+            with lock:
+                asking.clear()
+            answered.set()
 
     def authorize(user_id: str | None) -> AuthorizeResult:
         with lock:
-            if not found and time.monotonic() - failed_at[0] >= AUTH_RETRY_SECONDS:
-                try:
-                    found.append(client.auth_test())
-                except Exception as exc:  # SlackApiError or the network
-                    failed_at[0] = time.monotonic()
-                    why = (
-                        exc.response.get("error")
-                        if isinstance(exc, SlackApiError)
-                        else exc.__class__.__name__
-                    )
-                    log.warning("auth.test failed (%s); going on without the bot's ids", why)
+            if not found and not asking and time.monotonic() - failed_at[0] >= AUTH_RETRY_SECONDS:
+                asking.append((threading.Event(), time.monotonic() + AUTH_WAIT_SECONDS))
+                threading.Thread(
+                    target=ask, args=(asking[0][0],), name="auth-test", daemon=True
+                ).start()
+            pending = asking[0] if asking and not found else None
+        if pending is not None:
+            answered, until = pending
+            answered.wait(max(0.0, until - time.monotonic()))
         auth = found[0] if found else None
         return AuthorizeResult(
             enterprise_id=auth.get("enterprise_id") if auth else None,

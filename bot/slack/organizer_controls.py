@@ -36,7 +36,7 @@ class Usage(Exception):
 
 def say(text: str, *more: bk.Block) -> Message:
     """An ephemeral answer: `text` (mrkdwn), then any more blocks."""
-    return bk.message(bk.plain(text), [bk.section(text), *more], response_type="ephemeral")
+    return bk.message(bk.fallback(text), [bk.section(text), *more], response_type="ephemeral")
 
 
 def week_name(week: Week, cal: Calendar) -> str:

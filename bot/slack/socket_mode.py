@@ -224,16 +224,23 @@ class SocketMode:
             headers["x-slack-retry-num"] = str(envelope["retry_attempt"])
             headers["x-slack-retry-reason"] = str(envelope.get("retry_reason") or "")
         payload = envelope.get("payload")
-        request = BoltRequest(
-            body=payload if isinstance(payload, dict) else {},
-            headers=headers,
-            mode="socket_mode",
-        )
         try:
+            request = BoltRequest(
+                body=payload if isinstance(payload, dict) else {},
+                headers=headers,
+                mode="socket_mode",
+            )
             response = self.app.dispatch(request)
-        except Exception:
-            log.exception("Socket Mode: envelope %s failed", envelope["envelope_id"])
-            return
+        except Exception as exc:
+            # A payload Bolt cannot take (HTTP mode answers it 400): acknowledged, or Slack
+            # delivers the same malformed envelope again. (Building the request reads its
+            # fields: `"channel": 5` raised here, on the pool, unlogged and unacknowledged.)
+            log.warning(
+                "Socket Mode: envelope %s refused as malformed (%s)",
+                envelope["envelope_id"],
+                exc.__class__.__name__,
+            )
+            response = BoltResponse(status=400, body="")
         if response.status >= 500:
             # e.g. 503 when the database is busy: no ack, so Slack delivers it again. Anything
             # else is acknowledged, as HTTP mode answers it with a 2xx or 4xx: an envelope no

@@ -272,7 +272,7 @@ def status(
     out += _social_lines(deps, week)
     out.append(bk.context("`/studygroup help` lists what you can change."))
     fallback = (
-        f"Study group status: this week {bk.plain(week_name(week, cal))}; "
+        f"Study group status: this week {bk.fallback(week_name(week, cal))}; "
         f"{plural(len(failed), 'failed post')}."
     )
     return bk.message(fallback, out, response_type="ephemeral")

@@ -9,6 +9,7 @@ from bot.core.text import escape, plain, truncate
 __all__ = [
     "escape",
     "plain",
+    "fallback",
     "truncate",
     "header",
     "section",
@@ -117,6 +118,13 @@ def fit(
         return blocks
     note = more or f"…and {len(blocks) - limit + 1} more not shown here."
     return [*blocks[: limit - 1], context(note)]
+
+
+def fallback(text: str) -> str:
+    """mrkdwn as a message's plain fallback: `plain()`, with a `<` a member typed (sent as
+    `&lt;`) kept escaped, because Slack reads the fallback as mrkdwn too: a literal
+    `<!channel>` in it would ping the channel."""
+    return plain(text).replace("<", "&lt;")
 
 
 def message(text: str, blocks: list[Block] | None = None, **extra: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ STOP_HINT = "`/buddy off` stops the pairing for you."
 
 
 def _ephemeral(text: str) -> Message:
-    return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
+    return bk.message(bk.fallback(text), [bk.section(text)], response_type="ephemeral")
 
 
 def mention(user: str) -> str:
@@ -53,7 +53,7 @@ def group_dm(group: Sequence[str], week: Week) -> Message:
             f"to the weekly post's thread. {STOP_HINT}"
         )
     )
-    text = f"Study buddies this week: {bk.plain(who)}. Topic: {topic.title}."
+    text = f"Study buddies this week: {bk.fallback(who)}. Topic: {topic.title}."
     return bk.message(text, blocks)
 
 
@@ -65,7 +65,7 @@ def alone_dm(week: Week) -> Message:
         f"`/buddy on`: once there are two of you, I pair you with the next weekly post. "
         f"{STOP_HINT}"
     )
-    return bk.message(bk.plain(text), [bk.section(text)])
+    return bk.message(bk.fallback(text), [bk.section(text)])
 
 
 def joined(again: bool, paused: bool, next_at: dt.datetime | None, tz: dt.tzinfo) -> Message:

@@ -203,4 +203,4 @@ def welcome(data: HomeData) -> dict[str, Any]:
             f"*To catch up*, these come before it: {path}. `/resources <topic>` shows what to read; `/progress done <topic>` ticks one off."
         )
     text = "\n".join(lines)
-    return bk.message(bk.plain(text.replace("*", "")), bk.sections(text))
+    return bk.message(bk.fallback(text.replace("*", "")), bk.sections(text))

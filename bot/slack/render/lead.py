@@ -19,7 +19,7 @@ STOP_HINT = "`/lead off` takes you out of the rotation."
 
 
 def _ephemeral(text: str) -> Message:
-    return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
+    return bk.message(bk.fallback(text), [bk.section(text)], response_type="ephemeral")
 
 
 def reminder_dm(

@@ -90,7 +90,7 @@ def results(
         text = f"{empty}{scope}."
         if capped:
             text += f" {CAPPED_NOTE}"
-        return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
+        return bk.message(bk.fallback(text), [bk.section(text)], response_type="ephemeral")
     blocks: list[dict[str, Any]] = [bk.section(head + scope)]
     for question, hit, can_mark in items:
         blocks.extend(_result(roadmap, base, question, hit, can_mark, question.id in movable))
@@ -107,7 +107,7 @@ def results(
         )
     if notes:
         blocks.append(bk.context(" ".join(notes)))
-    return bk.message(bk.plain(head + scope).replace("*", ""), blocks, response_type="ephemeral")
+    return bk.message(bk.fallback(head + scope).replace("*", ""), blocks, response_type="ephemeral")
 
 
 def _scope(roadmap: Roadmap, filters: dict[str, Any]) -> str:
@@ -254,5 +254,5 @@ def asked_before_message(
 def notice(text: str) -> dict[str, Any]:
     """A short ephemeral reply that leaves the message it answers in place."""
     return bk.message(
-        bk.plain(text), [bk.section(text)], response_type="ephemeral", replace_original=False
+        bk.fallback(text), [bk.section(text)], response_type="ephemeral", replace_original=False
     )

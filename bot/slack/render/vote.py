@@ -48,14 +48,14 @@ def counted(choice: Choice, previous: Choice | None, tally: Tally) -> Message:
     else:
         head = f"You voted *{_word(choice)}* on another week for this topic."
     text = f"{head} Votes so far: {tally.words}. You can change it until the recap."
-    return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
+    return bk.message(bk.fallback(text), [bk.section(text)], response_type="ephemeral")
 
 
 def closed(study_week: int | None) -> Message:
     """A vote after the recap (the button on an old nudge)."""
     which = f"week {study_week}" if study_week else "that week"
     text = f":lock: Voting for {which} has closed: the recap decided it."
-    return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
+    return bk.message(bk.fallback(text), [bk.section(text)], response_type="ephemeral")
 
 
 def not_asked(study_week: int) -> Message:
@@ -84,7 +84,7 @@ def passed_notice(title: str, study_week: int, week_key: str, tally: Tally, when
         bk.actions(bk.button("Veto", PACE_VETO, week_key, style="danger")),
         bk.context("Votes can still change until the recap; it extends only if it still passes."),
     ]
-    return bk.message(bk.plain(text), blocks)
+    return bk.message(bk.fallback(text), blocks)
 
 
 def veto_answer(result: Veto, title: str | None, study_week: int | None) -> Message:
@@ -106,7 +106,7 @@ def veto_answer(result: Veto, title: str | None, study_week: int | None) -> Mess
         text = f"Voting for {which} has closed: the recap decided it ({done})."
     else:
         text = f"No vote for another week has passed in {which}; there is nothing to veto."
-    return bk.message(bk.plain(text), [bk.section(text)], response_type="ephemeral")
+    return bk.message(bk.fallback(text), [bk.section(text)], response_type="ephemeral")
 
 
 def veto_refused() -> Message:
