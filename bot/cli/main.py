@@ -249,6 +249,7 @@ def check_database_or_exit(settings: Settings) -> None:
 
 def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
     """open_deps_or_exit() after check_database_or_exit()."""
+    from bot.core import health
     from bot.core.backup import BackupError, before_migrations
     from bot.core.db import Pool
     from bot.core.roadmap import RoadmapError
@@ -263,7 +264,7 @@ def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
     try:
         pool = Pool(settings.db_path)
     except sqlite3.Error as exc:
-        if "locked" in str(exc):
+        if health.is_locked(exc):
             raise ConfigError(
                 "STUDYBOT_DB",
                 f"{settings.db_path} is locked: another process is writing to it and did not "

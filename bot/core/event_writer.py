@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.core import health
 from bot.core.db import transaction
 from bot.core.deps import Deps
 
@@ -28,7 +29,6 @@ Done = Callable[[list[tuple[Any, "Outcome"]]], None]
 # Events in one transaction at most: enough to take a burst of concurrent deliveries in one
 # commit, few enough that the first of them is not kept waiting long for the last.
 MAX_BATCH = 64
-SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 # How long a batch waits for another writer (another process, `studybot post`, a sqlite3
 # shell) before its events are refused with 503: Slack stops waiting for an answer after 3 s,
 # and an event may wait out the batch before its own. A healthy writer holds it for
@@ -154,7 +154,7 @@ class EventWriter:
                 with transaction(self.deps.db, wait=WAIT_SECONDS) as conn:
                     return [self._record(conn, e.event_id, e.event) for e in batch]
             except sqlite3.DatabaseError as exc:
-                if _busy(exc):  # each alone would wait as long again, for every event
+                if health.is_locked(exc):  # each alone would wait as long again, for every event
                     return [Outcome("unavailable", e.event, error=exc) for e in batch]
             except Exception:
                 pass
@@ -187,14 +187,6 @@ class EventWriter:
             return Outcome("duplicate", event)
         recorded = tuple(record(self.deps, event) for record in self.recorders)
         return Outcome("recorded", event, recorded)
-
-
-def _busy(error: sqlite3.DatabaseError) -> bool:
-    """SQLite busy or locked: another writer holds the database (waiting again won't help)."""
-    code = getattr(error, "sqlite_errorcode", None)
-    return (code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)) or (
-        "locked" in str(error)
-    )
 
 
 def _resolve(pairs: list[tuple[Any, Outcome]]) -> None:

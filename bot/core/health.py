@@ -42,10 +42,22 @@ def is_damage(error: BaseException) -> bool:
     return "malformed" in text or "not a database" in text
 
 
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 # SQLite's primary result codes that say the database cannot serve right now (busy, locked,
 # read-only, I/O error, damaged, full, cannot open, not a database): the state of the file,
 # not a bug in a query.
-_UNAVAILABLE = {5, 6, 8, 10, SQLITE_CORRUPT, 13, 14, SQLITE_NOTADB}
+_UNAVAILABLE = {SQLITE_BUSY, SQLITE_LOCKED, 8, 10, SQLITE_CORRUPT, 13, 14, SQLITE_NOTADB}
+
+
+def is_locked(error: BaseException) -> bool:
+    """Another writer holds the database: SQLite's busy or locked, by its code or, where there
+    is none (this process's own writers' queue refusing, bot.core.db.transaction), its text."""
+    if not isinstance(error, sqlite3.Error):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    return (code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)) or (
+        "locked" in str(error)
+    )
 
 
 def unavailable(error: BaseException) -> str | None:
@@ -143,7 +155,7 @@ def readiness_problem(pool: Pool, health: Health, min_free: int = MIN_FREE_BYTES
             )
     except sqlite3.DatabaseError as exc:
         health.saw(exc)
-        if "locked" in str(exc):
+        if is_locked(exc):
             return f"database locked: another process or connection is writing to it ({exc})"
         return f"database not writable: {exc}"
     return None
@@ -157,7 +169,7 @@ def write_lock_problem(path: str | Path, wait: float = LOCK_PROBE_SECONDS) -> st
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("ROLLBACK")
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
+        if is_locked(exc):
             return f"locked: another process has held its write lock for over {wait:.0f} s ({exc})"
         raise
     finally:
