@@ -179,9 +179,15 @@ def _paired(
             url, child = env.url(kind), env.bot if kind == "bot" else env.bare
             load.run(url, build(kind, sizes.warmup), concurrency, check)
             requests = build(kind, n)
-            cpu = child.ask("cpu")["cpu_s"]
+            # The warm-up's replies (and the last run's) are done before the clock starts.
+            cpu = child.ask("settle")["cpu_s"]
             run = load.run(url, requests, concurrency, check)
             run.server_cpu_s = child.ask("cpu")["cpu_s"] - cpu
+            # The bot's replies wait for a lull (bot/slack/courtesy.py): they are done before
+            # the other app is measured, and how long they took is reported.
+            settled = child.ask("settle")
+            run.settle_s = settled["settled_s"]
+            run.settle_cpu_s = settled["cpu_s"] - cpu - run.server_cpu_s
             runs[kind].append(run)
     return runs
 
@@ -231,6 +237,26 @@ def _figures(
     ]
 
 
+def _settled_figures(bench: str, runs: dict[str, list[load.Run]], c: int) -> list[Figure]:
+    """The bot's replies after the acks ("asked before") wait for a lull between requests
+    (bot/slack/courtesy.py): how long after the run's last ack they went on, and the figures
+    counted until they were done too."""
+    bot, bare = runs["bot"], runs["bare"]
+    settled = [r.settled_per_second for r in bot]
+    return [
+        Figure(bench, f"bot_settle_c{c}", "s", [r.settle_s for r in bot]),
+        Figure(bench, f"bot_events_settled_c{c}", "events/s", settled, higher_is_better=True),
+        Figure(
+            bench,
+            f"ratio_settled_c{c}",
+            "bot/bare",
+            ratios(settled, [r.per_second for r in bare]),
+            higher_is_better=True,
+        ),
+        Figure(bench, f"bot_cpu_settled_c{c}", "ms/req", [r.settled_cpu_ms for r in bot]),
+    ]
+
+
 def nexttopic(env: Env, sizes: Sizes) -> list[Figure]:
     """1: /nexttopic through the production server, at each concurrency."""
 
@@ -261,6 +287,7 @@ def ingest(
         runs = _paired(env, build, sizes.events, c, sizes, load.ok_200)
         ratio = INGEST_TARGETS.get((bench, c))
         figures += _figures(bench, "events", runs, c, ratio, None)
+        figures += _settled_figures(bench, runs, c)
     recorded = archive_counts(env.db)
     calls = env.standin.ask("calls")["calls"]
     figures[0].extra.update({"bot_database": recorded, "standin_calls": calls})

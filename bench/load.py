@@ -49,6 +49,10 @@ class Run:
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     server_cpu_s: float = 0.0  # CPU the server process used during the run, if measured
+    # After the last answer: how long the server's work after its acks went on, and the CPU it
+    # used meanwhile (the bot's replies wait for a lull, bot/slack/courtesy.py).
+    settle_s: float = 0.0
+    settle_cpu_s: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -58,6 +62,18 @@ class Run:
     def server_cpu_ms(self) -> float:
         """Server CPU time per request."""
         return self.server_cpu_s * 1000 / len(self.latencies_ms) if self.latencies_ms else 0.0
+
+    @property
+    def settled_per_second(self) -> float:
+        """Requests per second counting until the work after their acks was done too."""
+        total = self.elapsed_s + self.settle_s
+        return len(self.latencies_ms) / total if total else 0.0
+
+    @property
+    def settled_cpu_ms(self) -> float:
+        """Server CPU time per request, the work after the acks included."""
+        cpu = self.server_cpu_s + self.settle_cpu_s
+        return cpu * 1000 / len(self.latencies_ms) if self.latencies_ms else 0.0
 
 
 def ok_200(status: int, body: bytes) -> bool:

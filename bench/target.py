@@ -126,6 +126,15 @@ def bare_app(args: argparse.Namespace) -> Any:
     return app
 
 
+def _settle(app: Any) -> float:
+    """Seconds until the bot's work handed over after its acks is done (0 for the bare app)."""
+    courtesy = getattr(app, "courtesy", None)
+    start = time.monotonic()
+    while courtesy is not None and courtesy.pending():
+        time.sleep(0.002)
+    return time.monotonic() - start
+
+
 def _loop(answer: Callable[[str], dict[str, Any]]) -> None:
     for line in sys.stdin:
         command = line.strip()
@@ -171,7 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     server_kind = args.server or ("bot" if args.kind == "bot" else "waitress")
     server, url = _serve(app, args.threads, server_kind, args.port)
     print(json.dumps({"url": url, "rss_kb": rss_kb()}), flush=True)
-    _loop(lambda command: {"rss_kb": rss_kb(), "cpu_s": time.process_time()})
+
+    def answer(command: str) -> dict[str, Any]:
+        # "settle": wait for the replies still waiting for a lull (bot/slack/courtesy.py).
+        waited = _settle(app) if command == "settle" else 0.0
+        return {"rss_kb": rss_kb(), "cpu_s": time.process_time(), "settled_s": waited}
+
+    _loop(answer)
     server.stop()
     # Work after the ack may still be running on Bolt's executor; closing the database under
     # it would only print tracebacks. Nothing is left to flush: leave without waiting for it.

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.settings import Settings
 from bot.slack.client import web_client
+from bot.slack.courtesy import Courtesy
 from bot.slack.gate import Gate
 
 if TYPE_CHECKING:  # the listeners, the database and the roadmap are loaded by install()
@@ -216,6 +217,8 @@ def new_app(settings: Settings, client: WebClient | None = None) -> App:
     app.gate = gate  # type: ignore[attr-defined]
     app.after_ack = after_ack  # type: ignore[attr-defined]
     app.answering = answering  # type: ignore[attr-defined]
+    # Replies nobody waits on start in a lull between Slack's requests (bot/slack/courtesy.py).
+    app.courtesy = Courtesy(after_ack)  # type: ignore[attr-defined]
     return app
 
 
@@ -234,7 +237,8 @@ def install(app: App, deps: Deps) -> None:
     app.deps = deps  # type: ignore[attr-defined]
     app.writer = writer  # type: ignore[attr-defined]
     router.install(app, table, events=after_ack, answering=app.answering)  # type: ignore[attr-defined]
-    gate_of(app).open(middleware.Front(deps, writer, replays))
+    courtesy: Courtesy = app.courtesy  # type: ignore[attr-defined]
+    gate_of(app).open(middleware.Front(deps, writer, replays, courtesy))
     if deps.settings.signing_secret:  # HTTP: members' messages skip Bolt's dispatch
         app.message_path = MessagePath(  # type: ignore[attr-defined]
             deps=deps,
@@ -243,6 +247,7 @@ def install(app: App, deps: Deps) -> None:
             signing_secret=deps.settings.signing_secret,
             listener=router.direct(table.events["message"]),
             executor=after_ack,
+            courtesy=courtesy,
             client=app.client,
         )
 
@@ -284,6 +289,7 @@ def finish_after_ack(app: App, timeout: float) -> bool:
     # The writer first: its last batch hands its messages to the after-ack threads.
     if writer is not None and not writer.close(timeout):
         return False
+    app.courtesy.close()  # type: ignore[attr-defined]
     executors: list[ThreadPoolExecutor] = [app.after_ack, app.answering]  # type: ignore[attr-defined]
     for executor in executors:
         # What has not started is dropped (its event is kept; a reply is skipped): a queue of

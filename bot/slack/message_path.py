@@ -24,6 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.core.deps import Deps
 from bot.core.event_writer import EventWriter, Outcome
+from bot.slack.courtesy import Courtesy
 from bot.slack.event_checks import Replays, is_redelivery, settle
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class MessagePath:
         signing_secret: str,
         listener: Callable[[dict[str, Any]], None],
         executor: Executor,
+        courtesy: Courtesy,
         client: WebClient,
     ) -> None:
         self.deps = deps
@@ -59,6 +61,7 @@ class MessagePath:
         self.verifier = SignatureVerifier(signing_secret)
         self.listener = listener
         self.executor = executor
+        self.courtesy = courtesy
         self.client = client
 
     def take(self, body: str, headers: Headers) -> dict[str, Any] | int | None:
@@ -125,7 +128,11 @@ class MessagePath:
     def _after_ack(self, recorded: tuple[dict[str, Any], Outcome]) -> None:
         payload, outcome = recorded
         payload["event"] = outcome.event  # as recorded (a lone surrogate replaced)
-        context = {"deps": self.deps, "recorded": list(outcome.recorded)}
+        context = {
+            "deps": self.deps,
+            "recorded": list(outcome.recorded),
+            "courtesy": self.courtesy,
+        }
         self.listener(
             {
                 "ack": Ack(),  # the event was acknowledged already

@@ -108,10 +108,7 @@ def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
         try:
             listener(**kwargs)
         except Exception as error:
-            deps = args.context.get("deps")
-            if deps is not None:
-                deps.health.saw(error)  # damage seen anywhere makes the bot "not ready"
-            log_error(error, args.body or {})
+            report(error, args.context, args.body)
             if args.ack.response is None:
                 if args.command:
                     args.ack(text=SORRY, response_type="ephemeral")
@@ -134,12 +131,18 @@ def direct(listener: Callable[..., Any]) -> Callable[[dict[str, Any]], None]:
         try:
             listener(**{name: given.get(name) for name in wanted})
         except Exception as error:
-            deps = given["context"].get("deps")
-            if deps is not None:
-                deps.health.saw(error)
-            log_error(error, given.get("body") or {})
+            report(error, given["context"], given.get("body"))
 
     return run
+
+
+def report(error: Exception, context: dict[str, Any], body: dict[str, Any] | None) -> None:
+    """A listener's failure (or its work's after the ack): logged, and damage seen anywhere
+    makes the bot "not ready"."""
+    deps = context.get("deps")
+    if deps is not None:
+        deps.health.saw(error)
+    log_error(error, body or {})
 
 
 def _arg_names(listener: Callable[..., Any]) -> tuple[str, ...]:

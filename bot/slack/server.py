@@ -21,6 +21,7 @@ import uvicorn
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.core import health
+from bot.slack.courtesy import Courtesy
 from bot.slack.idle_close import IDLE_SECONDS, ClosingIdle
 
 if TYPE_CHECKING:  # loaded by install(), not before /healthz answers
@@ -106,16 +107,24 @@ def asgi_app(
     readiness (/readyz: `ready()` names no problem), and 4xx for everything else; requests
     are dispatched to Bolt on `pool`, and counted in `in_flight`."""
     counted = in_flight or InFlight()
+    # Replies nobody waits on wait for a lull in Slack's requests.
+    courtesy: Courtesy | None = getattr(app, "courtesy", None)
 
     async def application(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         if not counted.enter():  # stopping: Slack re-delivers events refused with a 5xx
             return await _answer(send, 503, b"shutting down\n")
+        # Slack's requests only: a platform's health probes are no burst.
+        slack = courtesy if scope.get("path") == EVENTS_PATH else None
+        if slack is not None:
+            slack.started()
         try:
             await _application(scope, receive, send)
         finally:
             counted.leave()
+            if slack is not None:
+                slack.finished()
 
     async def _application(scope: Scope, receive: Receive, send: Send) -> None:
         path, method = scope.get("path", ""), scope.get("method", "GET")

@@ -28,6 +28,8 @@ from slack_sdk.errors import SlackApiError
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from bot.slack.courtesy import Courtesy
+
 log = logging.getLogger(__name__)
 
 # Slack's SDKs ping every 10 s and give a silent link up to four intervals: a link that stops
@@ -63,6 +65,8 @@ class SocketMode:
     def __init__(self, app: App, app_token: str, workers: int = WORKERS) -> None:
         self.app = app
         self.app_token = app_token
+        # Replies nobody waits on wait for a moment with no envelope being answered.
+        self.courtesy: Courtesy | None = getattr(app, "courtesy", None)
         self.connected = threading.Event()
         self._closing = threading.Event()
         # What the keeper acts on: ("lost" | "refresh", link), or ("close", None).
@@ -230,7 +234,7 @@ class SocketMode:
                 headers=headers,
                 mode="socket_mode",
             )
-            response = self.app.dispatch(request)
+            response = self._dispatch(request)
         except Exception as exc:
             # A payload Bolt cannot take (HTTP mode answers it 400): acknowledged, or Slack
             # delivers the same malformed envelope again. (Building the request reads its
@@ -253,6 +257,16 @@ class SocketMode:
             return
         answer = _ack_payload(response) if response.status == 200 else {}
         self._ack(link, {"envelope_id": envelope["envelope_id"], **answer})
+
+    def _dispatch(self, request: BoltRequest) -> BoltResponse:
+        """Bolt's dispatch, counted as a request being answered (bot/slack/courtesy.py)."""
+        if self.courtesy is None:
+            return self.app.dispatch(request)
+        self.courtesy.started()
+        try:
+            return self.app.dispatch(request)
+        finally:
+            self.courtesy.finished()
 
     def _ack(self, link: Link, ack: dict[str, Any]) -> None:
         """On the link the envelope came on, or, if that one is gone, the current one."""

@@ -14,16 +14,24 @@ from bot.core.questions import Question
 from bot.core.text import whole_number
 from bot.slack import workspace
 from bot.slack.asked_before import reply_asked_before
+from bot.slack.courtesy import Courtesy
 from bot.slack.mark_checks import verify_marks
 from bot.slack.organizers import is_organizer
 from bot.slack.render import qa as render
 from bot.slack.render.qa import MARK_ANSWERED, MOVE_TOPIC, MOVE_VIEW, WRONG_TOPIC
+from bot.slack.router import report
 from bot.slack.routes import Routes
 
 
-def on_message(ack: Ack, event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+def on_message(
+    ack: Ack,
+    body: dict[str, Any],
+    event: dict[str, Any],
+    context: dict[str, Any],
+    client: WebClient,
+) -> None:
     """After the ack (the message was recorded before it, by ingest.record): replies such as
-    "asked before"."""
+    "asked before", in a lull between Slack's requests (bot/slack/courtesy.py)."""
     ack()
     deps: Deps = context["deps"]
     # What the archive did with it, before the ack (absent for an event without an id).
@@ -42,10 +50,20 @@ def on_message(ack: Ack, event: dict[str, Any], context: dict[str, Any], client:
     if not isinstance(ts, str) or not isinstance(channel, str):
         return
     question = questions.question_at(deps.db, channel, ts)
-    if question is not None:
-        # Recorded as a new question just now, its recording claimed it for this reply; an
-        # event without an id (never recorded) asks for the claim.
-        reply_asked_before(deps, client, question, claimed=recorded is not None)
+    if question is None:
+        return
+    # Recorded as a new question just now, its recording claimed it for this reply; an event
+    # without an id (never recorded) asks for the claim.
+    claimed = recorded is not None
+
+    def reply() -> None:
+        try:
+            reply_asked_before(deps, client, question, claimed=claimed)
+        except Exception as error:
+            report(error, context, body)
+
+    courtesy: Courtesy = context["courtesy"]
+    courtesy.submit(reply)
 
 
 def on_reaction(

@@ -11,6 +11,7 @@ from slack_bolt.middleware import Middleware
 
 from bot.core.deps import Deps
 from bot.core.event_writer import EventWriter
+from bot.slack.courtesy import Courtesy
 from bot.slack.event_checks import Replays, is_redelivery, settle
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,12 @@ class Front(Middleware):
     event once. One class rather than three function middlewares: Bolt builds keyword
     arguments for every function middleware on every request, a third of its own overhead."""
 
-    def __init__(self, deps: Deps, writer: EventWriter, replays: Replays) -> None:
+    def __init__(
+        self, deps: Deps, writer: EventWriter, replays: Replays, courtesy: Courtesy
+    ) -> None:
         self.deps = deps
         self.writer = writer
+        self.courtesy = courtesy
         self.refuse_replays = replay_guard(replays)
 
     def process(
@@ -106,6 +110,7 @@ class Front(Middleware):
     ) -> BoltResponse | None:
         req.context["deps"] = self.deps
         req.context["writer"] = self.writer
+        req.context["courtesy"] = self.courtesy
         if own_event(req):
             return BoltResponse(status=200, body="")
         return self.refuse_replays(req, lambda: once_per_event(req.body, req.context, next))
