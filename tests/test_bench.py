@@ -59,6 +59,8 @@ def test_quick_run_measures_every_benchmark_and_writes_json(tmp_path: Path) -> N
         for bench in ("nexttopic", "ingest"):
             assert figures[(bench, f"ratio_c{c}")]["n"] == report["sizes"]["repeats"], (bench, c)
             assert (bench, f"bot_failed_c{c}") in figures
+        # Ingest is also counted until the replies that waited for a lull were sent.
+        assert figures[("ingest", f"ratio_settled_c{c}")]["n"] == report["sizes"]["repeats"]
 
     # The ingest went through the real app: every event sent to the bot was recorded once.
     sizes = report["sizes"]
