@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent import futures
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -126,13 +127,34 @@ def bare_app(args: argparse.Namespace) -> Any:
     return app
 
 
+# How long no reply may be pending for the bot to count as settled, and the longest wait.
+SETTLED_S = 0.1
+SETTLE_LIMIT_S = 120.0
+
+
 def _settle(app: Any) -> float:
-    """Seconds until the bot's work handed over after its acks is done (0 for the bare app)."""
+    """Seconds until the bot's work handed over after its acks was done (0 for the bare app):
+    the after-ack threads' queue first (a message's listener hands its reply over from
+    there), then the replies waiting for a lull, none left for SETTLED_S."""
     courtesy = getattr(app, "courtesy", None)
     start = time.monotonic()
-    while courtesy is not None and courtesy.pending():
+    if courtesy is None:
+        return 0.0
+    from bot.slack.app import AFTER_ACK_WORKERS
+
+    deadline = start + SETTLE_LIMIT_S
+    # Once these ran, everything queued on the after-ack threads before them has started.
+    futures.wait([app.after_ack.submit(lambda: None) for _ in range(AFTER_ACK_WORKERS)])
+    done_at: float | None = None
+    while (now := time.monotonic()) < deadline:
+        if courtesy.pending():
+            done_at = None
+        elif done_at is None:
+            done_at = now
+        elif now - done_at >= SETTLED_S:
+            return done_at - start
         time.sleep(0.002)
-    return time.monotonic() - start
+    raise RuntimeError(f"the bot's replies were still going {SETTLE_LIMIT_S:.0f} s after the run")
 
 
 def _loop(answer: Callable[[str], dict[str, Any]]) -> None:

@@ -80,12 +80,14 @@ def test_a_health_probe_is_no_burst(qa_box, archive):
         while not stop.is_set():
             for path in ("/healthz", "/readyz"):
                 urllib.request.urlopen(qa_box.url + path, timeout=5).read()
+                time.sleep(0.01)  # 20 ms apart at most: well inside a lull's QUIET
 
     prober = threading.Thread(target=probe, daemon=True)
     prober.start()
     try:
         again = say(qa_box, OTHER, REPEAT)
-        post = qa_box.slack.wait_for("chat.postMessage", timeout=2)[-1]
+        # Held as a burst, it would wait LONGEST_WAIT (5 s).
+        post = qa_box.slack.wait_for("chat.postMessage", timeout=courtesy.LONGEST_WAIT - 1)[-1]
     finally:
         stop.set()
         prober.join()
@@ -116,3 +118,17 @@ def test_work_waits_for_a_lull_and_what_waits_at_close_is_dropped(caplog):
         "shutting down: 2 replies after the ack skipped",
         "shutting down: a reply after the ack skipped",
     ]
+
+
+def test_a_stop_sends_the_replies_still_waiting_for_a_lull():
+    # The servers stopped (a deploy): no lull will come, and none is needed.
+    ran: list[int] = []
+    with ThreadPoolExecutor(2) as pool:
+        later = Courtesy(pool, longest=60)
+        later.started()  # the last request, still counted
+        for n in (1, 2, 3):
+            later.submit(lambda n=n: ran.append(n))
+        time.sleep(0.3)
+        assert ran == []
+        assert later.finish(timeout=5)
+    assert sorted(ran) == [1, 2, 3] and later.pending() == 0

@@ -289,7 +289,10 @@ def finish_after_ack(app: App, timeout: float) -> bool:
     # The writer first: its last batch hands its messages to the after-ack threads.
     if writer is not None and not writer.close(timeout):
         return False
-    app.courtesy.close()  # type: ignore[attr-defined]
+    # The servers have stopped: replies waiting for a lull go now, within the same time.
+    courtesy: Courtesy = app.courtesy  # type: ignore[attr-defined]
+    courtesy.finish(max(0.0, deadline - time.monotonic()))
+    courtesy.close()
     executors: list[ThreadPoolExecutor] = [app.after_ack, app.answering]  # type: ignore[attr-defined]
     for executor in executors:
         # What has not started is dropped (its event is kept; a reply is skipped): a queue of

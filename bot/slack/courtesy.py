@@ -5,9 +5,9 @@ need the same interpreter, so under a burst (Slack re-delivering what piled up w
 was down, say) a reply waits for a lull, QUIET without a request from Slack, and the acks
 keep their pace. ("None being answered" alone is no lull: the writer acks a batch of events
 together, and their senders send the next ones a moment later.) At a study group's pace the
-lull is there 50 ms after the question's own ack. A reply never waits longer than
-LONGEST_WAIT: a burst that goes on gets its replies that late at most, and the list of those
-waiting stays bounded."""
+lull is there 50 ms after the question's own ack. A reply waits for a lull no longer than
+LONGEST_WAIT, so a burst that goes on still gets its replies; only replies before it still
+waiting on a slow Slack (AT_ONCE of them) make it wait longer."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 
 log = logging.getLogger(__name__)
 
-# The longest a courtesy waits for a lull, from when it was handed over.
+# The longest a reply waits for a lull, from when it was handed over.
 LONGEST_WAIT = 5.0
 # How long without a request makes a lull: many times the gap between a burst's batches.
 QUIET = 0.05
@@ -43,9 +43,12 @@ class Courtesy:
         self._last = 0.0  # when the last one came or was answered (time.monotonic())
         self._waiting: deque[tuple[float, Callable[[], None]]] = deque()
         self._running = 0
+        self._stopping = False  # no more requests: what waits goes at once
         self._closed = False
         self._thread: threading.Thread | None = None
 
+    # No notify in these two: a lull cannot come sooner than QUIET after them, and the
+    # hand-over looks again by then (a wake-up per request would cost the acks).
     def started(self) -> None:
         """A request from Slack is being answered."""
         with self._changed:
@@ -57,27 +60,33 @@ class Courtesy:
         with self._changed:
             self._answering -= 1
             self._last = time.monotonic()
-            if not self._answering and self._waiting:
-                self._changed.notify_all()
 
     def submit(self, work: Callable[[], None]) -> None:
         """Run `work` (it logs its own failures) in the next lull, or LONGEST_WAIT from now."""
         with self._changed:
-            if self._closed:
-                log.warning("shutting down: a reply after the ack skipped")
-                return
-            self._waiting.append((time.monotonic(), work))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._hand_over, name="courtesy", daemon=True
-                )
-                self._thread.start()
-            self._changed.notify_all()
+            closed = self._closed
+            if not closed:
+                self._waiting.append((time.monotonic(), work))
+                if self._thread is None or not self._thread.is_alive():
+                    thread = threading.Thread(target=self._hand_over, name="courtesy", daemon=True)
+                    thread.start()
+                    self._thread = thread
+                self._changed.notify_all()
+        if closed:
+            log.warning("shutting down: a reply after the ack skipped")
 
     def pending(self) -> int:
         """Handed over and not finished (waiting or running)."""
         with self._changed:
             return len(self._waiting) + self._running
+
+    def finish(self, timeout: float) -> bool:
+        """The servers have stopped: hand over what waits without a lull, and wait (bounded)
+        until it is done; True if it all was."""
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+            return self._changed.wait_for(lambda: not self._waiting and not self._running, timeout)
 
     def close(self) -> None:
         """Take no more; what has not started is dropped (its question is kept)."""
@@ -107,33 +116,30 @@ class Courtesy:
                 _, work = self._waiting.popleft()
                 self._running += 1
             try:
-                self._executor.submit(self._run, work)
+                future = self._executor.submit(work)
             except RuntimeError:  # the executor is shutting down
                 self._done()
                 log.warning("shutting down: a reply after the ack skipped")
+            else:
+                # Also when the future is cancelled (a stop drops what has not started).
+                future.add_done_callback(self._done)
 
     def _lull(self, deadline: float) -> bool:
         """Wait (holding the lock) for QUIET without a request, or until `deadline`; False
         once closed."""
         while not self._closed:
             now = time.monotonic()
-            if now >= deadline:
+            if now >= deadline or self._stopping:
                 return True
             if self._answering:
-                self._changed.wait(deadline - now)
+                self._changed.wait(min(QUIET, deadline - now))
             elif (quiet := self._last + QUIET - now) <= 0:
                 return True
             else:
                 self._changed.wait(min(quiet, deadline - now))
         return False
 
-    def _run(self, work: Callable[[], None]) -> None:
-        try:
-            work()
-        finally:
-            self._done()
-
-    def _done(self) -> None:
+    def _done(self, _: Future[None] | None = None) -> None:
         with self._changed:
             self._running -= 1
             self._changed.notify_all()

@@ -49,16 +49,17 @@ def on_message(
     ts = message.get("ts") if isinstance(message, dict) else None
     if not isinstance(ts, str) or not isinstance(channel, str):
         return
-    question = questions.question_at(deps.db, channel, ts)
-    if question is None:
-        return
     # Recorded as a new question just now, its recording claimed it for this reply; an event
     # without an id (never recorded) asks for the claim.
     claimed = recorded is not None
 
     def reply() -> None:
         try:
-            reply_asked_before(deps, client, question, claimed=claimed)
+            # Looked up when the reply goes, a lull later: a question deleted meanwhile gets
+            # none, an edited one is read as it is now.
+            question = questions.question_at(deps.db, channel, ts)
+            if question is not None:
+                reply_asked_before(deps, client, question, claimed=claimed)
         except Exception as error:
             report(error, context, body)
 
