@@ -100,7 +100,10 @@ class HttpServer:
             cleanup_interval=1,  # how often idle connections are looked at
             connection_limit=MAX_CONNECTIONS,
             asyncore_use_poll=True,  # select() stops at 1,024 descriptors
-            asyncore_loop_timeout=0.1,  # bounds how long stop() waits
+            # How long stop() may wait. An int to waitress: the 0.1 this was turned into 0,
+            # a poll that never waited, and the I/O thread spun a core for as long as the
+            # server ran (the bare app's, between and during every run measured).
+            asyncore_loop_timeout=1,
             max_request_body_size=MAX_BODY_BYTES,
             ident="studybot",
             clear_untrusted_proxy_headers=True,
