@@ -144,7 +144,9 @@ def _settle(app: Any) -> float:
 
     deadline = start + SETTLE_LIMIT_S
     # Once these ran, everything queued on the after-ack threads before them has started.
-    futures.wait([app.after_ack.submit(lambda: None) for _ in range(AFTER_ACK_WORKERS)])
+    started = [app.after_ack.submit(lambda: None) for _ in range(AFTER_ACK_WORKERS)]
+    if futures.wait(started, timeout=SETTLE_LIMIT_S).not_done:
+        raise RuntimeError(f"the bot's after-ack threads were busy {SETTLE_LIMIT_S:.0f} s on")
     done_at: float | None = None
     while (now := time.monotonic()) < deadline:
         if courtesy.pending():

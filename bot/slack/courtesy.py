@@ -64,15 +64,20 @@ class Courtesy:
     def submit(self, work: Callable[[], None]) -> None:
         """Run `work` (it logs its own failures) in the next lull, or LONGEST_WAIT from now."""
         with self._changed:
-            closed = self._closed
-            if not closed:
-                self._waiting.append((time.monotonic(), work))
+            stopping, closed = self._stopping, self._closed
+            if not (stopping or closed):
                 if self._thread is None or not self._thread.is_alive():
+                    # Started first: if it cannot be, nothing is left waiting for no thread.
                     thread = threading.Thread(target=self._hand_over, name="courtesy", daemon=True)
                     thread.start()
                     self._thread = thread
+                self._waiting.append((time.monotonic(), work))
                 self._changed.notify_all()
-        if closed:
+        if stopping:
+            # Handed over by a listener still at work when the stop began: it runs here, on
+            # the after-ack thread the stop waits for (its question's claim is taken already).
+            work()
+        elif closed:
             log.warning("shutting down: a reply after the ack skipped")
 
     def pending(self) -> int:
@@ -89,7 +94,8 @@ class Courtesy:
             return self._changed.wait_for(lambda: not self._waiting and not self._running, timeout)
 
     def close(self) -> None:
-        """Take no more; what has not started is dropped (its question is kept)."""
+        """Take no more into the queue; what has not started is dropped (its question is
+        kept). Work handed over after finish() still runs where it is handed over."""
         with self._changed:
             self._closed = True
             dropped = len(self._waiting)
