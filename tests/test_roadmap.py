@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.roadmap_check import notes
+from bot.core.format import plural
 from bot.core.roadmap_load import load
 from bot.core.topic_search import find_topics
 from tests.conftest import FIXTURES, ROADMAP, ROOT
@@ -255,7 +256,10 @@ def test_check_roadmap_yaml_exits_0_with_the_summary() -> None:
     *warned, count = result.stderr.splitlines() or [""]
     assert all(": warning: " in line for line in warned)
     assert count == (
-        f"roadmap.yaml: {len(warned)} warning(s); --strict treats them as errors" if warned else ""
+        f"roadmap.yaml: {plural(len(warned), 'warning')}; --strict treats "
+        + ("it as an error" if len(warned) == 1 else "them as errors")
+        if warned
+        else ""
     )
 
 
@@ -264,7 +268,7 @@ def test_check_a_broken_roadmap_exits_1_with_every_error() -> None:
     result = run_check(path)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert len(lines) == 7 and lines[-1] == f"{path}: 6 error(s)"
+    assert len(lines) == 7 and lines[-1] == f"{path}: 6 errors"
     assert lines[0].startswith(f"{path}:3: schedule.timezone: unknown IANA timezone")
     assert result.stdout == ""
 
@@ -292,7 +296,7 @@ def test_a_roadmap_that_is_not_utf8_is_one_error_line(tmp_path: Path, encode, li
     assert "Traceback" not in result.stderr
     first, total = result.stderr.splitlines()
     assert first.startswith(f"{path}:{line}: (file): not UTF-8 text"), first
-    assert total == f"{path}: 1 error(s)"
+    assert total == f"{path}: 1 error"
 
 
 def test_a_roadmap_that_is_not_utf8_stops_run_in_one_line(tmp_path: Path) -> None:
@@ -328,14 +332,14 @@ def test_warnings_leave_exit_0_and_strict_makes_them_errors() -> None:
     warned = run_check(RULES)
     assert warned.returncode == 0
     lines = warned.stderr.splitlines()
-    assert len(lines) == 8 and lines[-1] == f"{RULES}: 7 warning(s); --strict treats them as errors"
+    assert len(lines) == 8 and lines[-1] == f"{RULES}: 7 warnings; --strict treats them as errors"
     assert all(line.startswith(f"{RULES}:") and ": warning: " in line for line in lines[:-1])
     assert warned.stdout.startswith(f"{RULES}: ok - Rules\n")
 
     strict = run_check(RULES, "--strict")
     assert strict.returncode == 1 and strict.stdout == ""
     errors = strict.stderr.splitlines()
-    assert errors[-1] == f"{RULES}: 7 error(s)"
+    assert errors[-1] == f"{RULES}: 7 errors"
     assert errors[:-1] == [line.replace(": warning: ", ": ", 1) for line in lines[:-1]]
 
 
@@ -368,7 +372,7 @@ def test_stats_of_a_small_roadmap() -> None:
 
 def test_stats_name_what_is_missing_and_what_is_over() -> None:
     result = run_check(RULES, "--stats")
-    assert result.returncode == 0 and "7 warning(s)" in result.stderr
+    assert result.returncode == 0 and "7 warnings;" in result.stderr
     out = result.stdout
     assert "  full: 3 topics, 4 weeks - the whole roadmap\n" in out
     # a marks no core: its 20 h count as core; b's 10 h over the 1 week "fast" gives it.
@@ -382,4 +386,4 @@ def test_stats_of_an_invalid_roadmap_are_its_errors() -> None:
     path = FIXTURES / "roadmaps" / "broken" / "schedule.yaml"
     result = run_check(path, "--stats")
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr.splitlines()[-1] == f"{path}: 6 error(s)"
+    assert result.stderr.splitlines()[-1] == f"{path}: 6 errors"

@@ -149,7 +149,7 @@ def test_at_start_warnings_are_logged_once_and_a_long_list_cut(
     total = len(store.current().warnings)
     assert total > 30
     [record] = caplog.records
-    assert f"loaded with {total} warning(s)" in record.getMessage()
+    assert f"loaded with {total} warnings" in record.getMessage()
     assert record.getMessage().count(": warning: ") == 20
     assert record.getMessage().endswith(f"…and {total - 20} more")
 

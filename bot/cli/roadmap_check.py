@@ -30,15 +30,14 @@ def check(path: str, strict: bool = False, stats: bool = False) -> int:
     except RoadmapError as exc:
         for line in exc.errors:
             print(line, file=sys.stderr)
-        print(f"{path}: {len(exc.errors)} error(s)", file=sys.stderr)
+        print(f"{path}: {plural(len(exc.errors), 'error')}", file=sys.stderr)
         return 1
     for line in roadmap.warnings:
         print(line, file=sys.stderr)
     if roadmap.warnings:
-        print(
-            f"{path}: {len(roadmap.warnings)} warning(s); --strict treats them as errors",
-            file=sys.stderr,
-        )
+        n = len(roadmap.warnings)
+        as_errors = "it as an error" if n == 1 else "them as errors"
+        print(f"{path}: {plural(n, 'warning')}; --strict treats {as_errors}", file=sys.stderr)
     for line in stats_lines(roadmap) if stats else summary(roadmap):
         print(line)
     return 0

@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+from bot.core.format import plural
 from bot.core.roadmap import FULL_TRACK, Roadmap, RoadmapError, Topic
 from bot.core.roadmap_schema import parse
 
@@ -52,10 +53,10 @@ def log_warnings(roadmap: Roadmap) -> None:
     if more > 0:
         shown += f"\n…and {more} more"
     log.warning(
-        "roadmap %s loaded with %d warning(s) (`studybot roadmap check %s` lists them; "
+        "roadmap %s loaded with %s (`studybot roadmap check %s` lists them; "
         "`--strict` treats them as errors):\n%s",
         roadmap.path,
-        len(found),
+        plural(len(found), "warning"),
         roadmap.path,
         shown,
     )
