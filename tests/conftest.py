@@ -61,14 +61,17 @@ def small(tmp_path: Path) -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def qa_box(tmp_path: Path) -> Iterator[Sandbox]:
-    """The real app on the Q&A tests' roadmap (tests/qa_kit.py), its members known to Slack."""
+def qa_box(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]:
+    """The real app on the Q&A tests' roadmap (tests/qa_kit.py), its members known to Slack;
+    over HTTP, or over Socket Mode for a test parametrized with `indirect=["qa_box"]` and
+    "socket"."""
     with Sandbox(
         roadmap_path=qa_kit.QA_ROADMAP,
         db_path=tmp_path / "qa.db",
         clock=qa_kit.qa_clock(),
         admins=(qa_kit.ADMIN,),
         question_prefix="Q:",
+        socket=getattr(request, "param", "http") == "socket",
     ) as box:
         for user in (qa_kit.ASKER, qa_kit.HELPER, qa_kit.OTHER, qa_kit.ADMIN):
             box.slack.add_user(user)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core import questions
 from bot.slack.render.qa import MARK_ANSWERED
 from tests.blockkit import all_text, assert_valid_message
-from tests.polling import wait_until
+from tests.polling import quiet_for, wait_until
 from tests.qa_kit import (
     ADMIN,
     ASKER,
     HELPER,
     OTHER,
     OWNER,
+    changed,
     deleted,
     question_row,
     reaction,
@@ -119,6 +122,34 @@ def test_a_check_that_arrives_before_the_answer_counts_when_it_arrives(qa_box):
     assert status(qa_box, question) == ("open", None)
     send(qa_box, answer)
     assert status(qa_box, question) == ("answered", answer["ts"])
+
+
+# Over HTTP a member's message takes the short path (bot/slack/message_path.py), over Socket
+# Mode Bolt's: both hand the message over after the ack only when a mark waits.
+@pytest.mark.parametrize("qa_box", ["http", "socket"], indirect=True)
+def test_a_workspace_admins_check_before_the_answer_counts_when_the_answer_arrives(qa_box):
+    # users.info can only be asked once the answer is in the archive: its arrival asks.
+    question = say(qa_box, ASKER, "What is a Jacobian?")
+    answer = qa_box.slack.add_message(
+        qa_box.channel, HELPER, "The matrix of first derivatives", thread_ts=question["ts"]
+    )
+    send(qa_box, reaction(qa_box, OWNER, answer))
+    say(qa_box, OTHER, "Is the Jacobian always square?")  # another message: not this mark's
+    # Nobody is asked about a mark on a message the archive does not hold.
+    assert quiet_for(0.3, lambda: len(qa_box.slack.calls_to("users.info"))) == 0
+    assert status(qa_box, question) == ("open", None)
+    send(qa_box, answer)
+    wait_until(lambda: status(qa_box, question) == ("answered", answer["ts"]))
+    assert any(c["user"] == OWNER for c in qa_box.slack.calls_to("users.info"))
+
+
+def test_a_workspace_admins_check_before_an_edit_makes_it_a_question_counts_then(qa_box):
+    message = say(qa_box, ASKER, "Jacobians, anyone")  # no question mark: not archived
+    first = reply(qa_box, message, HELPER, "The matrix of first derivatives")
+    send(qa_box, reaction(qa_box, OWNER, first))
+    assert quiet_for(0.3, lambda: len(qa_box.slack.calls_to("users.info"))) == 0
+    send(qa_box, changed(qa_box, message, "Jacobians, anyone?"))
+    wait_until(lambda: status(qa_box, message) == ("answered", first["ts"]))
 
 
 def test_deleting_the_accepted_answer_reopens(qa_box):

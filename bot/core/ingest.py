@@ -20,6 +20,8 @@ MEMBER_SUBTYPES = frozenset({None, "", "thread_broadcast", "file_share"})
 
 # What record_message did when the message was the study channel's.
 ARCHIVED = frozenset({"question", "answer", "edited"})
+# What marks_waiting says of a message with a ✅ on it waiting for an organizer check.
+MARKS_WAITING = "marks waiting"
 
 
 def is_question(text: str, prefix: str | None = "Q:") -> bool:
@@ -72,6 +74,19 @@ def record_message(deps: Deps, event: dict[str, Any], *, at: dt.datetime | None 
         previous = _dict(event.get("previous_message"))
         return _deleted(deps, channel, event.get("deleted_ts") or previous.get("ts"))
     return _new(deps, channel, event, at=at)
+
+
+def marks_waiting(deps: Deps, event: dict[str, Any]) -> str | None:
+    """Runs inside the event-dedupe transaction, after `record`: MARKS_WAITING when, with
+    this message in the archive, ✅ marks wait for an organizer check (made before the
+    message they mark arrived, say), which the listener after the ack makes
+    (bot/slack/mark_checks.py); else None: nothing to check. (Marks are only kept in the
+    study channel: any message may ask, without looking the channel up.)"""
+    if event.get("type") != "message":
+        return None
+    if not marks.any_to_verify(deps.db, marks.since_checked(deps.now())):
+        return None
+    return MARKS_WAITING
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -7,7 +7,14 @@ import datetime as dt
 import sqlite_utils
 
 from bot.core.db import transaction
-from bot.core.questions import Question, get_question, iso, question_for_item, refresh
+from bot.core.questions import (
+    PENDING_DAYS,
+    Question,
+    get_question,
+    iso,
+    question_for_item,
+    refresh,
+)
 
 # The reactions that mark a question or an answer, and the kind a "Mark answered" press records.
 CHECK_MARKS = frozenset({"white_check_mark", "heavy_check_mark"})
@@ -56,18 +63,40 @@ def remove_mark(
     return question
 
 
+# Marks older than this are not checked any more (their message never arrived).
+VERIFY_DAYS = PENDING_DAYS
+
+# Recent marks waiting for an organizer check, with the asker and the question of the
+# message marked (NULL while that message is not archived). The partial index on unchecked
+# marks keeps this to the few that wait.
+_UNCHECKED = (
+    "SELECT m.rowid, m.user, coalesce(q.user, aq.user) AS asker, coalesce(q.id, aq.id) AS qid"
+    " FROM qa_marks m"
+    " LEFT JOIN qa_questions q ON q.channel = m.channel AND q.ts = m.item_ts"
+    " LEFT JOIN qa_answers a ON a.channel = m.channel AND a.ts = m.item_ts"
+    " LEFT JOIN qa_questions aq ON aq.id = a.question_id"
+    " WHERE m.organizer IS NULL AND m.marked_at >= ?"
+)
+
+
+def since_checked(now: dt.datetime) -> dt.datetime:
+    """The oldest mark still checked at `now`."""
+    return now - dt.timedelta(days=VERIFY_DAYS)
+
+
+def any_to_verify(db: sqlite_utils.Database, since: dt.datetime) -> bool:
+    """Whether marks_to_verify(db, since) has anything to do: a recent mark on an archived
+    message waits for its check (one that arrived after its ✅, say)."""
+    row = db.execute(
+        f"SELECT 1 FROM ({_UNCHECKED}) WHERE qid IS NOT NULL LIMIT 1", (iso(since),)
+    ).fetchone()
+    return row is not None
+
+
 def marks_to_verify(db: sqlite_utils.Database, since: dt.datetime) -> list[str]:
     """Users whose recent marks on archived messages wait for an organizer check (users.info).
     The asker's own marks count without asking Slack, so they are settled here."""
-    rows = db.execute(
-        "SELECT m.rowid, m.user, coalesce(q.user, aq.user), coalesce(q.id, aq.id)"
-        " FROM qa_marks m"
-        " LEFT JOIN qa_questions q ON q.channel = m.channel AND q.ts = m.item_ts"
-        " LEFT JOIN qa_answers a ON a.channel = m.channel AND a.ts = m.item_ts"
-        " LEFT JOIN qa_questions aq ON aq.id = a.question_id"
-        " WHERE m.organizer IS NULL AND m.marked_at >= ?",
-        (iso(since),),
-    ).fetchall()
+    rows = db.execute(_UNCHECKED, (iso(since),)).fetchall()
     users: list[str] = []
     settled = []
     for rowid, user, asker, question_id in rows:

@@ -99,11 +99,17 @@ def until_acked(
     return run
 
 
-def after_returning(executor: Executor, listener: Callable[[Args], None]) -> Callable[[Args], None]:
-    """A Bolt listener that hands `listener` to `executor` and returns at once; for events,
-    which Bolt acknowledges itself when the listener returns (their recording happened before)."""
+def after_returning(
+    executor: Executor,
+    listener: Callable[[Args], None],
+    needed: Callable[[Args], bool] | None = None,
+) -> Callable[[Args], None]:
+    """A Bolt listener that hands `listener` to `executor` (when `needed` says it has
+    anything to do) and returns at once; for events, which Bolt acknowledges itself when the
+    listener returns (their recording happened before)."""
 
     def run(args: Args) -> None:
-        executor.submit(listener, args)
+        if needed is None or needed(args):
+            executor.submit(listener, args)
 
     return run

@@ -246,6 +246,7 @@ def install(app: App, deps: Deps) -> None:
             replays=replays,
             signing_secret=deps.settings.signing_secret,
             listener=router.direct(table.events["message"]),
+            needed=functools.partial(table.wants, "message"),
             executor=after_ack,
             courtesy=courtesy,
             client=app.client,

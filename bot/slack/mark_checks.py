@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from slack_sdk import WebClient
 
 from bot.core import marks
 from bot.core.deps import Deps
-from bot.core.questions import PENDING_DAYS
 from bot.slack.organizers import is_organizer
-
-# Marks older than this are not checked any more (their message never arrived).
-VERIFY_DAYS = PENDING_DAYS
 
 
 def verify_marks(deps: Deps, client: WebClient) -> None:
     """Decide the marks still waiting for an organizer check (users.info, cached)."""
-    since = deps.now() - dt.timedelta(days=VERIFY_DAYS)
+    since = marks.since_checked(deps.now())
     for user in marks.marks_to_verify(deps.db, since):
         marks.set_organizer(deps.db, user, is_organizer(deps.settings, client, user))

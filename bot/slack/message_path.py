@@ -41,7 +41,7 @@ Headers = Mapping[str, str | Sequence[str]]
 class MessagePath:
     """`take(body, headers)` says whether a request is a member's message event (verified);
     `answer` records it and gives the status to answer, after which the routed listener runs
-    on `executor`."""
+    on `executor` if it has anything to do (`needed`, given what the recorders said)."""
 
     def __init__(
         self,
@@ -51,6 +51,7 @@ class MessagePath:
         replays: Replays,
         signing_secret: str,
         listener: Callable[[dict[str, Any]], None],
+        needed: Callable[[Sequence[str | None]], bool],
         executor: Executor,
         courtesy: Courtesy,
         client: WebClient,
@@ -60,6 +61,7 @@ class MessagePath:
         self.replays = replays
         self.verifier = SignatureVerifier(signing_secret)
         self.listener = listener
+        self.needed = needed
         self.executor = executor
         self.courtesy = courtesy
         self.client = client
@@ -112,7 +114,7 @@ class MessagePath:
         for (loop, answered, payload), outcome in pairs:
             status = settle(self.deps, payload["event_id"], outcome)
             answers.setdefault(loop, []).append((answered, 200 if status is None else status))
-            if status is None:
+            if status is None and self.needed(outcome.recorded):
                 recorded.append((payload, outcome))
         for loop, statuses in answers.items():  # the acks first, then the work after them
             loop.call_soon_threadsafe(_resolve, statuses)

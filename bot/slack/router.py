@@ -42,7 +42,9 @@ def install(app: App, routes: Routes, *, events: Executor, answering: Executor) 
     fallback = routes.fallbacks
     app.event(any_name)(
         after_returning(
-            events, router(routes.events, lambda a: _field(a.event, "type"), fallback["event"])
+            events,
+            router(routes.events, lambda a: _field(a.event, "type"), fallback["event"]),
+            lambda a: routes.wants(_field(a.event, "type"), a.context.get("recorded")),
         )
     )
     app.command(any_name)(

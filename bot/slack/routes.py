@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -13,6 +13,9 @@ Listener = Callable[..., Any]
 # Called inside the event-dedupe transaction with (deps, event), before the ack: the archive's
 # writes. It may say what it did (e.g. "question"); listeners find it in context["recorded"].
 Recorder = Callable[[Deps, dict[str, Any]], str | None]
+# Given what the recorders said of an event (None: it was not recorded), whether its listener
+# has anything to do after the ack.
+Needed = Callable[[Sequence[str | None] | None], bool]
 Kind = Literal["command", "event", "action", "view"]
 ActionId = str | re.Pattern[str]
 
@@ -25,6 +28,9 @@ class Routes:
 
     commands: dict[str, Listener] = field(default_factory=dict)
     events: dict[str, Listener] = field(default_factory=dict)
+    # Per event type: when its listener runs (absent: always). An event it has nothing to do
+    # for costs no hand-over to the after-ack threads: most messages (BENCHMARKS.md).
+    needed: dict[str, Needed] = field(default_factory=dict)
     actions: dict[ActionId, Listener] = field(default_factory=dict)
     views: dict[str, Listener] = field(default_factory=dict)
     fallbacks: dict[Kind, Listener] = field(default_factory=dict)
@@ -36,9 +42,18 @@ class Routes:
         """`listener` answers the slash command `name` ("/nexttopic")."""
         _add(self.commands, name, listener)
 
-    def event(self, event_type: str, listener: Listener) -> None:
-        """`listener` takes events of this type, after the recorders."""
+    def event(self, event_type: str, listener: Listener, *, needed: Needed | None = None) -> None:
+        """`listener` takes events of this type, after the recorders; only those for which
+        `needed(recorded)` is true, when it is given."""
         _add(self.events, event_type, listener)
+        if needed is not None:
+            self.needed[event_type] = needed
+
+    def wants(self, event_type: str | None, recorded: Sequence[str | None] | None) -> bool:
+        """Whether the listener of `event_type` has anything to do for an event of which the
+        recorders said `recorded` (None: it was not recorded)."""
+        needed = self.needed.get(event_type) if event_type is not None else None
+        return needed is None or needed(recorded)
 
     def action(self, action_id: ActionId, listener: Listener) -> None:
         """`listener` takes clicks on elements with this action id (or matching this pattern)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -31,7 +32,8 @@ def on_message(
     client: WebClient,
 ) -> None:
     """After the ack (the message was recorded before it, by ingest.record): replies such as
-    "asked before", in a lull between Slack's requests (bot/slack/courtesy.py)."""
+    "asked before", in a lull between Slack's requests (bot/slack/courtesy.py), and the
+    organizer check of ✅ marks made before the message arrived."""
     ack()
     deps: Deps = context["deps"]
     # What the archive did with it, before the ack (absent for an event without an id).
@@ -42,7 +44,8 @@ def on_message(
         not channel or channel != deps.channel
     ):
         return
-    verify_marks(deps, client)
+    if recorded is None or ingest.MARKS_WAITING in recorded:
+        verify_marks(deps, client)
     if recorded is not None and "question" not in recorded:
         return
     message = event.get("message") if event.get("subtype") == "message_changed" else event
@@ -65,6 +68,13 @@ def on_message(
 
     courtesy: Courtesy = context["courtesy"]
     courtesy.submit(reply)
+
+
+def message_needed(recorded: Sequence[str | None] | None) -> bool:
+    """Whether on_message has anything to do for a message of which the recorders said
+    `recorded`: a new question (its reply), a ✅ waiting on it, or a message not recorded
+    (without an event id: it is looked at after the ack)."""
+    return recorded is None or "question" in recorded or ingest.MARKS_WAITING in recorded
 
 
 def on_reaction(
@@ -167,7 +177,8 @@ def move_submitted(
 def register(routes: Routes) -> None:
     """The archive: recording every event before the ack, and its listeners after it."""
     routes.recorder(ingest.record)
-    routes.event("message", on_message)
+    routes.recorder(ingest.marks_waiting)
+    routes.event("message", on_message, needed=message_needed)
     routes.event("reaction_added", on_reaction)
     routes.event("reaction_removed", on_reaction)
     routes.action(MARK_ANSWERED, mark_answered)
