@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -158,6 +159,22 @@ def test_a_database_locked_by_another_process_is_answered_503_within_slacks_3_s(
     texts = [r["text"] for r in box.deps.db.query("SELECT text FROM qa_questions")]
     assert texts == ["What does a lock do?"]
     assert _get(box.url + "/readyz") == (200, {"ok": True})
+
+
+def test_a_database_another_process_holds_for_a_moment_still_takes_a_lone_message(box):
+    """A lone message is recorded on the event loop only when nothing else writes; another
+    writer holding the database sends it the writer's way, which waits for it (bounded)."""
+    other = sqlite3.connect(box.settings.db_path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, lambda: (other.execute("ROLLBACK"), other.close()))
+    release.start()
+    try:
+        reply = box.client.event(_message("Is this kept?", "1700000200.000100"), timeout=3.0)
+    finally:
+        release.join()
+    assert reply.status == 200
+    texts = [r["text"] for r in box.deps.db.query("SELECT text FROM qa_questions")]
+    assert texts == ["Is this kept?"]
 
 
 def test_a_command_that_meets_a_damaged_database_logs_one_line_not_a_traceback(box, caplog):

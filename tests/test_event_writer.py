@@ -195,3 +195,51 @@ def test_a_full_disk_is_reported_as_such_and_the_writer_goes_on(deps):
     finally:
         assert writer.close(30)
     assert {"Ev1", "Ev2"} <= stored(deps)[0]
+
+
+def test_a_lone_event_is_recorded_where_it_came_and_its_redelivery_found(deps, writer):
+    here = writer.record_here("Ev0", message(0))
+    assert here is not None and here.kind == "recorded"
+    assert here.recorded == ("question", None)
+    assert writer.record_here("Ev0", message(0)).kind == "duplicate"  # type: ignore[union-attr]
+    # The writer's own path agrees: one event, one question.
+    assert writer.record("Ev0", message(0)).kind == "duplicate"
+    assert stored(deps) == ({"Ev0"}, {message(0)["text"]})
+
+
+def test_recording_where_it_came_steps_aside_for_any_other_writer(deps, writer, box: Sandbox):
+    # Another process writing: no wait at all (the writer's path waits, bounded).
+    other = sqlite3.connect(box.settings.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        assert writer.record_here("Ev1", message(1)) is None
+        assert time.monotonic() - started < 0.5
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    # Another thread of this process writing.
+    lock = deps.pool.get().writer_lock  # type: ignore[attr-defined]
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        assert writer.record_here("Ev2", message(2)) is None
+    finally:
+        done.set()
+        holder.join()
+    # An event a recorder cannot take is left to the writer, whose care it needs.
+    assert writer.record_here("Ev3", message(3, "is this unrecordable?")) is None
+    assert writer.record("Ev3", message(3, "is this unrecordable?")).kind == "failed"
+    # Nothing was kept by the attempts that stepped aside.
+    assert stored(deps)[0] == set()
+    writer.close(30)
+    assert writer.record_here("Ev4", message(4)) is None  # closed: Slack re-delivers
+    assert stored(deps)[0] == set()

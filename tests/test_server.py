@@ -16,8 +16,8 @@ from slack_bolt import Ack, App
 from slack_bolt.authorization import AuthorizeResult
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from bot.slack.idle_close import IDLE_SECONDS, ClosingIdle
-from bot.slack.server import make_server
+from bot.slack.idle_close import CONNECTIONS, IDLE_SECONDS, ClosingIdle
+from bot.slack.server import HttpServer, make_server
 
 
 def test_the_protocol_hooks_idle_close_overrides_are_still_uvicorns():
@@ -30,6 +30,31 @@ def test_the_protocol_hooks_idle_close_overrides_are_still_uvicorns():
         "transport",
     ]
     assert issubclass(ClosingIdle, HttpToolsProtocol)
+
+
+def test_each_request_sees_the_servers_open_connections():
+    """The count the short path for messages reads to tell a request that comes alone."""
+    seen: list[int] = []
+
+    async def application(scope, receive, send) -> None:
+        seen.append(len(scope["extensions"][CONNECTIONS]))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    server = HttpServer(application, "127.0.0.1", 0).start()
+    try:
+        first = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        first.request("GET", "/")
+        first.getresponse().read()
+        second = socket.create_connection(("127.0.0.1", server.port))  # open, silent
+        time.sleep(0.1)
+        first.request("GET", "/")
+        first.getresponse().read()
+        second.close()
+        first.close()
+    finally:
+        server.stop()
+    assert seen == [1, 2]
 
 
 def _unsigned_app() -> App:

@@ -8,6 +8,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ class EventWriter:
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        # Held while a batch is written, or an event recorded where it came (record_here).
+        self._writing = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -95,16 +98,43 @@ class EventWriter:
         self.submit(event_id, event, waiter, _resolve)
         return waiter.result()
 
+    def record_here(self, event_id: str, event: dict[str, Any]) -> Outcome | None:
+        """Record `event` now, on the caller's thread, if nothing else is writing: no batch
+        being written or waiting, no other writer holding the database (never waited for).
+        None when something is (or anything goes wrong): `submit` it then, as usual.
+
+        For an event that comes alone this saves the two thread hand-offs of the writer's
+        path (to the writer and back), which cost more than recording it (BENCHMARKS.md);
+        events that come together still share a batch's commit."""
+        if not self._writing.acquire(blocking=False):
+            return None
+        try:
+            if self._closed or not self._queue.empty() or self.deps.pool.replaced():
+                return None
+            try:
+                with transaction(self.deps.db, wait=0.0) as conn:
+                    return self._record(conn, event_id, event)
+            except Exception:  # busy, or an event the writer's care is for: it goes there
+                return None
+        finally:
+            self._writing.release()
+
     def close(self, timeout: float) -> bool:
-        """Take no more events, finish the ones queued; True when the thread ended in time."""
+        """Take no more events, finish the ones queued; True when the thread ended in time
+        (and no event was still being recorded where it came)."""
+        deadline = time.monotonic() + timeout
         with self._lock:
             self._closed = True
             thread = self._thread
-            if thread is None:
-                return True
-            self._queue.put(_STOP)
-        thread.join(timeout)
-        return not thread.is_alive()
+            if thread is not None:
+                self._queue.put(_STOP)
+        if thread is not None:
+            thread.join(timeout)
+        # One being recorded by record_here finishes; none starts after this.
+        if not self._writing.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+            return False
+        self._writing.release()
+        return thread is None or not thread.is_alive()
 
     def _run(self) -> None:
         while True:
@@ -122,7 +152,8 @@ class EventWriter:
                     stop = True
                     break
                 batch.append(entry)
-            self._finish(batch)
+            with self._writing:
+                self._finish(batch)
             if stop:
                 return
 

@@ -7,7 +7,11 @@ headers and stopped in the middle of its body: the app waits for the rest, for e
 subclass of its httptools protocol (an internal, used for the speed of its C parser;
 tests/test_server.py fails if uvicorn changes it) arms a timer when the connection opens and,
 at each look, closes it when no request began since the last look and none is open, or when
-the one open still waits for its body and no byte of it arrived since the last look."""
+the one open still waits for its body and no byte of it arrived since the last look.
+
+It also hands each request the server's open connections (`scope["extensions"][CONNECTIONS]`,
+uvicorn's own set): one open means the request comes alone, from the only sender there is
+(bot/slack/message_path.py records such an event without the writer's batching)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 IDLE_SECONDS = 5  # a connection silent this long is closed (Slack gives up after 3 s)
+CONNECTIONS = "studybot.connections"  # the scope's extension: the open connections (a set)
 
 
 class ClosingIdle(HttpToolsProtocol):
@@ -43,6 +48,9 @@ class ClosingIdle(HttpToolsProtocol):
         self._open += 1
         self._reading = True
         super().on_headers_complete()
+        if self.scope is not None:  # read by the request when it runs, after this
+            extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+            extensions[CONNECTIONS] = self.connections
 
     def on_message_complete(self) -> None:
         self._reading = False

@@ -98,9 +98,20 @@ class MessagePath:
             return 401
         return payload
 
-    async def answer(self, payload: dict[str, Any]) -> int:
-        """Record the event (waiting for its batch's commit) and say the status to answer."""
+    async def answer(self, payload: dict[str, Any], alone: bool = False) -> int:
+        """Record the event (waiting for its batch's commit) and say the status to answer.
+        `alone`: no other request can arrive meanwhile (one connection open, at a study
+        group's pace say): with nothing to batch it with, it is recorded here, without the
+        hand-offs to the writer thread and back, if nothing else is writing."""
         loop = asyncio.get_running_loop()
+        if alone:
+            outcome = self.writer.record_here(payload["event_id"], payload["event"])
+            if outcome is not None:
+                status = settle(self.deps, payload["event_id"], outcome)
+                if status is None and self.needed(outcome.recorded):
+                    # Once this step of the request has written its answer.
+                    loop.call_soon(self._hand_over, payload, outcome)
+                return 200 if status is None else status
         answered: asyncio.Future[int] = loop.create_future()
         token = (loop, answered, payload)
         self.writer.submit(payload["event_id"], payload["event"], token, self._committed)
@@ -118,17 +129,22 @@ class MessagePath:
                 recorded.append((payload, outcome))
         for loop, statuses in answers.items():  # the acks first, then the work after them
             loop.call_soon_threadsafe(_resolve, statuses)
-        # One task per event, as on Bolt's path: a reply stuck on a slow Slack holds up no
-        # other event's.
-        for one in recorded:
-            try:
-                self.executor.submit(self._after_ack, one)
-            except RuntimeError:  # shutting down: the events are kept, their replies skipped
-                log.warning("shutting down: a message recorded without its replies")
+        for payload, outcome in recorded:
+            if not self._hand_over(payload, outcome):
                 return
 
-    def _after_ack(self, recorded: tuple[dict[str, Any], Outcome]) -> None:
-        payload, outcome = recorded
+    def _hand_over(self, payload: dict[str, Any], outcome: Outcome) -> bool:
+        """The recorded event to its listener on the after-ack threads; False when they are
+        shutting down. One task per event, as on Bolt's path: a reply stuck on a slow Slack
+        holds up no other event's."""
+        try:
+            self.executor.submit(self._after_ack, payload, outcome)
+        except RuntimeError:  # shutting down: the events are kept, their replies skipped
+            log.warning("shutting down: a message recorded without its replies")
+            return False
+        return True
+
+    def _after_ack(self, payload: dict[str, Any], outcome: Outcome) -> None:
         payload["event"] = outcome.event  # as recorded (a lone surrogate replaced)
         context = {
             "deps": self.deps,

@@ -22,7 +22,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.core import health
 from bot.slack.courtesy import Courtesy
-from bot.slack.idle_close import IDLE_SECONDS, ClosingIdle
+from bot.slack.idle_close import CONNECTIONS, IDLE_SECONDS, ClosingIdle
 
 if TYPE_CHECKING:  # loaded by install(), not before /healthz answers
     from bot.slack.message_path import MessagePath
@@ -157,7 +157,9 @@ def asgi_app(
         if isinstance(message, int):
             return await _answer(send, message, b"")
         if message is not None and quick is not None:
-            return await _answer(send, await quick.answer(message), b"")
+            # One connection open: no other request can come while this one is recorded.
+            alone = len(scope.get("extensions", {}).get(CONNECTIONS, ())) == 1
+            return await _answer(send, await quick.answer(message, alone=alone), b"")
         query = scope.get("query_string", b"").decode("latin-1")
 
         def dispatch() -> BoltResponse:
