@@ -73,12 +73,10 @@ class _Index:
     vocabulary: tuple[str, ...]  # every term, sorted (for the prefix lookups)
     postings: dict[str, tuple[tuple[int, float], ...]]  # term -> (topic's place, count)
     norm: tuple[float, ...]  # per topic: BM25's length normalisation
-    longest: int  # the longest term's length: no longer prefix of a query word can match
+    # A term's first MIN_PREFIX letters -> the lengths of the terms starting so, ascending:
+    # the only prefixes of a query word worth looking up.
+    lengths: dict[str, tuple[int, ...]]
     names: tuple[frozenset[str], ...]  # per topic: the terms of its id, title and aliases
-
-    def score(self, query: list[str]) -> list[float]:
-        """BM25 of each topic for the distinct query terms."""
-        return self.score_terms(self.wanted(query))
 
     def wanted(self, query: list[str]) -> dict[str, float]:
         """The index's terms the query words stand for, each with its share (1, or
@@ -93,23 +91,26 @@ class _Index:
                 while at < len(self.vocabulary) and self.vocabulary[at].startswith(term):
                     wanted.setdefault(self.vocabulary[at], PREFIX_SHARE)
                     at += 1
-                # Only prefixes as long as some term: a member's 40,000-letter "word" would
-                # otherwise cut 40,000 prefixes of it before the ack, quadratic in its length.
-                for k in range(MIN_PREFIX, min(len(term), self.longest + 1)):
+                # Only prefixes as long as a term starting the same way: most words have
+                # none, and a member's 40,000-letter "word" is not cut 40,000 times.
+                for k in self.lengths.get(term[:MIN_PREFIX], ()):
+                    if k >= len(term):
+                        break
                     if term[:k] in self.idf:
                         wanted.setdefault(term[:k], PREFIX_SHARE)
         return wanted
 
-    def score_terms(self, wanted: dict[str, float]) -> list[float]:
-        """BM25 of each topic for these index terms (from `wanted`)."""
+    def score_terms(self, wanted: dict[str, float]) -> dict[int, float]:
+        """BM25 of the topics holding any of these index terms (from `wanted`), by place."""
         # Through the postings: only the topics holding a term are touched (a question names
         # a few of the roadmap's thousand terms). Each topic's terms are added in the query's
         # order, as a loop over the topics would add them.
-        scores = [0.0] * len(self.topics)
+        scores: dict[int, float] = {}
         for term, share in wanted.items():
             weight = share * self.idf[term]
             for at, count in self.postings.get(term, ()):
-                scores[at] += weight * count * (K1 + 1) / (count + self.norm[at])
+                gain = weight * count * (K1 + 1) / (count + self.norm[at])
+                scores[at] = scores.get(at, 0.0) + gain
         return scores
 
 
@@ -149,6 +150,10 @@ def _build(roadmap: Roadmap) -> _Index:
         for term, count in doc.items():
             postings.setdefault(term, []).append((at, count))
     norm = tuple(K1 * (1 - B + B * length / average) for length in lengths)
+    starts: dict[str, set[int]] = {}
+    for term in idf:
+        if len(term) >= MIN_PREFIX:
+            starts.setdefault(term[:MIN_PREFIX], set()).add(len(term))
     return _Index(
         topics,
         idf,
@@ -156,7 +161,7 @@ def _build(roadmap: Roadmap) -> _Index:
         tuple(sorted(idf)),
         {term: tuple(found) for term, found in postings.items()},
         norm,
-        max(map(len, idf), default=0),
+        {start: tuple(sorted(found)) for start, found in starts.items()},
         tuple(_names(t) for t in topics),
     )
 
@@ -170,14 +175,15 @@ def _index(roadmap: Roadmap) -> _Index:
 
 
 def _shares(roadmap: Roadmap, text: str) -> list[tuple[Topic, float, bool]]:
-    """Every topic with its score as a share of one distinctive title word (1.0), and whether
-    the question uses one of its names."""
+    """Every topic `text` scores on (in the roadmap's order), with its score as a share of
+    one distinctive title word (1.0), and whether the question uses one of its names. A
+    topic it does not score on has a share of 0."""
     index = _index(roadmap)
     wanted = index.wanted(terms(text))
     scores = index.score_terms(wanted)
     return [
-        (topic, score / index.unit, not names.isdisjoint(wanted))
-        for topic, score, names in zip(index.topics, scores, index.names, strict=True)
+        (index.topics[at], scores[at] / index.unit, not index.names[at].isdisjoint(wanted))
+        for at in sorted(scores)
     ]
 
 
