@@ -90,7 +90,7 @@ def bot_app(args: argparse.Namespace) -> Any:
         db_path=args.db,
         roadmap_path=args.roadmap,
     )
-    pool = Pool(settings.db_path)
+    pool = Pool(settings.db_path, checkpoints=True)  # as `studybot run` opens it
     roadmaps = RoadmapStore(settings.roadmap_path, settings.track)
     clock = SystemClock() if args.system_clock else ManualClock(study_clock(args.roadmap))
     app = create_app(settings, pool=pool, roadmaps=roadmaps, clock=clock)

@@ -99,3 +99,44 @@ def test_a_queued_writer_gives_up_instead_of_waiting_forever(tmp_path):
         dbmod.BUSY_TIMEOUT_MS = original
         release.set()
         holder.join()
+
+
+def _in_the_file(path) -> int:
+    """Rows of `big` in the database file itself, not counting the WAL (immutable=1 reads
+    the file as it is): what a checkpoint has copied there."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM big").fetchone()[0]
+    except sqlite3.OperationalError:  # the table itself is still only in the WAL
+        return 0
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("checkpoints", [False, True], ids=["sqlite-in-the-commit", "a-thread"])
+def test_what_is_written_reaches_the_database_file_by_a_checkpoint(tmp_path, checkpoints):
+    """SQLite checkpoints in the commit that takes the log past 1,000 pages; a running bot's
+    pool leaves that to a thread of its own, after the commits, and the data reaches the file
+    all the same."""
+    from bot.core.db import transaction
+    from tests.polling import wait_until
+
+    path = tmp_path / "c.db"
+    pool = Pool(path, checkpoints=checkpoints)
+    db = pool.get()
+    try:
+        assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == (0 if checkpoints else 1000)
+        with transaction(db) as conn:
+            conn.execute("CREATE TABLE big (data BLOB)")
+        for _ in range(3):  # about 1,500 pages of 4 KiB, three commits
+            with transaction(db) as conn:
+                conn.executemany("INSERT INTO big VALUES (?)", [(b"x" * 3000,)] * 500)
+        if checkpoints:
+            # No commit checkpointed: the file has nothing yet, until the thread has run.
+            wait_until(lambda: _in_the_file(path) == 1500, timeout=5)
+        else:
+            assert _in_the_file(path) >= 1000  # checkpointed by the commit that passed 1,000 pages
+    finally:
+        pool.close()

@@ -247,8 +247,8 @@ def check_database_or_exit(settings: Settings) -> None:
         raise ConfigError("STUDYBOT_DB", problem)
 
 
-def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
-    """open_deps_or_exit() after check_database_or_exit()."""
+def _open_checked(settings: Settings, checkpoints: bool = False) -> tuple[Pool, RoadmapStore]:
+    """open_deps_or_exit() after check_database_or_exit(); `checkpoints`: see Pool."""
     from bot.core import health
     from bot.core.backup import BackupError, before_migrations
     from bot.core.db import Pool
@@ -262,7 +262,7 @@ def _open_checked(settings: Settings) -> tuple[Pool, RoadmapStore]:
     if kept:
         log.info("backed the database up to %s before migrating it", kept)
     try:
-        pool = Pool(settings.db_path)
+        pool = Pool(settings.db_path, checkpoints=checkpoints)
     except sqlite3.Error as exc:
         if health.is_locked(exc):
             raise ConfigError(
@@ -348,7 +348,7 @@ def _build(app: App, settings: Settings, server: HttpServer | None) -> tuple[Poo
     from bot.slack.app import gate_of, install
 
     try:
-        pool, roadmaps = _open_checked(settings)
+        pool, roadmaps = _open_checked(settings, checkpoints=True)
         install(app, Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=SystemClock()))
     except BaseException:
         gate_of(app).fail()

@@ -80,7 +80,7 @@ class Sandbox:
             **overrides,
         )
         self.clock = clock or ManualClock(dt.datetime.now(dt.UTC))
-        self.pool = Pool(self.settings.db_path)
+        self.pool = Pool(self.settings.db_path, checkpoints=True)  # as `studybot run`
         self.roadmaps = RoadmapStore(self.settings.roadmap_path, self.settings.track)
         self.app = create_app(
             self.settings, pool=self.pool, roadmaps=self.roadmaps, clock=self.clock

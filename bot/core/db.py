@@ -10,6 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.core.checkpoints import Checkpoints
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -124,9 +126,13 @@ class DatabaseGone(sqlite3.OperationalError):
 
 
 class Pool:
-    """One connection per thread: Bolt runs listeners on a thread pool."""
+    """One connection per thread: Bolt runs listeners on a thread pool.
 
-    def __init__(self, path: str | Path) -> None:
+    `checkpoints`: the connections never checkpoint the WAL in their commits; a thread of the
+    pool's does, after them (bot/core/checkpoints.py). For a process that runs on (`studybot
+    run`); a command that writes and exits leaves it to SQLite."""
+
+    def __init__(self, path: str | Path, checkpoints: bool = False) -> None:
         self.path = str(path)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -134,8 +140,13 @@ class Pool:
         self._identity: tuple[int, int] | None = None  # the file opened (set once migrated)
         self._rescue_path: str | None = None  # where a removed file's data goes
         self._rescued = False  # copied once already (close() copies again)
+        self._checkpoints = Checkpoints(self._checkpoint) if checkpoints else None
         migrate(self.get())
         self._identity = _identity(self.path)
+
+    def _checkpoint(self) -> None:
+        """A passive checkpoint, on the checkpoint thread's own connection."""
+        self.get().conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def replaced(self) -> str | None:
         """Why the file at the path is no longer the one the connections have open (removed,
@@ -172,8 +183,12 @@ class Pool:
         return target
 
     def close(self) -> None:
-        """Close every connection; threads that ask again get new ones. A removed file's data
-        is copied out first (see _rescue), with everything written up to now."""
+        """Close every connection; threads that ask again get new ones (which checkpoint in
+        their commits again). A removed file's data is copied out first (see _rescue), with
+        everything written up to now."""
+        if self._checkpoints is not None:
+            self._checkpoints.close()
+            self._checkpoints = None
         with self._lock:
             if self._rescue_path is not None and self._all:
                 _copy(self._all[0].conn, self._rescue_path)
@@ -192,6 +207,10 @@ class Pool:
                 raise DatabaseGone(problem)
             # Once the file exists, never create it: removed just now, it stays removed.
             db = connect(self.path, create=self._identity is None)
+            checkpoints = self._checkpoints
+            if checkpoints is not None:
+                db.conn.execute("PRAGMA wal_autocheckpoint = 0")
+                db.checkpoints = checkpoints  # type: ignore[attr-defined]
             self._local.db = db
             with self._lock:
                 self._all.append(db)
@@ -247,6 +266,8 @@ class transaction:
         self.conn = db.conn
         self.outer = False
         self.lock: threading.RLock | None = getattr(db, "writer_lock", None)
+        # Told of each commit, when a thread checkpoints for the connection (Pool).
+        self.checkpoints: Checkpoints | None = getattr(db, "checkpoints", None)
         self.wait = wait
 
     def __enter__(self) -> sqlite3.Connection:
@@ -288,6 +309,8 @@ class transaction:
             if exc_type is None:
                 try:
                     self.conn.execute("COMMIT")
+                    if self.checkpoints is not None:
+                        self.checkpoints.wrote()
                 except BaseException:
                     # A failed COMMIT (busy, full) may leave the transaction open: end it, or
                     # this connection's next transaction() would nest inside it and never commit.

@@ -166,7 +166,7 @@ def create_app(
     from bot.core.deps import Deps
     from bot.core.roadmap_load import RoadmapStore
 
-    pool = pool or Pool(settings.db_path)
+    pool = pool or Pool(settings.db_path, checkpoints=True)
     roadmaps = roadmaps or RoadmapStore(settings.roadmap_path, settings.track)
     deps = Deps(settings=settings, pool=pool, roadmaps=roadmaps, clock=clock or SystemClock())
     app = new_app(settings, client)
