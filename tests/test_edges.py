@@ -161,6 +161,21 @@ def test_a_database_locked_by_another_process_is_answered_503_within_slacks_3_s(
     assert _get(box.url + "/readyz") == (200, {"ok": True})
 
 
+def test_messages_that_come_alone_are_recorded_without_the_writers_thread(box):
+    """One sender, one request at a time: each message is recorded on the event loop
+    (nothing to batch it with), none is handed to the writer's thread."""
+    writer = box.app.writer
+    handed: list[str] = []
+    submit = writer.submit
+    writer.submit = lambda event_id, *rest: (handed.append(event_id), submit(event_id, *rest))
+    for n in range(5):
+        event = _message(f"Why is {n} alone?", f"17000003{n:02d}.000100")
+        assert box.client.event(event).status == 200
+    texts = {r["text"] for r in box.deps.db.query("SELECT text FROM qa_questions")}
+    assert texts == {f"Why is {n} alone?" for n in range(5)}
+    assert handed == []
+
+
 def test_a_database_another_process_holds_for_a_moment_still_takes_a_lone_message(box):
     """A lone message is recorded on the event loop only when nothing else writes; another
     writer holding the database sends it the writer's way, which waits for it (bounded)."""

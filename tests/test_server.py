@@ -18,6 +18,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bot.slack.idle_close import CONNECTIONS, IDLE_SECONDS, ClosingIdle
 from bot.slack.server import HttpServer, make_server
+from tests.polling import wait_until
 
 
 def test_the_protocol_hooks_idle_close_overrides_are_still_uvicorns():
@@ -44,17 +45,19 @@ def test_each_request_sees_the_servers_open_connections():
     server = HttpServer(application, "127.0.0.1", 0).start()
     try:
         first = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-        first.request("GET", "/")
-        first.getresponse().read()
+
+        def ask() -> int:
+            first.request("GET", "/")
+            first.getresponse().read()
+            return seen[-1]
+
+        assert ask() == 1
         second = socket.create_connection(("127.0.0.1", server.port))  # open, silent
-        time.sleep(0.1)
-        first.request("GET", "/")
-        first.getresponse().read()
+        wait_until(lambda: ask() == 2)  # once the server has taken it
         second.close()
         first.close()
     finally:
         server.stop()
-    assert seen == [1, 2]
 
 
 def _unsigned_app() -> App:

@@ -148,6 +148,11 @@ class Pool:
         """A passive checkpoint, on the checkpoint thread's own connection."""
         self.get().conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
+    def same_file(self) -> bool:
+        """Whether the file at the path is still the one the connections have open (one
+        stat; replaced() says why not, and rescues a removed file's data)."""
+        return self._identity is None or _identity(self.path) == self._identity
+
     def replaced(self) -> str | None:
         """Why the file at the path is no longer the one the connections have open (removed,
         or another put in its place, as a restore while the bot runs does), or None. What is

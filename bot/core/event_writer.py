@@ -4,6 +4,7 @@ together pay for one commit and one hand-over instead of sixteen."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -65,7 +66,8 @@ _STOP = object()
 
 class EventWriter:
     """`submit` an event and get its Outcome on `done` after its batch commits; `record` waits
-    for it. The thread starts with the first event and ends with `close`."""
+    for it; `record_here` records a lone one on the caller's thread. The thread starts with
+    `start` or the first event, and ends with `close`."""
 
     def __init__(
         self, deps: Deps, recorders: Iterable[Recorder], max_batch: int = MAX_BATCH
@@ -77,6 +79,7 @@ class EventWriter:
         self._lock = threading.Lock()
         # Held while a batch is written, or an event recorded where it came (record_here).
         self._writing = threading.Lock()
+        self._pending = 0  # submitted and not yet written (under _lock)
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -87,10 +90,23 @@ class EventWriter:
                 refused = RuntimeError("the bot is shutting down")
                 done([(token, Outcome("unavailable", event, error=refused))])
                 return
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
-                self._thread.start()
+            self._start()
+            self._pending += 1
             self._queue.put(_Entry(token, event_id, event, done))
+
+    def start(self) -> None:
+        """Start the thread now rather than with the first event submitted: its connection is
+        then open, and a removed database file's data still reachable through it at once
+        (Pool.replaced), even when every event so far was recorded where it came."""
+        with self._lock:
+            if not self._closed:
+                self._start()
+
+    def _start(self) -> None:
+        """(Under _lock.)"""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
+            self._thread.start()
 
     def record(self, event_id: str, event: dict[str, Any]) -> Outcome:
         """Record `event` and wait until its batch is committed (or refused)."""
@@ -109,8 +125,10 @@ class EventWriter:
         if not self._writing.acquire(blocking=False):
             return None
         try:
-            if self._closed or not self._queue.empty() or self.deps.pool.replaced():
-                return None
+            with self._lock:  # an event submitted before it goes first, as it came first
+                busy = self._closed or self._pending > 0
+            if busy or not self.deps.pool.same_file():
+                return None  # (a removed file's data is rescued on the writer's path)
             try:
                 with transaction(self.deps.db, wait=0.0) as conn:
                     return self._record(conn, event_id, event)
@@ -137,6 +155,10 @@ class EventWriter:
         return thread is None or not thread.is_alive()
 
     def _run(self) -> None:
+        # This thread's connection, open from the start (the file gone already: each batch
+        # says so, unavailable).
+        with contextlib.suppress(Exception):
+            self.deps.pool.get()
         while True:
             first = self._queue.get()
             if first is _STOP:
@@ -152,8 +174,12 @@ class EventWriter:
                     stop = True
                     break
                 batch.append(entry)
-            with self._writing:
-                self._finish(batch)
+            try:
+                with self._writing:
+                    self._finish(batch)
+            finally:
+                with self._lock:
+                    self._pending -= len(batch)
             if stop:
                 return
 

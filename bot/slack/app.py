@@ -233,6 +233,7 @@ def install(app: App, deps: Deps) -> None:
     table = routes()
     after_ack = app.after_ack  # type: ignore[attr-defined]
     writer = EventWriter(deps, table.recorders)
+    writer.start()
     replays = Replays()
     app.deps = deps  # type: ignore[attr-defined]
     app.writer = writer  # type: ignore[attr-defined]
