@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -14,6 +15,8 @@ from bot.core.checkpoints import Checkpoints
 
 if TYPE_CHECKING:
     import sqlite_utils
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -191,9 +194,12 @@ class Pool:
         """Close every connection; threads that ask again get new ones (which checkpoint in
         their commits again). A removed file's data is copied out first (see _rescue), with
         everything written up to now."""
-        if self._checkpoints is not None:
-            self._checkpoints.close()
-            self._checkpoints = None
+        checkpoints, self._checkpoints = self._checkpoints, None
+        if checkpoints is not None and not checkpoints.close():
+            # Closing the connection it still uses would crash the interpreter; committed
+            # work is safe in the WAL, and the process is ending.
+            log.warning("a WAL checkpoint still running; the database is left open")
+            return
         with self._lock:
             if self._rescue_path is not None and self._all:
                 _copy(self._all[0].conn, self._rescue_path)
