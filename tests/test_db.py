@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,7 +104,7 @@ def test_a_queued_writer_gives_up_instead_of_waiting_forever(tmp_path):
 
 def _in_the_file(path) -> int:
     """Rows of `big` in the database file itself, not counting the WAL (immutable=1 reads
-    the file as it is): what a checkpoint has copied there."""
+    the file as it is): what a checkpoint has copied there (-1 while one is copying)."""
     import sqlite3
 
     conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
@@ -111,6 +112,8 @@ def _in_the_file(path) -> int:
         return conn.execute("SELECT count(*) FROM big").fetchone()[0]
     except sqlite3.OperationalError:  # the table itself is still only in the WAL
         return 0
+    except sqlite3.DatabaseError:  # read in the middle of a checkpoint's copying
+        return -1
     finally:
         conn.close()
 
@@ -120,6 +123,7 @@ def test_what_is_written_reaches_the_database_file_by_a_checkpoint(tmp_path, che
     """SQLite checkpoints in the commit that takes the log past 1,000 pages; a running bot's
     pool leaves that to a thread of its own, after the commits, and the data reaches the file
     all the same."""
+    from bot.core.checkpoints import BACKSTOP_PAGES
     from bot.core.db import transaction
     from tests.polling import wait_until
 
@@ -127,10 +131,11 @@ def test_what_is_written_reaches_the_database_file_by_a_checkpoint(tmp_path, che
     pool = Pool(path, checkpoints=checkpoints)
     db = pool.get()
     try:
-        assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == (0 if checkpoints else 1000)
+        backstop = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        assert backstop == (BACKSTOP_PAGES if checkpoints else 1000)
         with transaction(db) as conn:
             conn.execute("CREATE TABLE big (data BLOB)")
-        for _ in range(3):  # about 1,500 pages of 4 KiB, three commits
+        for _ in range(3):  # about 1,500 pages of 4 KiB, three commits (under the backstop)
             with transaction(db) as conn:
                 conn.executemany("INSERT INTO big VALUES (?)", [(b"x" * 3000,)] * 500)
         if checkpoints:
@@ -140,3 +145,25 @@ def test_what_is_written_reaches_the_database_file_by_a_checkpoint(tmp_path, che
             assert _in_the_file(path) >= 1000  # checkpointed by the commit that passed 1,000 pages
     finally:
         pool.close()
+
+
+def test_a_long_burst_of_commits_keeps_the_log_bounded(tmp_path):
+    """A passive checkpoint cannot start the log over while writes go on: past the backstop
+    a commit checkpoints itself, so 100 MB written without a pause leave a log of tens of MB,
+    not 100."""
+    from bot.core.checkpoints import BACKSTOP_PAGES
+    from bot.core.db import transaction
+
+    path = tmp_path / "burst.db"
+    pool = Pool(path, checkpoints=True)
+    db = pool.get()
+    try:
+        with transaction(db) as conn:
+            conn.execute("CREATE TABLE big (data BLOB)")
+        for _ in range(250):  # 25,000 pages of 4 KiB, in commits of 100
+            with transaction(db) as conn:
+                conn.executemany("INSERT INTO big VALUES (?)", [(b"x" * 3000,)] * 100)
+        log_bytes = Path(f"{path}-wal").stat().st_size
+    finally:
+        pool.close()
+    assert log_bytes < 2 * BACKSTOP_PAGES * 4096, log_bytes

@@ -5,9 +5,15 @@ bot one commit in about sixty, which then takes milliseconds (the log's pages co
 database file, two fsyncs) instead of tens of microseconds, on whichever thread committed:
 the event loop itself, for a message recorded where it came. That was half of all the time
 commits took (BENCHMARKS.md). A pool made with `checkpoints=True` (bot/core/db.py) keeps its
-connections from checkpointing; once a commit says it wrote, this thread waits EVERY seconds
-(the commits meanwhile join it) and checkpoints passively: it never blocks a reader or a
-writer, and SQLite does it without the interpreter lock, on another core."""
+connections from checkpointing but as a backstop; once a commit says it wrote, this thread
+waits EVERY seconds (the commits meanwhile join it) and checkpoints passively: it never
+blocks a reader or a writer, and SQLite does it without the interpreter lock, on another
+core.
+
+The backstop: a passive checkpoint copies the log's pages but cannot start the log over
+while writes go on, so under a long burst the log would only grow. Past BACKSTOP_PAGES a
+commit checkpoints itself, as SQLite does by default past 1,000: most of those pages were
+copied already, and the log starts over at the next write."""
 
 from __future__ import annotations
 
@@ -17,9 +23,10 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-# How long after a commit the checkpoint comes: the log holds at most this long's writes (a
-# few megabytes under a burst), and an idle bot never wakes up for it.
+# How long after a commit the checkpoint comes (an idle bot never wakes up for it).
 EVERY = 0.2
+# The log's pages past which a commit checkpoints itself after all (16 MiB of 4 KiB pages).
+BACKSTOP_PAGES = 4000
 
 
 class Checkpoints:

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.checkpoints import Checkpoints
+from bot.core.checkpoints import BACKSTOP_PAGES, Checkpoints
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -131,8 +131,8 @@ class DatabaseGone(sqlite3.OperationalError):
 class Pool:
     """One connection per thread: Bolt runs listeners on a thread pool.
 
-    `checkpoints`: the connections never checkpoint the WAL in their commits; a thread of the
-    pool's does, after them (bot/core/checkpoints.py). For a process that runs on (`studybot
+    `checkpoints`: the connections checkpoint the WAL in their commits only as a backstop; a
+    thread of the pool's does, after them (bot/core/checkpoints.py). For a process that runs on (`studybot
     run`); a command that writes and exits leaves it to SQLite."""
 
     def __init__(self, path: str | Path, checkpoints: bool = False) -> None:
@@ -144,7 +144,12 @@ class Pool:
         self._rescue_path: str | None = None  # where a removed file's data goes
         self._rescued = False  # copied once already (close() copies again)
         self._checkpoints = Checkpoints(self._checkpoint) if checkpoints else None
-        migrate(self.get())
+        try:
+            migrate(self.get())
+        except BaseException:
+            if self._checkpoints is not None:
+                self._checkpoints.close()
+            raise
         self._identity = _identity(self.path)
 
     def _checkpoint(self) -> None:
@@ -195,14 +200,15 @@ class Pool:
         their commits again). A removed file's data is copied out first (see _rescue), with
         everything written up to now."""
         checkpoints, self._checkpoints = self._checkpoints, None
-        if checkpoints is not None and not checkpoints.close():
-            # Closing the connection it still uses would crash the interpreter; committed
-            # work is safe in the WAL, and the process is ending.
-            log.warning("a WAL checkpoint still running; the database is left open")
-            return
+        stopped = checkpoints is None or checkpoints.close()
         with self._lock:
             if self._rescue_path is not None and self._all:
                 _copy(self._all[0].conn, self._rescue_path)
+            if not stopped:
+                # Closing the connection it still uses would crash the interpreter; committed
+                # work is safe in the WAL, and the process is ending.
+                log.warning("a WAL checkpoint still running; the database is left open")
+                return
             for db in self._all:
                 db.conn.close()
             self._all.clear()
@@ -220,7 +226,7 @@ class Pool:
             db = connect(self.path, create=self._identity is None)
             checkpoints = self._checkpoints
             if checkpoints is not None:
-                db.conn.execute("PRAGMA wal_autocheckpoint = 0")
+                db.conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
                 db.checkpoints = checkpoints  # type: ignore[attr-defined]
             self._local.db = db
             with self._lock:
