@@ -29,7 +29,7 @@ def connect(path: str | Path, create: bool = True) -> sqlite_utils.Database:
         uri=not create,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=False,
-        isolation_level=None,  # autocommit; explicit transactions via `with db.conn:`
+        isolation_level=None,  # autocommit; explicit transactions via `with transaction(db):`
     )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     _wal(conn)

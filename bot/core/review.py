@@ -21,6 +21,7 @@ from fsrs import Card, Rating, Scheduler
 
 from bot.core import progress
 from bot.core.calendar import Calendar, Week
+from bot.core.db import transaction
 from bot.core.roadmap import Topic
 
 Scope = Literal["ticked", "group"]
@@ -201,7 +202,8 @@ def grade(
     ).fetchone()
     card = Card.from_dict(json.loads(row[0])) if row else Card()
     card, _ = SCHEDULER.review_card(card, RATINGS[rating], now.astimezone(dt.UTC))
-    with db.conn:
+    # One transaction: `with db.conn:` is none on an autocommit connection.
+    with transaction(db):
         db.execute(
             "INSERT INTO review_cards (user, topic_id, idx, card, due) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (user, topic_id, idx) DO UPDATE SET card = excluded.card, "
@@ -256,7 +258,7 @@ def export_csv(db: sqlite_utils.Database, user: str) -> str:
 def forget(db: sqlite_utils.Database, user: str) -> int:
     """Delete all `user`'s review data (cards, grades, settings, DMs); how many rows went."""
     gone = 0
-    with db.conn:
+    with transaction(db):
         for table in ("review_cards", "review_log", "review_settings", "review_dms"):
             gone += db.execute(f"DELETE FROM {table} WHERE user = ?", (user,)).rowcount
     return gone
