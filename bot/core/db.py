@@ -132,8 +132,8 @@ class Pool:
     """One connection per thread: Bolt runs listeners on a thread pool.
 
     `checkpoints`: the connections checkpoint the WAL in their commits only as a backstop; a
-    thread of the pool's does, after them (bot/core/checkpoints.py). For a process that runs on (`studybot
-    run`); a command that writes and exits leaves it to SQLite."""
+    thread of the pool's does, after them (bot/core/checkpoints.py). For a process that runs
+    on (`studybot run`); a command that writes and exits leaves it to SQLite."""
 
     def __init__(self, path: str | Path, checkpoints: bool = False) -> None:
         self.path = str(path)

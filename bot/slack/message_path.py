@@ -107,11 +107,10 @@ class MessagePath:
         if alone:
             outcome = self.writer.record_here(payload["event_id"], payload["event"])
             if outcome is not None:
-                status = settle(self.deps, payload["event_id"], outcome)
-                if status is None and self.needed(outcome.recorded):
-                    # Once this step of the request has written its answer.
+                status, work = self._settled(payload, outcome)
+                if work:  # once this step of the request has written its answer
                     loop.call_soon(self._hand_over, payload, outcome)
-                return 200 if status is None else status
+                return status
         answered: asyncio.Future[int] = loop.create_future()
         token = (loop, answered, payload)
         self.writer.submit(payload["event_id"], payload["event"], token, self._committed)
@@ -123,15 +122,22 @@ class MessagePath:
         answers: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int]]] = {}
         recorded: list[tuple[dict[str, Any], Outcome]] = []
         for (loop, answered, payload), outcome in pairs:
-            status = settle(self.deps, payload["event_id"], outcome)
-            answers.setdefault(loop, []).append((answered, 200 if status is None else status))
-            if status is None and self.needed(outcome.recorded):
+            status, work = self._settled(payload, outcome)
+            answers.setdefault(loop, []).append((answered, status))
+            if work:
                 recorded.append((payload, outcome))
         for loop, statuses in answers.items():  # the acks first, then the work after them
             loop.call_soon_threadsafe(_resolve, statuses)
         for payload, outcome in recorded:
             if not self._hand_over(payload, outcome):
                 return
+
+    def _settled(self, payload: dict[str, Any], outcome: Outcome) -> tuple[int, bool]:
+        """The status to answer the event with, and whether its listener has work after it."""
+        status = settle(self.deps, payload["event_id"], outcome)
+        if status is not None:
+            return status, False
+        return 200, self.needed(outcome.recorded)
 
     def _hand_over(self, payload: dict[str, Any], outcome: Outcome) -> bool:
         """The recorded event to its listener on the after-ack threads; False when they are
